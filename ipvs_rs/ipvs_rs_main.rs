@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ipvs_rs: the Linux Virtual Server (IPVS) layer-4 load balancer, in Rust.
+//!
+//! A drop-in replacement for the C `ip_vs` module: the same generic netlink family "IPVS", the
+//! same `/proc/net/ip_vs*` files and `/proc/sys/net/ipv4/vs/` sysctls, so stock ipvsadm,
+//! keepalived and other clients work unchanged.
+//!
+//! Layout: `rust/` (mounted here as `glue`) holds every binding to C; this directory holds the
+//! IPVS logic in safe Rust. The modules listed in `pure.rs` do not use the `kernel` crate and are
+//! unit-tested on the host as well.
+
+use kernel::prelude::*;
+
+#[path = "../rust/mod.rs"]
+mod glue;
+
+// Pure logic, shared with the host crate (`pure.rs`).
+mod proc_text;
+mod timeouts;
+mod uapi;
+
+// Kernel-side logic.
+mod ctl;
+mod netns;
+
+module! {
+    type: IpvsModule,
+    name: "ipvs_rs",
+    authors: ["The ipvs-rs developers"],
+    description: "IP Virtual Server (IPVS) load balancer in Rust",
+    license: "GPL",
+    alias: ["net-pf-16-proto-16-family-IPVS"],
+}
+
+/// The loaded module: per-namespace state first, then the netlink family that serves it.
+///
+/// Fields drop in declaration order, so the family goes away before the namespaces' state.
+struct IpvsModule {
+    _genl: glue::genl::Registration,
+    _pernet: glue::pernet::PernetRegistration<netns::Ipvs>,
+}
+
+impl kernel::Module for IpvsModule {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let pernet = netns::IPVS.register()?;
+        let genl = ctl::genl::FAMILY.register()?;
+        pr_info!("IPVS version 1.2.1 (Rust) loaded\n");
+        Ok(Self {
+            _genl: genl,
+            _pernet: pernet,
+        })
+    }
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host build of ipvs_rs's pure logic, for `cargo test`.
+//!
+//! The kernel crate root (`ipvs_rs_main.rs`) mounts the same files at the same paths, so
+//! `crate::...` resolves identically in both builds. These modules use only `core`.
+#![cfg_attr(not(test), no_std)]
+#![allow(dead_code)]
+
+mod proc_text;
+mod timeouts;
+mod uapi;

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The IPVS user-space ABI numbers (`include/uapi/linux/ip_vs.h`), shared by the control plane
+//! and its host tests. The kernel build checks them against the C header (`ctl/abi_check.rs`).
+
+/// `IP_VS_VERSION_CODE`: version 1.2.1.
+pub(crate) const VERSION_CODE: u32 = 0x01_02_01;
+
+/// Splits a version code into its three printed parts.
+pub(crate) const fn version_parts(code: u32) -> (u32, u32, u32) {
+    ((code >> 16) & 0xff, (code >> 8) & 0xff, code & 0xff)
+}
+
+/// Generic netlink family version (`IPVS_GENL_VERSION`).
+pub(crate) const GENL_VERSION: u32 = 1;
+
+/// Generic netlink commands (`IPVS_CMD_*`).
+pub(crate) mod cmd {
+    pub(crate) const NEW_SERVICE: u8 = 1;
+    pub(crate) const SET_SERVICE: u8 = 2;
+    pub(crate) const DEL_SERVICE: u8 = 3;
+    pub(crate) const GET_SERVICE: u8 = 4;
+    pub(crate) const NEW_DEST: u8 = 5;
+    pub(crate) const SET_DEST: u8 = 6;
+    pub(crate) const DEL_DEST: u8 = 7;
+    pub(crate) const GET_DEST: u8 = 8;
+    pub(crate) const NEW_DAEMON: u8 = 9;
+    pub(crate) const DEL_DAEMON: u8 = 10;
+    pub(crate) const GET_DAEMON: u8 = 11;
+    pub(crate) const SET_CONFIG: u8 = 12;
+    pub(crate) const GET_CONFIG: u8 = 13;
+    pub(crate) const SET_INFO: u8 = 14;
+    pub(crate) const GET_INFO: u8 = 15;
+    pub(crate) const ZERO: u8 = 16;
+    pub(crate) const FLUSH: u8 = 17;
+}
+
+/// Top-level attributes of commands (`IPVS_CMD_ATTR_*`).
+pub(crate) mod cmd_attr {
+    pub(crate) const SERVICE: u16 = 1;
+    pub(crate) const DEST: u16 = 2;
+    pub(crate) const DAEMON: u16 = 3;
+    pub(crate) const TIMEOUT_TCP: u16 = 4;
+    pub(crate) const TIMEOUT_TCP_FIN: u16 = 5;
+    pub(crate) const TIMEOUT_UDP: u16 = 6;
+    /// `IPVS_CMD_ATTR_MAX`.
+    pub(crate) const MAX: u16 = 6;
+}
+
+/// Top-level attributes of the `GET_INFO` reply (`IPVS_INFO_ATTR_*`).
+pub(crate) mod info_attr {
+    pub(crate) const VERSION: u16 = 1;
+    pub(crate) const CONN_TAB_SIZE: u16 = 2;
+}
+
+/// Service nest attributes (`IPVS_SVC_ATTR_*`).
+pub(crate) mod svc_attr {
+    pub(crate) const AF: u16 = 1;
+    pub(crate) const PROTOCOL: u16 = 2;
+    pub(crate) const ADDR: u16 = 3;
+    pub(crate) const PORT: u16 = 4;
+    pub(crate) const FWMARK: u16 = 5;
+    pub(crate) const SCHED_NAME: u16 = 6;
+    pub(crate) const FLAGS: u16 = 7;
+    pub(crate) const TIMEOUT: u16 = 8;
+    pub(crate) const NETMASK: u16 = 9;
+    pub(crate) const STATS: u16 = 10;
+    pub(crate) const PE_NAME: u16 = 11;
+    /// `IPVS_SVC_ATTR_MAX` (the last, `STATS64`, is output only).
+    pub(crate) const MAX: u16 = 12;
+}
+
+/// `IP_VS_SCHEDNAME_MAXLEN`, including the NUL.
+pub(crate) const SCHEDNAME_MAXLEN: u16 = 16;
+/// `IP_VS_PENAME_MAXLEN`, including the NUL.
+pub(crate) const PENAME_MAXLEN: u16 = 16;
+/// Size of `union nf_inet_addr`.
+pub(crate) const INET_ADDR_LEN: u16 = 16;
+/// Size of `struct ip_vs_flags`.
+pub(crate) const FLAGS_LEN: u16 = 8;

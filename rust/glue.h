@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What ipvs_rs needs from C beyond `kernel::bindings`: the headers bindgen
+ * reads for our own pass (see Kbuild), and the `ipvs_rs_*` shims in
+ * helpers.c for static inline functions and macros, which have no symbol.
+ */
+#ifndef IPVS_RS_GLUE_H
+#define IPVS_RS_GLUE_H
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
+#include <linux/skbuff.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <uapi/linux/ip_vs.h>
+
+void *ipvs_rs_net_generic(const struct net *net, unsigned int id);
+struct net *ipvs_rs_skb_net(const struct sk_buff *skb);
+struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq);
+bool ipvs_rs_net_is_init(const struct net *net);
+bool ipvs_rs_net_user_ns_is_init(const struct net *net);
+struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,
+		struct net *net, int (*show)(struct seq_file *, void *));
+void ipvs_rs_remove_proc_entry(const char *name, struct net *net);
+
+void *ipvs_rs_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+		const struct genl_family *family, u8 cmd);
+int ipvs_rs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+void *ipvs_rs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb,
+		const struct genl_family *family, u8 cmd);
+u8 ipvs_rs_genl_dump_cmd(struct netlink_callback *cb);
+struct nlattr *ipvs_rs_nla_nest_start_noflag(struct sk_buff *skb, int attrtype);
+void ipvs_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void ipvs_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+unsigned int ipvs_rs_skb_len(const struct sk_buff *skb);
+
+#endif

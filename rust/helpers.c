@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One-line shims for static inline kernel functions that Rust cannot call
+ * directly. They hold no logic: each forwards to the inline of the same name.
+ */
+#include "glue.h"
+
+void *ipvs_rs_net_generic(const struct net *net, unsigned int id)
+{
+	return net_generic(net, id);
+}
+
+struct net *ipvs_rs_skb_net(const struct sk_buff *skb)
+{
+	return sock_net(skb->sk);
+}
+
+struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq)
+{
+	return seq_file_single_net(seq);
+}
+
+bool ipvs_rs_net_is_init(const struct net *net)
+{
+	return net_eq(net, &init_net);
+}
+
+bool ipvs_rs_net_user_ns_is_init(const struct net *net)
+{
+	return net->user_ns == &init_user_ns;
+}
+
+struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,
+		struct net *net, int (*show)(struct seq_file *, void *))
+{
+	return proc_create_net_single(name, mode, net->proc_net, show, NULL);
+}
+
+void ipvs_rs_remove_proc_entry(const char *name, struct net *net)
+{
+	remove_proc_entry(name, net->proc_net);
+}
+
+void *ipvs_rs_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+		const struct genl_family *family, u8 cmd)
+{
+	return genlmsg_put_reply(skb, info, family, 0, cmd);
+}
+
+int ipvs_rs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+void *ipvs_rs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb,
+		const struct genl_family *family, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   family, NLM_F_MULTI, cmd);
+}
+
+u8 ipvs_rs_genl_dump_cmd(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->genlhdr->cmd;
+}
+
+struct nlattr *ipvs_rs_nla_nest_start_noflag(struct sk_buff *skb, int attrtype)
+{
+	return nla_nest_start_noflag(skb, attrtype);
+}
+
+void ipvs_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+void ipvs_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
+
+unsigned int ipvs_rs_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstractions over the kernel facilities that the `kernel` crate does not wrap yet.
+//!
+//! This is the only part of ipvs_rs that talks to C directly; everything under `ipvs_rs/` uses
+//! these types. Each file covers one C facility and is written as if it were meant for
+//! `rust/kernel`: invariants are documented and every `unsafe` block says why it is sound.
+#![allow(unsafe_code)]
+
+pub(crate) mod bindings;
+pub(crate) mod genl;
+pub(crate) mod net;
+pub(crate) mod pernet;
+pub(crate) mod procfs;
+pub(crate) mod sysctl;

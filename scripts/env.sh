@@ -1,0 +1,14 @@
+# Shared paths and pinned versions; sourced by scripts/*, qemu/run and the Makefile.
+# Everything large lives in a cache outside the repository.
+IPVS_RS_CACHE=${IPVS_RS_CACHE:-$HOME/.cache/ipvs-rs}
+BINDGEN_VERSION=0.72.1
+VIRTME_NG_VERSION=1.42
+BINDGEN=${BINDGEN:-$IPVS_RS_CACHE/tools/bin/bindgen}
+VNG=$IPVS_RS_CACHE/venv/bin/vng
+# The downloaded (never installed) Debian source package and its unpacked tree.
+KSRC_DEB=$IPVS_RS_CACHE/src/linux-source-7.3.deb
+KSRC=$IPVS_RS_CACHE/src/linux-source-7.3
+# Toolchain for the kernel and the module.
+KMAKE_FLAGS="LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=$BINDGEN"
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+export IPVS_RS_CACHE
