@@ -40,7 +40,11 @@ impl Timeouts {
         if [tcp, tcp_fin, udp].iter().flatten().any(|&s| s > max) {
             return Err(InvalidTimeout);
         }
-        for (slot, new) in [(&mut self.tcp, tcp), (&mut self.tcp_fin, tcp_fin), (&mut self.udp, udp)] {
+        for (slot, new) in [
+            (&mut self.tcp, tcp),
+            (&mut self.tcp_fin, tcp_fin),
+            (&mut self.udp, udp),
+        ] {
             if let Some(s) = new.filter(|&s| s != 0) {
                 *slot = s;
             }
@@ -58,16 +62,30 @@ mod tests {
         let mut t = Timeouts::DEFAULT;
         t.update(Some(66), Some(66), Some(66), 1000).unwrap();
         t.update(Some(77), Some(0), None, 1000).unwrap();
-        assert_eq!(t, Timeouts { tcp: 77, tcp_fin: 66, udp: 66 });
+        assert_eq!(
+            t,
+            Timeouts {
+                tcp: 77,
+                tcp_fin: 66,
+                udp: 66
+            }
+        );
     }
 
     #[test]
     fn out_of_range_changes_nothing() {
         let mut t = Timeouts::DEFAULT;
-        assert_eq!(t.update(Some(5), Some(i32::MAX as u32 / 1000 + 1), None, 1000), Err(InvalidTimeout));
-        assert_eq!(t.update(Some(u32::MAX), None, None, 1000), Err(InvalidTimeout));
+        assert_eq!(
+            t.update(Some(5), Some(i32::MAX as u32 / 1000 + 1), None, 1000),
+            Err(InvalidTimeout)
+        );
+        assert_eq!(
+            t.update(Some(u32::MAX), None, None, 1000),
+            Err(InvalidTimeout)
+        );
         assert_eq!(t, Timeouts::DEFAULT);
-        t.update(Some(i32::MAX as u32 / 1000), None, None, 1000).unwrap();
+        t.update(Some(i32::MAX as u32 / 1000), None, None, 1000)
+            .unwrap();
         assert_eq!(t.tcp, 2_147_483);
     }
 }

@@ -7,6 +7,7 @@
 //! `rust/`: the sibling modules wrap them.
 #![allow(
     dead_code,
+    improper_ctypes,
     missing_docs,
     non_camel_case_types,
     non_snake_case,

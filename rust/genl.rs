@@ -25,6 +25,9 @@ use super::{bindings as glue, net::Net};
 #[derive(Clone, Copy)]
 pub(crate) struct Policy(bindings::nla_policy);
 
+// SAFETY: A policy is immutable data; the pointer members of its union are never set here.
+unsafe impl Sync for Policy {}
+
 impl Policy {
     const fn typed(ty: u32, len: u16) -> Self {
         Self(bindings::nla_policy {
@@ -108,7 +111,9 @@ impl<H: Handler, const N: usize> Family<H, N> {
     /// Describes a family; for `static` initialisers. Panics (at build time) on bad arguments.
     ///
     /// `policy` is the top-level attribute policy, indexed by attribute type; `resv_start_op` is
-    /// the first command that gets strict validation regardless of op flags.
+    /// the first command that gets strict validation regardless of op flags. The family works in
+    /// every network namespace, and its operations run in parallel (`netnsok`, `parallel_ops`):
+    /// handlers do their own locking.
     pub(crate) const fn new(
         module: &ThisModule,
         name: &CStr,
@@ -116,8 +121,6 @@ impl<H: Handler, const N: usize> Family<H, N> {
         policy: &'static [Policy],
         ops: [Op; N],
         resv_start_op: u8,
-        netnsok: bool,
-        parallel_ops: bool,
     ) -> Self {
         let mut family = bindings::genl_family {
             version,
@@ -138,7 +141,7 @@ impl<H: Handler, const N: usize> Family<H, N> {
         }
         // `netnsok` is bit 0 and `parallel_ops` bit 1 of the first bitfield unit; bindgen's
         // setters are not `const`, and the KUnit test in `net/netlink.rs` checks the same layout.
-        let bits = (netnsok as u8) | ((parallel_ops as u8) << 1);
+        let bits: u8 = 0b11;
         // SAFETY: The bitfield unit is a `[u8; 1]` wrapper, the same size as `u8`.
         family._bitfield_1 = unsafe {
             core::mem::transmute::<u8, bindings::__BindgenBitfieldUnit<[u8; 1]>>(u8::from_le(bits))
@@ -166,7 +169,9 @@ impl<H: Handler, const N: usize> Family<H, N> {
                     0
                 },
                 validate: if op.flags.liberal {
-                    (bindings::GENL_DONT_VALIDATE_STRICT | bindings::GENL_DONT_VALIDATE_DUMP) as u8
+                    (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
+                        | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP)
+                        as u8
                 } else {
                     0
                 },
@@ -265,7 +270,10 @@ impl<'a> Attr<'a> {
 
     /// Parses the payload as a nest of attributes `1..=policy.len() - 1` with liberal (legacy)
     /// validation, as `nla_parse_nested_deprecated`.
-    pub(crate) fn nested<const M: usize>(&self, policy: &'static [Policy; M]) -> Result<AttrSet<'a, M>> {
+    pub(crate) fn nested<const M: usize>(
+        &self,
+        policy: &'static [Policy; M],
+    ) -> Result<AttrSet<'a, M>> {
         let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); M];
         // SAFETY: `tb` has room for `M` = maxtype + 1 pointers; the payload is a valid buffer of
         // its length; `policy` has `M` entries.
@@ -276,7 +284,7 @@ impl<'a> Attr<'a> {
                 self.payload.as_ptr().cast(),
                 self.payload.len() as c_int,
                 policy.as_ptr().cast(),
-                bindings::NL_VALIDATE_LIBERAL,
+                bindings::netlink_validation_NL_VALIDATE_LIBERAL,
                 core::ptr::null_mut(),
             )
         })?;
@@ -354,10 +362,8 @@ impl<'a> Request<'a> {
     ) -> Result {
         // SAFETY: `genlmsg_new` takes plain integers.
         let skb = unsafe {
-            bindings::genlmsg_new(
-                bindings::NLMSG_DEFAULT_SIZE as usize - bindings::GENL_HDRLEN as usize,
-                bindings::GFP_KERNEL,
-            )
+            // `NLMSG_DEFAULT_SIZE` in all, as C's replies.
+            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_KERNEL)
         };
         if skb.is_null() {
             return Err(ENOMEM);
@@ -473,7 +479,12 @@ impl Writer<'_> {
     pub(crate) fn put(&mut self, ty: u16, data: &[u8]) -> Result {
         // SAFETY: `skb` is valid (type invariant); `data` is readable for its length.
         let r = unsafe {
-            bindings::nla_put(self.skb, c_int::from(ty), data.len() as c_int, data.as_ptr().cast())
+            bindings::nla_put(
+                self.skb,
+                c_int::from(ty),
+                data.len() as c_int,
+                data.as_ptr().cast(),
+            )
         };
         to_result(r).map_err(|_| EMSGSIZE)
     }
@@ -536,6 +547,11 @@ impl Writer<'_> {
     }
 }
 
+/// The `doit` of every op that has one.
+///
+/// # Safety
+///
+/// Called by the genl core only, with the live request of a registered family using `H`.
 unsafe extern "C" fn doit_callback<H: Handler>(
     skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -549,6 +565,11 @@ unsafe extern "C" fn doit_callback<H: Handler>(
     from_result(|| H::doit(&req).map(|()| 0))
 }
 
+/// The `dumpit` of every op that has one.
+///
+/// # Safety
+///
+/// Called by the netlink core only, with the live dump of a registered family using `H`.
 unsafe extern "C" fn dumpit_callback<H: Handler>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,

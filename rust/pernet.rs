@@ -15,6 +15,8 @@ use kernel::{
     types::Opaque, //
 };
 
+use pin_init::PinInit;
+
 use super::{bindings as glue, net::Net};
 
 /// State kept for every network namespace while the operations are registered.
@@ -98,6 +100,9 @@ impl<T: PernetData> PernetOps<T> {
         unsafe { glue::ipvs_rs_net_generic(net, *T::ops().id.get()).cast::<T>() }
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only, for a namespace being set up, after `register`.
     unsafe extern "C" fn init_callback(net: *mut bindings::net) -> c_int {
         from_result(|| {
             // SAFETY: The kernel calls `init` with a live namespace that outlives the call.
@@ -106,11 +111,14 @@ impl<T: PernetData> PernetOps<T> {
             // SAFETY: `slot` is the zeroed, `size_of::<T>()` bytes, suitably aligned (checked at
             // build time) storage C allocated for this namespace; it never moves, so `T` stays
             // pinned. On error nothing is left initialised.
-            unsafe { T::init(netref).__pinned_init(slot) }?;
+            unsafe { T::init(netref).__init(slot) }?;
             Ok(0)
         })
     }
 
+    /// # Safety
+    ///
+    /// Called by the kernel only, once, for a namespace whose `init_callback` succeeded.
     unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
         // SAFETY: `init_callback` succeeded for this namespace (C does not call `exit` otherwise)
         // and this is the last use of the slot.

@@ -5,7 +5,7 @@
 //! C header: [`include/linux/proc_fs.h`](srctree/include/linux/proc_fs.h)
 
 use core::{fmt, marker::PhantomData};
-use kernel::{bindings, error::from_result, prelude::*};
+use kernel::{bindings, error::from_result, prelude::*, str::CStrExt};
 
 use super::{bindings as glue, net::Net};
 
@@ -58,7 +58,7 @@ impl ProcNetFile {
         // `show` signature `single_open_net` expects.
         let entry = unsafe {
             glue::ipvs_rs_proc_create_net_single(
-                name.as_ptr().cast(),
+                name.as_char_ptr(),
                 mode,
                 net.as_raw(),
                 Some(show_callback::<S>),
@@ -79,10 +79,15 @@ impl Drop for ProcNetFile {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the entry exists and `net` is live. `remove_proc_entry`
         // waits for running `show` calls to finish.
-        unsafe { glue::ipvs_rs_remove_proc_entry(self.name.as_ptr().cast(), self.net) };
+        unsafe { glue::ipvs_rs_remove_proc_entry(self.name.as_char_ptr(), self.net) };
     }
 }
 
+/// The `show` of every file made by [`ProcNetFile::new`].
+///
+/// # Safety
+///
+/// Called by `seq_file` only, for an open file created by `proc_create_net_single`.
 unsafe extern "C" fn show_callback<S: ProcShow>(
     seq: *mut bindings::seq_file,
     _v: *mut c_void,

@@ -5,7 +5,7 @@
 //! C header: [`include/linux/sysctl.h`](srctree/include/linux/sysctl.h)
 
 use core::ptr::addr_of_mut;
-use kernel::{bindings, prelude::*, types::Opaque};
+use kernel::{bindings, prelude::*, str::CStrExt, types::Opaque};
 
 use super::net::Net;
 
@@ -59,11 +59,11 @@ unsafe impl<const N: usize> Sync for NetSysctlTable<N> {}
 
 impl<const N: usize> NetSysctlTable<N> {
     /// Registers `entries` under `path` (e.g. `net/ipv4/vs`) in `net`.
-    pub(crate) fn new(
-        net: &Net,
+    pub(crate) fn new<'a>(
+        net: &'a Net,
         path: &'static CStr,
         entries: &'static [Entry; N],
-    ) -> impl PinInit<Self, Error> + '_ {
+    ) -> impl PinInit<Self, Error> + 'a {
         let unprivileged = !net.owned_by_init_user_ns();
         // SAFETY: The closure initialises every field of `*slot` or returns an error after which
         // nothing needs dropping (the table is registered last).
@@ -87,7 +87,7 @@ impl<const N: usize> NetSysctlTable<N> {
                     bounds.add(i).write(range);
                     let b = bounds.add(i).cast::<c_int>();
                     table.add(i).write(bindings::ctl_table {
-                        procname: e.name.as_ptr().cast(),
+                        procname: e.name.as_char_ptr(),
                         data: values.add(i).cast(),
                         maxlen: core::mem::size_of::<c_int>() as c_int,
                         mode: if unprivileged && e.read_only_if_unprivileged {
@@ -96,19 +96,23 @@ impl<const N: usize> NetSysctlTable<N> {
                             0o644
                         },
                         proc_handler: Some(handler),
-                        extra1: if ranged { b.cast() } else { core::ptr::null_mut() },
-                        extra2: if ranged { b.add(1).cast() } else { core::ptr::null_mut() },
+                        extra1: if ranged {
+                            b.cast()
+                        } else {
+                            core::ptr::null_mut()
+                        },
+                        extra2: if ranged {
+                            b.add(1).cast()
+                        } else {
+                            core::ptr::null_mut()
+                        },
                         ..pin_init::zeroed()
                     });
                 }
                 // SAFETY (of the call): `net` is live, `path` is a static C string and `table`
                 // holds `N` initialised entries that stay pinned until `drop` unregisters them.
-                let header = bindings::register_net_sysctl_sz(
-                    net.as_raw(),
-                    path.as_ptr().cast(),
-                    table,
-                    N,
-                );
+                let header =
+                    bindings::register_net_sysctl_sz(net.as_raw(), path.as_char_ptr(), table, N);
                 if header.is_null() {
                     return Err(ENOMEM);
                 }

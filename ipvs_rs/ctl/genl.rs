@@ -30,18 +30,18 @@ static CMD_POLICY: [Policy; cmd_attr::MAX as usize + 1] = [
 /// Service nest policy (`ip_vs_svc_policy`); `STATS64` is output only and has no rule.
 pub(crate) static SVC_POLICY: [Policy; svc_attr::MAX as usize + 1] = [
     Policy::UNSPEC,
-    Policy::U16,                               // AF
-    Policy::U16,                               // PROTOCOL
-    Policy::binary(INET_ADDR_LEN),             // ADDR
-    Policy::U16,                               // PORT
-    Policy::U32,                               // FWMARK
-    Policy::nul_string(SCHEDNAME_MAXLEN - 1),  // SCHED_NAME
-    Policy::binary(FLAGS_LEN),                 // FLAGS
-    Policy::U32,                               // TIMEOUT
-    Policy::U32,                               // NETMASK
-    Policy::NESTED,                            // STATS
-    Policy::nul_string(PENAME_MAXLEN),         // PE_NAME
-    Policy::UNSPEC,                            // STATS64
+    Policy::U16,                              // AF
+    Policy::U16,                              // PROTOCOL
+    Policy::binary(INET_ADDR_LEN),            // ADDR
+    Policy::U16,                              // PORT
+    Policy::U32,                              // FWMARK
+    Policy::nul_string(SCHEDNAME_MAXLEN - 1), // SCHED_NAME
+    Policy::binary(FLAGS_LEN),                // FLAGS
+    Policy::U32,                              // TIMEOUT
+    Policy::U32,                              // NETMASK
+    Policy::NESTED,                           // STATS
+    Policy::nul_string(PENAME_MAXLEN),        // PE_NAME
+    Policy::UNSPEC,                           // STATS64
 ];
 
 const ADMIN_LIBERAL: OpFlags = OpFlags {
@@ -85,8 +85,6 @@ pub(crate) static FAMILY: Family<IpvsGenl, 6> = Family::new(
         doit(cmd::FLUSH),
     ],
     cmd::FLUSH + 1,
-    true,
-    true,
 );
 
 /// Handlers of the "IPVS" family.
