@@ -14,6 +14,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <net/sock.h>
 #include <uapi/linux/ip_vs.h>
 
 void *ipvs_rs_net_generic(const struct net *net, unsigned int id);
