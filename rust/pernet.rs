@@ -108,9 +108,9 @@ impl<T: PernetData> PernetOps<T> {
             // SAFETY: The kernel calls `init` with a live namespace that outlives the call.
             let netref = unsafe { Net::from_raw(net) };
             let slot = Self::slot(net);
-            // SAFETY: `slot` is the zeroed, `size_of::<T>()` bytes, suitably aligned (checked at
-            // build time) storage C allocated for this namespace; it never moves, so `T` stays
-            // pinned. On error nothing is left initialised.
+            // C allocated `slot` for this namespace: zeroed, `size_of::<T>()` bytes, aligned
+            // enough (checked at build time), and it never moves.
+            // SAFETY: So `T` may be initialised there and stays pinned; on error nothing is left.
             unsafe { T::init(netref).__init(slot) }?;
             Ok(0)
         })

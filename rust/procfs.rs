@@ -21,9 +21,9 @@ pub(crate) struct ProcText<'a> {
 
 impl fmt::Write for ProcText<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        // SAFETY: `seq` is live by the type invariant and `s` is readable for `s.len()` bytes.
         // An overflow is not an error here: `seq_file` notices it and calls `show` again with a
         // bigger buffer, as for `seq_printf`.
+        // SAFETY: `seq` is live by the type invariant and `s` is readable for `s.len()` bytes.
         unsafe { bindings::seq_write(self.seq, s.as_ptr().cast(), s.len()) };
         Ok(())
     }
