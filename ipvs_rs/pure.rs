@@ -8,5 +8,6 @@
 #![allow(dead_code)]
 
 mod proc_text;
+mod request;
 mod timeouts;
 mod uapi;

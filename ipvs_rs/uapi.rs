@@ -73,6 +73,27 @@ pub(crate) mod svc_attr {
     pub(crate) const MAX: u16 = 12;
 }
 
+/// Destination nest attributes (`IPVS_DEST_ATTR_*`).
+pub(crate) mod dest_attr {
+    pub(crate) const ADDR: u16 = 1;
+    pub(crate) const PORT: u16 = 2;
+    pub(crate) const FWD_METHOD: u16 = 3;
+    pub(crate) const WEIGHT: u16 = 4;
+    pub(crate) const U_THRESH: u16 = 5;
+    pub(crate) const L_THRESH: u16 = 6;
+    pub(crate) const ACTIVE_CONNS: u16 = 7;
+    pub(crate) const INACT_CONNS: u16 = 8;
+    pub(crate) const PERSIST_CONNS: u16 = 9;
+    pub(crate) const STATS: u16 = 10;
+    pub(crate) const ADDR_FAMILY: u16 = 11;
+    pub(crate) const STATS64: u16 = 12;
+    pub(crate) const TUN_TYPE: u16 = 13;
+    pub(crate) const TUN_PORT: u16 = 14;
+    pub(crate) const TUN_FLAGS: u16 = 15;
+    /// `IPVS_DEST_ATTR_MAX`.
+    pub(crate) const MAX: u16 = 15;
+}
+
 /// `IP_VS_SCHEDNAME_MAXLEN`, including the NUL.
 pub(crate) const SCHEDNAME_MAXLEN: u16 = 16;
 /// `IP_VS_PENAME_MAXLEN`, including the NUL.
