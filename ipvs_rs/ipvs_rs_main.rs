@@ -17,12 +17,15 @@ mod glue;
 
 // Pure logic, shared with the host crate (`pure.rs`).
 mod proc_text;
+mod request;
+mod sched;
 mod timeouts;
 mod uapi;
 
 // Kernel-side logic.
 mod ctl;
 mod netns;
+mod service;
 
 module! {
     type: IpvsModule,

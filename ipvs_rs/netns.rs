@@ -7,6 +7,7 @@ use kernel::{new_mutex, prelude::*, sync::Mutex};
 use crate::{
     ctl,
     glue::{net::Net, pernet, procfs::ProcNetFile, sysctl::NetSysctlTable},
+    service::Services,
     timeouts::Timeouts,
 };
 
@@ -28,6 +29,8 @@ pub(crate) struct Ipvs {
 pub(crate) struct Config {
     /// The timeouts user space reads and sets.
     pub(crate) timeouts: Timeouts,
+    /// Virtual services and their real servers.
+    pub(crate) services: Services,
 }
 
 /// The per-namespace registration of [`Ipvs`].
@@ -39,6 +42,7 @@ impl pernet::PernetData for Ipvs {
         try_pin_init!(Self {
             config <- new_mutex!(Config {
                 timeouts: Timeouts::DEFAULT,
+                services: Services::new(),
             }),
             sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
             _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,
@@ -54,11 +58,5 @@ impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.
     pub(crate) fn of(net: &Net) -> Result<&Ipvs> {
         IPVS.get(net).ok_or(ENODEV)
-    }
-
-    /// Buckets of the connection table: 0 until the table exists (it is created with the first
-    /// service of the namespace, which comes with the control-plane work).
-    pub(crate) fn conn_tab_size(&self) -> u32 {
-        0
     }
 }

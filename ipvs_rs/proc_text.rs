@@ -4,7 +4,10 @@
 
 use core::fmt::{self, Write};
 
-use crate::uapi;
+use crate::{
+    request::{ServiceId, AF_INET6},
+    uapi,
+};
 
 /// Writes the three header lines of `/proc/net/ip_vs`; `conn_tab_size` is the current number of
 /// connection hash buckets (0 until the first service of the namespace is added).
@@ -16,6 +19,132 @@ pub(crate) fn write_services_header(w: &mut impl Write, conn_tab_size: u32) -> f
     )?;
     w.write_str("Prot LocalAddress:Port Scheduler Flags\n")?;
     w.write_str("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
+}
+
+/// The protocol name C prints (`ip_vs_proto_name`).
+pub(crate) fn write_proto_name(w: &mut impl Write, proto: u16) -> fmt::Result {
+    match proto {
+        0 => w.write_str("IP"),
+        1 => w.write_str("ICMP"),
+        6 => w.write_str("TCP"),
+        17 => w.write_str("UDP"),
+        58 => w.write_str("ICMPv6"),
+        132 => w.write_str("SCTP"),
+        p => write!(w, "IP_{p}"),
+    }
+}
+
+/// An IPv6 address as `%pI6` prints it: eight four-digit lowercase hex groups.
+pub(crate) fn write_ipv6_full(w: &mut impl Write, a: &[u8; 16]) -> fmt::Result {
+    for (i, g) in a.chunks_exact(2).enumerate() {
+        if i > 0 {
+            w.write_char(':')?;
+        }
+        write!(w, "{:02x}{:02x}", g[0], g[1])?;
+    }
+    Ok(())
+}
+
+fn be32(a: &[u8]) -> u32 {
+    u32::from_be_bytes([a[0], a[1], a[2], a[3]])
+}
+
+/// The forwarding method's name in `/proc` (`ip_vs_fwd_name`).
+pub(crate) fn fwd_name(conn_flags: u32) -> &'static str {
+    match conn_flags & 0x7 {
+        1 => "Local",
+        2 => "Tunnel",
+        3 => "Route",
+        _ => "Masq",
+    }
+}
+
+/// `IP_VS_SVC_F_PERSISTENT`.
+const SVC_F_PERSISTENT: u32 = 0x1;
+/// `IP_VS_SVC_F_ONEPACKET`.
+const SVC_F_ONEPACKET: u32 = 0x4;
+
+/// A virtual service as `/proc/net/ip_vs` shows it.
+pub(crate) struct ServiceText<'a> {
+    /// The service's identity.
+    pub(crate) id: &'a ServiceId,
+    /// Scheduler name (`none` without one).
+    pub(crate) sched: &'a str,
+    /// Service flags.
+    pub(crate) flags: u32,
+    /// Persistence timeout in jiffies: C prints the internal value, not seconds.
+    pub(crate) timeout_jiffies: u32,
+    /// Raw netmask (network order for IPv4, prefix length for IPv6).
+    pub(crate) netmask: u32,
+}
+
+/// Writes a service line of `/proc/net/ip_vs`.
+pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Result {
+    let ops = if s.flags & SVC_F_ONEPACKET != 0 {
+        "ops "
+    } else {
+        ""
+    };
+    let id = s.id;
+    let port = u16::from_be_bytes(id.port);
+    if id.fwmark != 0 {
+        write!(w, "FWM  {:08X} {} {}", id.fwmark, s.sched, ops)?;
+    } else if id.af == AF_INET6 {
+        write_proto_name(w, id.protocol)?;
+        w.write_str("  [")?;
+        write_ipv6_full(w, &id.addr)?;
+        write!(w, "]:{port:04X} {} ", s.sched)?;
+    } else {
+        write_proto_name(w, id.protocol)?;
+        write!(
+            w,
+            "  {:08X}:{port:04X} {} {} ",
+            be32(&id.addr),
+            s.sched,
+            ops
+        )?;
+    }
+    if s.flags & SVC_F_PERSISTENT != 0 {
+        // `%d` of the unsigned jiffies and `ntohl` of the raw netmask, as C.
+        writeln!(
+            w,
+            "persistent {} {:08X}",
+            s.timeout_jiffies as i32,
+            u32::from_be(s.netmask)
+        )
+    } else {
+        w.write_char('\n')
+    }
+}
+
+/// Writes a real-server line of `/proc/net/ip_vs` (the format follows the server's family).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_dest(
+    w: &mut impl Write,
+    af: u16,
+    addr: &[u8; 16],
+    port: [u8; 2],
+    conn_flags: u32,
+    weight: i32,
+    active: i32,
+    inactive: i32,
+) -> fmt::Result {
+    let port = u16::from_be_bytes(port);
+    if af == AF_INET6 {
+        w.write_str("  -> [")?;
+        write_ipv6_full(w, addr)?;
+        write!(w, "]:{port:04X}")?;
+    } else {
+        write!(w, "  -> {:08X}:{port:04X}", be32(addr))?;
+    }
+    writeln!(
+        w,
+        "      {:<7} {:<6} {:<10} {:<10}",
+        fwd_name(conn_flags),
+        weight,
+        active,
+        inactive
+    )
 }
 
 #[cfg(test)]
@@ -32,5 +161,95 @@ mod tests {
              Prot LocalAddress:Port Scheduler Flags\n  \
              -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
         );
+    }
+
+    fn id(af: u16, protocol: u16, addr: &[u8], port: u16, fwmark: u32) -> ServiceId {
+        let mut a = [0; 16];
+        a[..addr.len()].copy_from_slice(addr);
+        ServiceId {
+            af,
+            protocol,
+            addr: a,
+            port: port.to_be_bytes(),
+            fwmark,
+        }
+    }
+
+    fn service(s: &ServiceText<'_>) -> String {
+        let mut out = String::new();
+        write_service(&mut out, s).unwrap();
+        out
+    }
+
+    #[test]
+    fn service_lines_match_c() {
+        let tcp = id(2, 6, &[10, 0, 0, 1], 80, 0);
+        let persistent = ServiceText {
+            id: &tcp,
+            sched: "rr",
+            flags: 0x1 | 0x2,
+            timeout_jiffies: 300_000,
+            netmask: u32::from_ne_bytes([255, 255, 255, 255]),
+        };
+        assert_eq!(
+            service(&persistent),
+            "TCP  0A000001:0050 rr  persistent 300000 FFFFFFFF\n"
+        );
+        let plain = ServiceText {
+            flags: 0x2,
+            ..persistent
+        };
+        assert_eq!(service(&plain), "TCP  0A000001:0050 rr  \n");
+        let udp_ops = id(2, 17, &[192, 168, 0, 1], 53, 0);
+        let ops = ServiceText {
+            id: &udp_ops,
+            flags: 0x4,
+            ..plain
+        };
+        assert_eq!(service(&ops), "UDP  C0A80001:0035 rr ops  \n");
+        let fwm = id(2, 6, &[], 0, 7);
+        assert_eq!(
+            service(&ServiceText {
+                id: &fwm,
+                sched: "sh",
+                ..plain
+            }),
+            "FWM  00000007 sh \n"
+        );
+        let v6 = id(
+            10,
+            17,
+            &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            53,
+            0,
+        );
+        let v6s = ServiceText {
+            id: &v6,
+            sched: "wlc",
+            flags: 0x1 | 0x4,
+            timeout_jiffies: 300_000,
+            netmask: 128,
+        };
+        assert_eq!(
+            service(&v6s),
+            "UDP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0035 wlc persistent 300000 80000000\n"
+        );
+    }
+
+    #[test]
+    fn dest_lines_match_c() {
+        let mut s = String::new();
+        let mut a = [0; 16];
+        a[..4].copy_from_slice(&[10, 0, 1, 3]);
+        write_dest(&mut s, 2, &a, 8080u16.to_be_bytes(), 0x100, 1, 0, 0).unwrap();
+        write_dest(&mut s, 2, &a, 0u16.to_be_bytes(), 0x183, 5, 2, 10).unwrap();
+        assert_eq!(
+            s,
+            "  -> 0A000103:1F90      Masq    1      0          0         \n\
+             \x20 -> 0A000103:0000      Route   5      2          10        \n"
+        );
+        let mut proto = String::new();
+        write_proto_name(&mut proto, 200).unwrap();
+        assert_eq!(proto, "IP_200");
     }
 }

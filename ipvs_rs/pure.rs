@@ -9,5 +9,6 @@
 
 mod proc_text;
 mod request;
+mod sched;
 mod timeouts;
 mod uapi;

@@ -12,8 +12,6 @@ use crate::uapi::{dest_attr, svc_attr};
 /// An errno the control plane answers with (positive Linux numbers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Errno {
-    /// `EPERM`.
-    Perm = 1,
     /// `ENOENT`: unknown scheduler, persistence engine or destination.
     NoEnt = 2,
     /// `ESRCH`: no such service.

@@ -69,6 +69,7 @@ pub(crate) mod svc_attr {
     pub(crate) const NETMASK: u16 = 9;
     pub(crate) const STATS: u16 = 10;
     pub(crate) const PE_NAME: u16 = 11;
+    pub(crate) const STATS64: u16 = 12;
     /// `IPVS_SVC_ATTR_MAX` (the last, `STATS64`, is output only).
     pub(crate) const MAX: u16 = 12;
 }
@@ -92,6 +93,22 @@ pub(crate) mod dest_attr {
     pub(crate) const TUN_FLAGS: u16 = 15;
     /// `IPVS_DEST_ATTR_MAX`.
     pub(crate) const MAX: u16 = 15;
+}
+
+/// Counter attributes inside `STATS`/`STATS64` nests (`IPVS_STATS_ATTR_*`).
+pub(crate) mod stats_attr {
+    pub(crate) const CONNS: u16 = 1;
+    pub(crate) const INPKTS: u16 = 2;
+    pub(crate) const OUTPKTS: u16 = 3;
+    pub(crate) const INBYTES: u16 = 4;
+    pub(crate) const OUTBYTES: u16 = 5;
+    pub(crate) const CPS: u16 = 6;
+    pub(crate) const INPPS: u16 = 7;
+    pub(crate) const OUTPPS: u16 = 8;
+    pub(crate) const INBPS: u16 = 9;
+    pub(crate) const OUTBPS: u16 = 10;
+    /// Padding before 64-bit values where alignment needs it.
+    pub(crate) const PAD: u16 = 11;
 }
 
 /// `IP_VS_SCHEDNAME_MAXLEN`, including the NUL.

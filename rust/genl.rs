@@ -274,26 +274,34 @@ impl<'a> Attr<'a> {
         &self,
         policy: &'static [Policy; M],
     ) -> Result<AttrSet<'a, M>> {
-        let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); M];
-        // SAFETY: `tb` has room for `M` = maxtype + 1 pointers; the payload is a valid buffer of
-        // its length; `policy` has `M` entries.
-        to_result(unsafe {
-            bindings::__nla_parse(
-                tb.as_mut_ptr(),
-                (M - 1) as c_int,
-                self.payload.as_ptr().cast(),
-                self.payload.len() as c_int,
-                policy.as_ptr().cast(),
-                bindings::netlink_validation_NL_VALIDATE_LIBERAL,
-                core::ptr::null_mut(),
-            )
-        })?;
-        // INVARIANT: `__nla_parse` stored pointers into the payload, valid for `'a`.
-        Ok(AttrSet {
-            tb,
-            _payload: PhantomData,
-        })
+        parse_liberal(self.payload, policy)
     }
+}
+
+/// Parses a stream of attributes with liberal (legacy) validation against `policy`.
+fn parse_liberal<'a, const M: usize>(
+    stream: &'a [u8],
+    policy: &'static [Policy; M],
+) -> Result<AttrSet<'a, M>> {
+    let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); M];
+    // SAFETY: `tb` has room for `M` = maxtype + 1 pointers; `stream` is a valid buffer of its
+    // length; `policy` has `M` entries.
+    to_result(unsafe {
+        bindings::__nla_parse(
+            tb.as_mut_ptr(),
+            (M - 1) as c_int,
+            stream.as_ptr().cast(),
+            stream.len() as c_int,
+            policy.as_ptr().cast(),
+            bindings::netlink_validation_NL_VALIDATE_LIBERAL,
+            core::ptr::null_mut(),
+        )
+    })?;
+    // INVARIANT: `__nla_parse` stored pointers to validated attributes inside `stream`.
+    Ok(AttrSet {
+        tb,
+        _payload: PhantomData,
+    })
 }
 
 /// Attributes of a nest, indexed by type.
@@ -414,6 +422,28 @@ impl<'a> Dump<'a> {
     pub(crate) fn net(&self) -> &'a Net {
         // SAFETY: The dumping socket holds a reference on its namespace.
         unsafe { Net::from_raw(glue::ipvs_rs_skb_net(self.skb)) }
+    }
+
+    /// The top-level attributes of the dump request, parsed against `policy` with liberal
+    /// validation, as `nlmsg_parse_deprecated` after the genl header.
+    pub(crate) fn request_attrs<const M: usize>(
+        &self,
+        policy: &'static [Policy; M],
+    ) -> Result<AttrSet<'a, M>> {
+        // `NLMSG_HDRLEN + GENL_HDRLEN`: both headers, each padded to `NLMSG_ALIGNTO` (4).
+        const fn align4(n: usize) -> usize {
+            (n + 3) & !3
+        }
+        const HDRS: usize = align4(core::mem::size_of::<bindings::nlmsghdr>())
+            + align4(core::mem::size_of::<bindings::genlmsghdr>());
+        // SAFETY: `cb->nlh` is the request, whose `nlmsg_len` bytes the netlink core checked to
+        // be present; it lives until the dump ends, which outlives `'a`.
+        let msg = unsafe {
+            let nlh = (*self.cb).nlh;
+            let len = (*nlh).nlmsg_len as usize;
+            core::slice::from_raw_parts(nlh.cast::<u8>(), len)
+        };
+        parse_liberal(msg.get(HDRS..).ok_or(EINVAL)?, policy)
     }
 
     /// The six `long`s a dump keeps between calls to record where it got to (zero at first).

@@ -7,6 +7,7 @@
 #ifndef IPVS_RS_GLUE_H
 #define IPVS_RS_GLUE_H
 
+#include <linux/ipv6.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
@@ -22,6 +23,7 @@ struct net *ipvs_rs_skb_net(const struct sk_buff *skb);
 struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq);
 bool ipvs_rs_net_is_init(const struct net *net);
 bool ipvs_rs_net_user_ns_is_init(const struct net *net);
+bool ipvs_rs_ipv6_enabled(void);
 struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,
 		struct net *net, int (*show)(struct seq_file *, void *));
 void ipvs_rs_remove_proc_entry(const char *name, struct net *net);

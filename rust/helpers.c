@@ -30,6 +30,11 @@ bool ipvs_rs_net_user_ns_is_init(const struct net *net)
 	return net->user_ns == &init_user_ns;
 }
 
+bool ipvs_rs_ipv6_enabled(void)
+{
+	return ipv6_mod_enabled();
+}
+
 struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,
 		struct net *net, int (*show)(struct seq_file *, void *))
 {

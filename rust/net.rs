@@ -54,3 +54,9 @@ impl Net {
         unsafe { glue::ipvs_rs_net_user_ns_is_init(self.as_raw()) }
     }
 }
+
+/// Whether IPv6 is available (built in or loaded, and not disabled on the command line).
+pub(crate) fn ipv6_enabled() -> bool {
+    // SAFETY: Reads a global flag; no preconditions.
+    unsafe { glue::ipvs_rs_ipv6_enabled() }
+}

@@ -10,7 +10,7 @@ use crate::{
         procfs::{ProcShow, ProcText},
     },
     netns::Ipvs,
-    proc_text,
+    proc_text::{self, ServiceText},
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -19,6 +19,37 @@ pub(crate) struct Services;
 impl ProcShow for Services {
     fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
         let ipvs = Ipvs::of(net)?;
-        proc_text::write_services_header(out, ipvs.conn_tab_size()).map_err(|_| EINVAL)
+        let config = ipvs.config.lock();
+        let services = &config.services;
+        let write = |out: &mut ProcText<'_>| -> core::fmt::Result {
+            proc_text::write_services_header(out, services.conn_tab_size())?;
+            for svc in services.iter() {
+                proc_text::write_service(
+                    out,
+                    &ServiceText {
+                        id: &svc.id,
+                        sched: svc.sched_name(),
+                        flags: svc.flags,
+                        timeout_jiffies: svc.timeout_jiffies(),
+                        netmask: svc.netmask,
+                    },
+                )?;
+                for d in svc.dests_newest_first() {
+                    // Connection counts come with the data plane.
+                    proc_text::write_dest(
+                        out,
+                        d.af,
+                        &d.addr,
+                        d.port,
+                        d.conn_flags,
+                        d.weight,
+                        0,
+                        0,
+                    )?;
+                }
+            }
+            Ok(())
+        };
+        write(out).map_err(|_| EINVAL)
     }
 }
