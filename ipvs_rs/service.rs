@@ -5,9 +5,10 @@
 //!
 //! Everything here lives under the namespace's configuration mutex.
 
-use kernel::{alloc::KVec, bindings::HZ, prelude::*};
+use kernel::{alloc::KVec, prelude::*};
 
 use crate::{
+    glue::time::HZ,
     request::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,

@@ -15,3 +15,4 @@ pub(crate) mod net;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod sysctl;
+pub(crate) mod time;

@@ -6,12 +6,13 @@
 //! commands below `FLUSH + 1` keep the legacy liberal attribute validation, so malformed input
 //! gets the same errno as from C. Replies reuse the request's port id and sequence number.
 
-use kernel::{bindings::HZ, prelude::*};
+use kernel::prelude::*;
 
 use crate::{
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
         net::ipv6_enabled,
+        time::HZ,
     },
     netns::Ipvs,
     request::{self, AttrLookup, Errno},

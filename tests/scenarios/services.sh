@@ -55,3 +55,8 @@ run ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.3:8080 -g -w 4
 run cat /proc/net/ip_vs
 run ipvsadm -L -n --timeout
 run ipvsadm -C
+# Timeouts are stored in jiffies: the largest is INT_MAX / HZ seconds.
+run ipvsadm --set 2147483 0 0
+run ipvsadm --set 0 2147484 0
+run ipvsadm -L -n --timeout
+run ipvsadm --set 900 120 300
