@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# 1000 services x 10 real servers in each of two namespaces, then rmmod with both namespaces
+# still configured: everything must be freed (qemu/run checks kmemleak and the kernel log).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$repo/tests/lib/impl.sh"
+fail() { echo "FAIL: $*"; exit 1; }
+
+ipvs_load rs
+for ns in scale1 scale2; do
+    ip netns add $ns
+    "$repo/tests/lib/gen-rules" 1000 10 | ip netns exec $ns ipvsadm -R
+    n=$(ip netns exec $ns ipvsadm -L -n | grep -c '^TCP')
+    d=$(ip netns exec $ns ipvsadm -L -n | grep -c -- '->.*Masq')
+    [ "$n" = 1000 ] && [ "$d" = 10000 ] || fail "$ns lists $n services, $d servers"
+    echo "$ns: $n services, $d real servers"
+done
+[ "$(ipvsadm -L -n | grep -c '^TCP' || true)" = 0 ] || fail "init_net sees other namespaces' services"
+rmmod ipvs_rs
+ip netns del scale1
+ip netns del scale2
+echo "unloaded"
