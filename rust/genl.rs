@@ -55,10 +55,6 @@ impl Policy {
     pub(crate) const fn nul_string(max: u16) -> Self {
         Self::typed(bindings::NLA_NUL_STRING, max)
     }
-    /// Untyped data of at least `min` bytes.
-    pub(crate) const fn min_len(min: u16) -> Self {
-        Self::typed(bindings::NLA_UNSPEC, min)
-    }
 }
 
 /// Permission and validation flags of an operation.
@@ -251,18 +247,6 @@ impl<'a> Attr<'a> {
         self.payload.get(..K)?.try_into().ok()
     }
 
-    /// The payload as a native-endian `u8`, `None` if shorter.
-    pub(crate) fn u8(&self) -> Option<u8> {
-        self.array::<1>().map(|b| b[0])
-    }
-    /// The payload as a native-endian `u16`, `None` if shorter.
-    pub(crate) fn u16(&self) -> Option<u16> {
-        self.array().map(u16::from_ne_bytes)
-    }
-    /// The payload as a big-endian `u16` (ports), `None` if shorter.
-    pub(crate) fn be16(&self) -> Option<u16> {
-        self.array().map(u16::from_be_bytes)
-    }
     /// The payload as a native-endian `u32`, `None` if shorter.
     pub(crate) fn u32(&self) -> Option<u32> {
         self.array().map(u32::from_ne_bytes)
@@ -526,10 +510,6 @@ impl Writer<'_> {
     pub(crate) fn put_u16(&mut self, ty: u16, v: u16) -> Result {
         self.put(ty, &v.to_ne_bytes())
     }
-    /// Puts a big-endian `u16`.
-    pub(crate) fn put_be16(&mut self, ty: u16, v: u16) -> Result {
-        self.put(ty, &v.to_be_bytes())
-    }
     /// Puts a native-endian `u32`.
     pub(crate) fn put_u32(&mut self, ty: u16, v: u32) -> Result {
         self.put(ty, &v.to_ne_bytes())
@@ -548,10 +528,6 @@ impl Writer<'_> {
             )
         };
         to_result(r).map_err(|_| EMSGSIZE)
-    }
-    /// Puts a string with its terminating NUL.
-    pub(crate) fn put_str(&mut self, ty: u16, s: &CStr) -> Result {
-        self.put(ty, s.to_bytes_with_nul())
     }
 
     /// Puts a nest of type `ty` (without `NLA_F_NESTED`, as `nla_nest_start_noflag`) whose

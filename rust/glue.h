@@ -21,7 +21,6 @@
 void *ipvs_rs_net_generic(const struct net *net, unsigned int id);
 struct net *ipvs_rs_skb_net(const struct sk_buff *skb);
 struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq);
-bool ipvs_rs_net_is_init(const struct net *net);
 bool ipvs_rs_net_user_ns_is_init(const struct net *net);
 bool ipvs_rs_ipv6_enabled(void);
 struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,

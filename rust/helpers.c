@@ -20,11 +20,6 @@ struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq)
 	return seq_file_single_net(seq);
 }
 
-bool ipvs_rs_net_is_init(const struct net *net)
-{
-	return net_eq(net, &init_net);
-}
-
 bool ipvs_rs_net_user_ns_is_init(const struct net *net)
 {
 	return net->user_ns == &init_user_ns;

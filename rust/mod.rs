@@ -6,8 +6,6 @@
 //! these types. Each file covers one C facility and is written as if it were meant for
 //! `rust/kernel`: invariants are documented and every `unsafe` block says why it is sound.
 #![allow(unsafe_code)]
-// An API layer, like `rust/kernel`: some of it has no user until later features arrive.
-#![allow(dead_code)]
 
 pub(crate) mod bindings;
 pub(crate) mod genl;

@@ -42,12 +42,6 @@ impl Net {
         self.0.get()
     }
 
-    /// Whether this is the initial network namespace.
-    pub(crate) fn is_init(&self) -> bool {
-        // SAFETY: `self` is a live namespace by the type invariant.
-        unsafe { glue::ipvs_rs_net_is_init(self.as_raw()) }
-    }
-
     /// Whether this namespace belongs to the initial user namespace (so its root is the host's).
     pub(crate) fn owned_by_init_user_ns(&self) -> bool {
         // SAFETY: `self` is a live namespace by the type invariant.

@@ -122,18 +122,6 @@ impl<const N: usize> NetSysctlTable<N> {
             })
         }
     }
-
-    /// Reads value `i` (panics if `i >= N`).
-    pub(crate) fn get(&self, i: usize) -> i32 {
-        // SAFETY: The pointer is valid and aligned; see the type invariant for concurrent use.
-        unsafe { self.values[i].get().read_volatile() }
-    }
-
-    /// Writes value `i`, as the kernel itself does for self-adjusting sysctls (panics if `i >= N`).
-    pub(crate) fn set(&self, i: usize, v: i32) {
-        // SAFETY: The pointer is valid and aligned; see the type invariant for concurrent use.
-        unsafe { self.values[i].get().write_volatile(v) }
-    }
 }
 
 type ProcHandler = unsafe extern "C" fn(
