@@ -16,9 +16,11 @@ use kernel::prelude::*;
 mod glue;
 
 // Pure logic, shared with the host crate (`pure.rs`).
+mod daemon;
 mod proc_text;
 mod request;
 mod sched;
+mod sockopt_abi;
 mod timeouts;
 mod uapi;
 
@@ -38,8 +40,10 @@ module! {
 
 /// The loaded module: per-namespace state first, then the netlink family that serves it.
 ///
-/// Fields drop in declaration order, so the family goes away before the namespaces' state.
+/// Fields drop in declaration order, so the socket options and the family go away before the
+/// namespaces' state.
 struct IpvsModule {
+    _sockopts: glue::sockopt::SockoptsRegistration,
     _genl: glue::genl::Registration,
     _pernet: glue::pernet::PernetRegistration<netns::Ipvs>,
 }
@@ -48,8 +52,10 @@ impl kernel::Module for IpvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let pernet = netns::IPVS.register()?;
         let genl = ctl::genl::FAMILY.register()?;
+        let sockopts = ctl::sockopt::SOCKOPTS.register()?;
         pr_info!("IPVS version 1.2.1 (Rust) loaded\n");
         Ok(Self {
+            _sockopts: sockopts,
             _genl: genl,
             _pernet: pernet,
         })

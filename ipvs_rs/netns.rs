@@ -6,6 +6,7 @@ use kernel::{new_mutex, prelude::*, sync::Mutex};
 
 use crate::{
     ctl,
+    daemon::Daemons,
     glue::{net::Net, pernet, procfs::ProcNetFile, sysctl::NetSysctlTable},
     service::Services,
     timeouts::Timeouts,
@@ -31,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) timeouts: Timeouts,
     /// Virtual services and their real servers.
     pub(crate) services: Services,
+    /// Connection-synchronisation daemons.
+    pub(crate) daemons: Daemons,
 }
 
 /// The per-namespace registration of [`Ipvs`].
@@ -43,6 +46,7 @@ impl pernet::PernetData for Ipvs {
             config <- new_mutex!(Config {
                 timeouts: Timeouts::DEFAULT,
                 services: Services::new(),
+                daemons: Daemons::new(),
             }),
             sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
             _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,

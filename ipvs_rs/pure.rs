@@ -7,8 +7,10 @@
 #![cfg_attr(not(test), no_std)]
 #![allow(dead_code)]
 
+mod daemon;
 mod proc_text;
 mod request;
 mod sched;
+mod sockopt_abi;
 mod timeouts;
 mod uapi;

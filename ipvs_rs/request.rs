@@ -20,6 +20,8 @@ pub(crate) enum Errno {
     NoMem = 12,
     /// `EEXIST`: the service or destination already exists.
     Exist = 17,
+    /// `ENODEV`: no such network interface.
+    NoDev = 19,
     /// `EINVAL`: malformed or incomplete request.
     Inval = 22,
     /// `ERANGE`: a value out of range.

@@ -24,8 +24,9 @@ const FWD_MASQ: u32 = 0;
 const CONN_F_NOOUTPUT: u32 = 0x80;
 /// `IP_VS_CONN_F_INACTIVE`: new connections start inactive.
 const CONN_F_INACTIVE: u32 = 0x100;
-/// `IP_VS_CONN_F_DEST_MASK` for netlink: only the forwarding method is taken from user space.
-const DEST_MASK: u32 = FWD_MASK;
+/// `IP_VS_CONN_F_DEST_MASK`: the connection flags a destination takes from user space
+/// (forwarding method, `ONE_PACKET`, `NFCT`); netlink requests carry the method alone.
+const DEST_MASK: u32 = FWD_MASK | 0x2000 | 0x10000;
 
 /// A real server of a service.
 pub(crate) struct Dest {
@@ -174,6 +175,30 @@ impl Services {
         }
     }
 
+    /// Creates the connection table if it is not there yet (a backup sync daemon does so
+    /// without services).
+    pub(crate) fn ensure_conn_tab(&mut self) {
+        self.conn_tab = true;
+    }
+
+    /// The number of IPv4 services (what the legacy sockopt interface reports).
+    pub(crate) fn count_ipv4(&self) -> usize {
+        self.list.iter().filter(|s| s.id.af == AF_INET).count()
+    }
+
+    /// Whether some service has a real server of another address family (the sync protocol
+    /// cannot carry those).
+    pub(crate) fn has_mixed_af_dests(&self) -> bool {
+        self.list
+            .iter()
+            .any(|s| s.dests.iter().any(|d| d.af != s.id.af))
+    }
+
+    /// The service [`Services::find`] finds.
+    pub(crate) fn lookup(&self, id: &ServiceId) -> Option<&Service> {
+        self.find(id).and_then(|i| self.get(i))
+    }
+
     /// All services, in table order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Service> {
         self.list.iter()
@@ -244,7 +269,8 @@ impl Services {
     /// `NEW_DEST`, `SET_DEST` or `DEL_DEST` (`settings` is `None` for delete) on service `i`.
     ///
     /// `id.af` 0 means the service's family; a family other than the service's is allowed for
-    /// tunnels only (and deletes).
+    /// tunnels only (and deletes). A new destination's address must pass `routable` (unicast
+    /// or local in the namespace), as C checks only when it creates a destination.
     pub(crate) fn dest_op(
         &mut self,
         i: usize,
@@ -252,13 +278,17 @@ impl Services {
         id: &DestId,
         settings: Option<&DestSettings>,
         ipv6: bool,
+        routable: impl FnOnce(u16, &[u8; 16]) -> bool,
     ) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
         let af = if id.af == 0 { svc.id.af } else { id.af };
         if !crate::request::af_valid(af, ipv6) {
             return Err(Errno::AfNoSupport);
         }
-        if af != svc.id.af && op != DestOp::Del && settings.map(|s| s.fwd) != Some(FWD_TUNNEL) {
+        if af != svc.id.af
+            && op != DestOp::Del
+            && settings.map(|s| s.fwd & FWD_MASK) != Some(FWD_TUNNEL)
+        {
             return Err(Errno::Inval);
         }
         let addr = canonical_addr(af, id.addr);
@@ -268,6 +298,9 @@ impl Services {
                 s.check_add()?;
                 if found.is_some() {
                     return Err(Errno::Exist);
+                }
+                if !routable(af, &addr) {
+                    return Err(Errno::Inval);
                 }
                 let mut d = Dest {
                     af,

@@ -95,6 +95,23 @@ pub(crate) mod dest_attr {
     pub(crate) const MAX: u16 = 15;
 }
 
+/// Sync daemon attributes inside `CMD_ATTR_DAEMON` (`IPVS_DAEMON_ATTR_*`).
+pub(crate) mod daemon_attr {
+    pub(crate) const STATE: u16 = 1;
+    pub(crate) const MCAST_IFN: u16 = 2;
+    pub(crate) const SYNC_ID: u16 = 3;
+    pub(crate) const SYNC_MAXLEN: u16 = 4;
+    pub(crate) const MCAST_GROUP: u16 = 5;
+    pub(crate) const MCAST_GROUP6: u16 = 6;
+    pub(crate) const MCAST_PORT: u16 = 7;
+    pub(crate) const MCAST_TTL: u16 = 8;
+    /// `IPVS_DAEMON_ATTR_MAX`.
+    pub(crate) const MAX: u16 = 8;
+}
+
+/// `IP_VS_IFNAME_MAXLEN`, including the NUL.
+pub(crate) const IFNAME_MAXLEN: u16 = 16;
+
 /// Counter attributes inside `STATS`/`STATS64` nests (`IPVS_STATS_ATTR_*`).
 pub(crate) mod stats_attr {
     pub(crate) const CONNS: u16 = 1;

@@ -20,7 +20,8 @@
     clippy::ref_as_ptr,
     clippy::as_underscore,
     clippy::ptr_cast_constness,
-    unnecessary_transmutes
+    unnecessary_transmutes,
+    unsafe_op_in_unsafe_fn
 )]
 
 include!("bindings_generated.rs");

@@ -47,6 +47,10 @@ impl Policy {
     /// A nest of further attributes.
     pub(crate) const NESTED: Self = Self::typed(bindings::NLA_NESTED, 0);
 
+    /// Any payload of at least `min` bytes.
+    pub(crate) const fn min_len(min: u16) -> Self {
+        Self::typed(bindings::NLA_UNSPEC, min)
+    }
     /// Binary data of at most `max` bytes.
     pub(crate) const fn binary(max: u16) -> Self {
         Self::typed(bindings::NLA_BINARY, max)
@@ -243,7 +247,8 @@ impl<'a> Attr<'a> {
         self.payload
     }
 
-    fn array<const K: usize>(&self) -> Option<[u8; K]> {
+    /// The first `K` payload bytes, `None` if shorter.
+    pub(crate) fn array<const K: usize>(&self) -> Option<[u8; K]> {
         self.payload.get(..K)?.try_into().ok()
     }
 
@@ -258,18 +263,32 @@ impl<'a> Attr<'a> {
         &self,
         policy: &'static [Policy; M],
     ) -> Result<AttrSet<'a, M>> {
-        parse_liberal(self.payload, policy)
+        parse_liberal(self.payload, policy, core::ptr::null_mut())
+    }
+
+    /// As [`Attr::nested`], but a policy violation is also reported to the sender of `req` in
+    /// the extended ack (message and offending attribute).
+    pub(crate) fn nested_reporting<const M: usize>(
+        &self,
+        policy: &'static [Policy; M],
+        req: &Request<'a>,
+    ) -> Result<AttrSet<'a, M>> {
+        // SAFETY: `info` is valid during the call (type invariant of `Request`).
+        let extack = unsafe { (*req.info).extack };
+        parse_liberal(self.payload, policy, extack)
     }
 }
 
-/// Parses a stream of attributes with liberal (legacy) validation against `policy`.
+/// Parses a stream of attributes with liberal (legacy) validation against `policy`; errors are
+/// described in `extack` unless it is null.
 fn parse_liberal<'a, const M: usize>(
     stream: &'a [u8],
     policy: &'static [Policy; M],
+    extack: *mut bindings::netlink_ext_ack,
 ) -> Result<AttrSet<'a, M>> {
     let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); M];
     // SAFETY: `tb` has room for `M` = maxtype + 1 pointers; `stream` is a valid buffer of its
-    // length; `policy` has `M` entries.
+    // length; `policy` has `M` entries; `extack` is null or the running request's.
     to_result(unsafe {
         bindings::__nla_parse(
             tb.as_mut_ptr(),
@@ -278,7 +297,7 @@ fn parse_liberal<'a, const M: usize>(
             stream.len() as c_int,
             policy.as_ptr().cast(),
             bindings::netlink_validation_NL_VALIDATE_LIBERAL,
-            core::ptr::null_mut(),
+            extack,
         )
     })?;
     // INVARIANT: `__nla_parse` stored pointers to validated attributes inside `stream`.
@@ -427,7 +446,11 @@ impl<'a> Dump<'a> {
             let len = (*nlh).nlmsg_len as usize;
             core::slice::from_raw_parts(nlh.cast::<u8>(), len)
         };
-        parse_liberal(msg.get(HDRS..).ok_or(EINVAL)?, policy)
+        parse_liberal(
+            msg.get(HDRS..).ok_or(EINVAL)?,
+            policy,
+            core::ptr::null_mut(),
+        )
     }
 
     /// The six `long`s a dump keeps between calls to record where it got to (zero at first).

@@ -8,13 +8,17 @@
 #define IPVS_RS_GLUE_H
 
 #include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
 #include <linux/skbuff.h>
+#include <net/addrconf.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <net/route.h>
 #include <net/sock.h>
 #include <uapi/linux/ip_vs.h>
 
@@ -37,5 +41,14 @@ struct nlattr *ipvs_rs_nla_nest_start_noflag(struct sk_buff *skb, int attrtype);
 void ipvs_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void ipvs_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 unsigned int ipvs_rs_skb_len(const struct sk_buff *skb);
+
+struct net *ipvs_rs_sock_net(const struct sock *sk);
+bool ipvs_rs_sock_net_admin(const struct sock *sk);
+unsigned long ipvs_rs_copy_from_sockptr(void *dst, sockptr_t *src, size_t len);
+
+int ipvs_rs_netdev_mtu(struct net *net, const char *name);
+unsigned int ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
+int ipvs_rs_ipv6_addr_type(const struct in6_addr *addr);
+bool ipvs_rs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr);
 
 #endif

@@ -3,6 +3,7 @@
  * One-line shims for static inline kernel functions that Rust cannot call
  * directly. They hold no logic: each forwards to the inline of the same name.
  */
+#include <net/ip6_route.h>
 #include "glue.h"
 
 void *ipvs_rs_net_generic(const struct net *net, unsigned int id)
@@ -82,4 +83,57 @@ void ipvs_rs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
 unsigned int ipvs_rs_skb_len(const struct sk_buff *skb)
 {
 	return skb->len;
+}
+
+struct net *ipvs_rs_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+bool ipvs_rs_sock_net_admin(const struct sock *sk)
+{
+	return ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN);
+}
+
+unsigned long ipvs_rs_copy_from_sockptr(void *dst, sockptr_t *src, size_t len)
+{
+	return copy_from_sockptr(dst, *src, len);
+}
+
+int ipvs_rs_netdev_mtu(struct net *net, const char *name)
+{
+	struct net_device *dev;
+	int mtu = -ENODEV;
+
+	rcu_read_lock();
+	dev = dev_get_by_name_rcu(net, name);
+	if (dev)
+		mtu = READ_ONCE(dev->mtu);
+	rcu_read_unlock();
+	return mtu;
+}
+
+unsigned int ipvs_rs_inet_addr_type(struct net *net, __be32 addr)
+{
+	return inet_addr_type(net, addr);
+}
+
+int ipvs_rs_ipv6_addr_type(const struct in6_addr *addr)
+{
+	return ipv6_addr_type(addr);
+}
+
+/* Whether the route to addr leaves through a loopback device (the address is local). */
+bool ipvs_rs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr)
+{
+	struct flowi6 fl6 = { .daddr = *addr };
+	struct dst_entry *dst;
+	bool local;
+
+	if (!IS_ENABLED(CONFIG_IPV6))
+		return false;
+	dst = ip6_route_output(net, NULL, &fl6);
+	local = !dst->error && dst->dev && (dst->dev->flags & IFF_LOOPBACK);
+	dst_release(dst);
+	return local;
 }

@@ -12,5 +12,6 @@ pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
+pub(crate) mod sockopt;
 pub(crate) mod sysctl;
 pub(crate) mod time;

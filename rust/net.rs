@@ -4,10 +4,7 @@
 //!
 //! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
 
-use kernel::{
-    bindings,
-    types::Opaque, //
-};
+use kernel::{bindings, ffi::c_uint, prelude::*, types::Opaque};
 
 use super::bindings as glue;
 
@@ -46,6 +43,42 @@ impl Net {
     pub(crate) fn owned_by_init_user_ns(&self) -> bool {
         // SAFETY: `self` is a live namespace by the type invariant.
         unsafe { glue::ipvs_rs_net_user_ns_is_init(self.as_raw()) }
+    }
+}
+
+/// `RTN_UNICAST`: a route type (`include/uapi/linux/rtnetlink.h`).
+const RTN_UNICAST: c_uint = 1;
+/// `RTN_LOCAL`.
+const RTN_LOCAL: c_uint = 2;
+
+impl Net {
+    /// The MTU of the network device called `name` in this namespace, if there is one.
+    pub(crate) fn netdev_mtu(&self, name: &CStr) -> Option<u32> {
+        // SAFETY: `self` is live (type invariant) and `name` is NUL-terminated.
+        let mtu = unsafe { glue::ipvs_rs_netdev_mtu(self.as_raw(), name.as_char_ptr()) };
+        u32::try_from(mtu).ok()
+    }
+
+    /// Whether this namespace routes `addr` as a unicast or a local address (not broadcast,
+    /// multicast, or otherwise unroutable): what IPVS requires of a new real server.
+    pub(crate) fn ipv4_unicast_or_local(&self, addr: [u8; 4]) -> bool {
+        // SAFETY: `self` is live (type invariant).
+        let ty = unsafe { glue::ipvs_rs_inet_addr_type(self.as_raw(), u32::from_ne_bytes(addr)) };
+        ty == RTN_UNICAST || ty == RTN_LOCAL
+    }
+
+    /// The IPv6 counterpart of [`Net::ipv4_unicast_or_local`]: a global unicast address, or one
+    /// this namespace owns (routed through a loopback device).
+    pub(crate) fn ipv6_unicast_or_local(&self, addr: &[u8; 16]) -> bool {
+        // A copy with the alignment C expects (the helpers read it as 32-bit words).
+        let addr = bindings::in6_addr {
+            in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: *addr },
+        };
+        // SAFETY: `addr` is a valid `in6_addr`.
+        let ty = unsafe { glue::ipvs_rs_ipv6_addr_type(&addr) } as c_uint;
+        let unicast = ty & glue::IPV6_ADDR_UNICAST != 0 && ty & glue::IPV6_ADDR_LINKLOCAL == 0;
+        // SAFETY: `self` is live (type invariant) and `addr` is a valid `in6_addr`.
+        unicast || unsafe { glue::ipvs_rs_ipv6_addr_is_local(self.as_raw(), &addr) }
     }
 }
 

@@ -2,7 +2,9 @@
 
 //! Build-time check that our ABI numbers (`uapi.rs`, usable on the host) equal the C header's.
 
-use crate::{glue::bindings as c, uapi};
+use core::mem::size_of;
+
+use crate::{glue::bindings as c, sockopt_abi, uapi};
 
 const _: () = {
     assert!(uapi::VERSION_CODE == c::IP_VS_VERSION_CODE);
@@ -19,6 +21,24 @@ const _: () = {
     assert!(uapi::info_attr::CONN_TAB_SIZE as u32 == c::IPVS_INFO_ATTR_CONN_TAB_SIZE);
     assert!(uapi::svc_attr::MAX as u32 == c::__IPVS_SVC_ATTR_MAX - 1);
     assert!(uapi::svc_attr::PE_NAME as u32 == c::IPVS_SVC_ATTR_PE_NAME);
+    assert!(uapi::daemon_attr::MAX as u32 == c::__IPVS_DAEMON_ATTR_MAX - 1);
+    assert!(uapi::daemon_attr::MCAST_TTL as u32 == c::IPVS_DAEMON_ATTR_MCAST_TTL);
+    assert!(uapi::IFNAME_MAXLEN as u32 == c::IP_VS_IFNAME_MAXLEN);
+    assert!(sockopt_abi::BASE as u32 == c::IP_VS_BASE_CTL);
+    assert!(sockopt_abi::set::MAX as u32 == c::IP_VS_SO_SET_MAX);
+    assert!(sockopt_abi::set::ADDDEST as u32 == c::IP_VS_SO_SET_ADDDEST);
+    assert!(sockopt_abi::set::STARTDAEMON as u32 == c::IP_VS_SO_SET_STARTDAEMON);
+    assert!(sockopt_abi::get::MAX as u32 == c::IP_VS_SO_GET_MAX);
+    assert!(sockopt_abi::get::TIMEOUT as u32 == c::IP_VS_SO_GET_TIMEOUT);
+    assert!(sockopt_abi::SERVICE_USER_LEN == size_of::<c::ip_vs_service_user>());
+    assert!(sockopt_abi::DEST_USER_LEN == size_of::<c::ip_vs_dest_user>());
+    assert!(sockopt_abi::TIMEOUT_LEN == size_of::<c::ip_vs_timeout_user>());
+    assert!(sockopt_abi::DAEMON_USER_LEN == size_of::<c::ip_vs_daemon_user>());
+    assert!(sockopt_abi::GETINFO_LEN == size_of::<c::ip_vs_getinfo>());
+    assert!(sockopt_abi::SERVICE_ENTRY_LEN == size_of::<c::ip_vs_service_entry>());
+    assert!(sockopt_abi::DEST_ENTRY_LEN == size_of::<c::ip_vs_dest_entry>());
+    assert!(sockopt_abi::GET_SERVICES_LEN == size_of::<c::ip_vs_get_services>());
+    assert!(sockopt_abi::GET_DESTS_LEN == size_of::<c::ip_vs_get_dests>());
     assert!(uapi::SCHEDNAME_MAXLEN as u32 == c::IP_VS_SCHEDNAME_MAXLEN);
     assert!(uapi::PENAME_MAXLEN as u32 == c::IP_VS_PENAME_MAXLEN);
 };

@@ -9,16 +9,21 @@
 use kernel::prelude::*;
 
 use crate::{
+    ctl::{errno, routable, start_daemon},
+    daemon::{DaemonConfig, Group, STATE_BACKUP, STATE_MASTER},
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
         net::ipv6_enabled,
         time::HZ,
     },
     netns::Ipvs,
-    request::{self, AttrLookup, Errno},
+    request::{self, AttrLookup},
     service::{Dest, DestOp, Service},
-    uapi::{cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr},
-    uapi::{FLAGS_LEN, GENL_VERSION, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN, VERSION_CODE},
+    uapi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr},
+    uapi::{
+        FLAGS_LEN, GENL_VERSION, IFNAME_MAXLEN, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN,
+        VERSION_CODE,
+    },
     IpvsModule,
 };
 
@@ -70,6 +75,19 @@ static DEST_POLICY: [Policy; dest_attr::MAX as usize + 1] = [
     Policy::U16,                   // TUN_FLAGS
 ];
 
+/// Sync daemon nest policy (`ip_vs_daemon_policy`).
+static DAEMON_POLICY: [Policy; daemon_attr::MAX as usize + 1] = [
+    Policy::UNSPEC,
+    Policy::U32,                           // STATE
+    Policy::nul_string(IFNAME_MAXLEN - 1), // MCAST_IFN
+    Policy::U32,                           // SYNC_ID
+    Policy::U16,                           // SYNC_MAXLEN
+    Policy::U32,                           // MCAST_GROUP
+    Policy::min_len(16),                   // MCAST_GROUP6
+    Policy::U16,                           // MCAST_PORT
+    Policy::U8,                            // MCAST_TTL
+];
+
 const ADMIN_LIBERAL: OpFlags = OpFlags {
     admin: true,
     liberal: true,
@@ -94,7 +112,7 @@ const fn dumpit(cmd: u8) -> Op {
 }
 
 /// The family. Commands C has but this list lacks get `EOPNOTSUPP` from the genl core.
-pub(crate) static FAMILY: Family<IpvsGenl, 14> = Family::new(
+pub(crate) static FAMILY: Family<IpvsGenl, 16> = Family::new(
     &<IpvsModule as kernel::ModuleMetadata>::THIS_MODULE,
     c"IPVS",
     GENL_VERSION,
@@ -111,6 +129,8 @@ pub(crate) static FAMILY: Family<IpvsGenl, 14> = Family::new(
         doit(cmd::SET_DEST),
         doit(cmd::DEL_DEST),
         dumpit(cmd::GET_DEST),
+        doit(cmd::NEW_DAEMON),
+        doit(cmd::DEL_DAEMON),
         dumpit(cmd::GET_DAEMON),
         doit(cmd::SET_CONFIG),
         doit(cmd::GET_CONFIG),
@@ -125,10 +145,6 @@ impl<'a, const M: usize> AttrLookup<'a> for AttrSet<'a, M> {
     fn attr(&self, ty: u16) -> Option<&'a [u8]> {
         self.get(ty).map(|a| a.bytes())
     }
-}
-
-fn errno(e: Errno) -> Error {
-    Error::from_errno(-(e as i32))
 }
 
 /// Parses a service nest (`nla_parse_nested_deprecated` + `ip_vs_genl_parse_service`).
@@ -168,13 +184,10 @@ impl Handler for IpvsGenl {
             cmd::GET_SERVICE => {
                 let (id, _) = parse_service(req.attr(cmd_attr::SERVICE), false)?;
                 let config = ipvs.config.lock();
-                let svc = config
-                    .services
-                    .find(&id)
-                    .and_then(|i| config.services.get(i));
-                let svc = svc.ok_or(ESRCH)?;
+                let svc = config.services.lookup(&id).ok_or(ESRCH)?;
                 req.reply(&FAMILY, cmd::NEW_SERVICE, |w| fill_service(w, svc))
             }
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(ipvs, req),
             _ => set_cmd(ipvs, req),
         }
     }
@@ -202,11 +215,7 @@ impl Handler for IpvsGenl {
                     return Ok(());
                 };
                 let config = ipvs.config.lock();
-                let Some(svc) = config
-                    .services
-                    .find(&id)
-                    .and_then(|i| config.services.get(i))
-                else {
+                let Some(svc) = config.services.lookup(&id) else {
                     return Ok(());
                 };
                 let start = dump.cursor()[0] as usize;
@@ -218,11 +227,94 @@ impl Handler for IpvsGenl {
                 }
                 Ok(())
             }
-            // No sync daemons yet: the dump is empty.
-            cmd::GET_DAEMON => Ok(()),
+            cmd::GET_DAEMON => {
+                let config = ipvs.config.lock();
+                let daemons = [
+                    (STATE_MASTER, config.daemons.master()),
+                    (STATE_BACKUP, config.daemons.backup()),
+                ];
+                for (i, (state, c)) in daemons.into_iter().enumerate() {
+                    let Some(c) = c else { continue };
+                    if dump.cursor()[i] != 0 {
+                        continue;
+                    }
+                    if !dump.add(&FAMILY, cmd::NEW_DAEMON, |w| fill_daemon(w, state, c))? {
+                        break;
+                    }
+                    dump.cursor()[i] = 1;
+                }
+                Ok(())
+            }
             _ => Err(EINVAL),
         }
     }
+}
+
+/// `NEW_DAEMON` and `DEL_DAEMON` (`ip_vs_genl_set_daemon`).
+fn set_daemon(ipvs: &Ipvs, req: &Request<'_>) -> Result {
+    let attrs = req
+        .attr(cmd_attr::DAEMON)
+        .ok_or(EINVAL)?
+        // Unlike the service and destination nests, C reports daemon nest errors in the ack.
+        .nested_reporting(&DAEMON_POLICY, req)
+        .map_err(|_| EINVAL)?;
+    let state = attrs.get(daemon_attr::STATE).and_then(|a| a.u32());
+    let mut config = ipvs.config.lock();
+    if req.cmd() == cmd::DEL_DAEMON {
+        return config.daemons.stop(state.ok_or(EINVAL)?).map_err(errno);
+    }
+    let (Some(state), Some(ifn), Some(syncid)) = (
+        state,
+        attrs.get(daemon_attr::MCAST_IFN),
+        attrs.get(daemon_attr::SYNC_ID).and_then(|a| a.u32()),
+    ) else {
+        return Err(EINVAL);
+    };
+    // The policy admits at most 15 characters before a NUL.
+    let mut c = DaemonConfig::new(ifn.bytes(), syncid).ok_or(EINVAL)?;
+    if let Some(a) = attrs.get(daemon_attr::SYNC_MAXLEN) {
+        c.sync_maxlen = u16::from_ne_bytes(a.array().ok_or(EINVAL)?);
+    }
+    if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP) {
+        let g: [u8; 4] = a.array().ok_or(EINVAL)?;
+        if g[0] & 0xf0 != 0xe0 {
+            return Err(EINVAL);
+        }
+        c.group = Some(Group::V4(g));
+    } else if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP6) {
+        let g: [u8; 16] = a.array().ok_or(EINVAL)?;
+        if g[0] != 0xff {
+            return Err(EINVAL);
+        }
+        c.group = Some(Group::V6(g));
+    }
+    if let Some(a) = attrs.get(daemon_attr::MCAST_PORT) {
+        c.port = u16::from_ne_bytes(a.array().ok_or(EINVAL)?);
+    }
+    if let Some(a) = attrs.get(daemon_attr::MCAST_TTL) {
+        c.ttl = a.array::<1>().ok_or(EINVAL)?[0];
+    }
+    // The sync protocol cannot describe connections to a server of another family.
+    if config.services.has_mixed_af_dests() {
+        return Err(EINVAL);
+    }
+    start_daemon(&mut config, req.net(), state, c).map_err(errno)
+}
+
+/// A daemon nest, attributes in C's order (`ip_vs_genl_fill_daemon`).
+fn fill_daemon(w: &mut Writer<'_>, state: u32, c: &DaemonConfig) -> Result {
+    w.nest(cmd_attr::DAEMON, |w| {
+        w.put_u32(daemon_attr::STATE, state)?;
+        w.put(daemon_attr::MCAST_IFN, c.ifname_with_nul())?;
+        w.put_u32(daemon_attr::SYNC_ID, c.syncid)?;
+        w.put_u16(daemon_attr::SYNC_MAXLEN, c.sync_maxlen)?;
+        w.put_u16(daemon_attr::MCAST_PORT, c.port)?;
+        w.put_u8(daemon_attr::MCAST_TTL, c.ttl)?;
+        match c.group() {
+            Group::V6(g) => w.put(daemon_attr::MCAST_GROUP6, &g),
+            Group::V4(g) => w.put(daemon_attr::MCAST_GROUP, &g),
+        }
+    })
 }
 
 /// The configuration commands (`ip_vs_genl_set_cmd`), with C's order of checks.
@@ -283,7 +375,14 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     let (did, ds) = request::parse_dest(&attrs, dest_op != DestOp::Del).map_err(errno)?;
     config
         .services
-        .dest_op(i, dest_op, &did, ds.as_ref(), ipv6_enabled())
+        .dest_op(
+            i,
+            dest_op,
+            &did,
+            ds.as_ref(),
+            ipv6_enabled(),
+            routable(req.net()),
+        )
         .map_err(errno)
 }
 
