@@ -7,6 +7,7 @@
 #ifndef IPVS_RS_GLUE_H
 #define IPVS_RS_GLUE_H
 
+#include <linux/cpumask.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -50,5 +51,13 @@ int ipvs_rs_netdev_mtu(struct net *net, const char *name);
 unsigned int ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
 int ipvs_rs_ipv6_addr_type(const struct in6_addr *addr);
 bool ipvs_rs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr);
+
+/* A CPU list sysctl value (see ipvs_rs_proc_cpulist). */
+struct ipvs_rs_cpulist {
+	int valid;		/* written at least once; until then, show the kthread CPUs */
+	struct cpumask mask;
+};
+int ipvs_rs_proc_cpulist(const struct ctl_table *table, int write, void *buffer,
+		size_t *lenp, loff_t *ppos);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One-line shims for static inline kernel functions that Rust cannot call
- * directly. They hold no logic: each forwards to the inline of the same name.
+ * Shims for static inline kernel functions and macros that Rust cannot call
+ * directly. Most are one line; the few longer ones say why they are in C.
  */
+#include <linux/sched/isolation.h>
 #include <net/ip6_route.h>
 #include "glue.h"
 
@@ -136,4 +137,52 @@ bool ipvs_rs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr)
 	local = !dst->error && dst->dev && (dst->dev->flags & IFF_LOOPBACK);
 	dst_release(dst);
 	return local;
+}
+
+static DEFINE_MUTEX(ipvs_rs_cpulist_lock);
+
+/*
+ * proc_handler of a CPU-list sysctl: C because cpumask parsing, printing
+ * ("%*pbl") and the housekeeping mask are macros and inlines over bitmaps.
+ * A read shows the written set, or the CPUs kernel threads may use until
+ * one is written; a write keeps only CPUs the writer may run on. Partial
+ * reads and appends (*ppos != 0) do nothing.
+ */
+int ipvs_rs_proc_cpulist(const struct ctl_table *table, int write, void *buffer,
+		size_t *lenp, loff_t *ppos)
+{
+	struct ipvs_rs_cpulist *c = table->data;
+	const struct cpumask *mask;
+	cpumask_var_t newmask;
+	int ret;
+
+	if (*ppos || !*lenp) {
+		*lenp = 0;
+		return 0;
+	}
+	if (write) {
+		if (!zalloc_cpumask_var(&newmask, GFP_KERNEL))
+			return -ENOMEM;
+		/* The sysctl core NUL-terminates what was written. */
+		ret = cpulist_parse(buffer, newmask);
+		if (!ret) {
+			mutex_lock(&ipvs_rs_cpulist_lock);
+			cpumask_and(&c->mask, newmask, &current->cpus_mask);
+			c->valid = 1;
+			mutex_unlock(&ipvs_rs_cpulist_lock);
+			*ppos += *lenp;
+		}
+		free_cpumask_var(newmask);
+		return ret;
+	}
+	mutex_lock(&ipvs_rs_cpulist_lock);
+	rcu_read_lock();	/* the housekeeping mask may change under RCU */
+	mask = c->valid ? &c->mask : housekeeping_cpumask(HK_TYPE_KTHREAD);
+	/* The sysctl core allocates one byte more than *lenp, for the NUL. */
+	ret = scnprintf(buffer, *lenp + 1, "%*pbl\n", cpumask_pr_args(mask));
+	rcu_read_unlock();
+	mutex_unlock(&ipvs_rs_cpulist_lock);
+	*lenp = ret;
+	*ppos += ret;
+	return 0;
 }

@@ -9,6 +9,7 @@
 
 pub(crate) mod bindings;
 pub(crate) mod genl;
+pub(crate) mod mm;
 pub(crate) mod net;
 pub(crate) mod pernet;
 pub(crate) mod procfs;

@@ -39,6 +39,17 @@ impl Net {
         self.0.get()
     }
 
+    /// The initial namespace.
+    pub(crate) fn init() -> &'static Net {
+        // SAFETY: `init_net` is static and lives forever.
+        unsafe { Net::from_raw(core::ptr::addr_of_mut!(bindings::init_net)) }
+    }
+
+    /// Whether this is the initial namespace.
+    pub(crate) fn is_init(&self) -> bool {
+        core::ptr::eq(self.as_raw(), Net::init().as_raw())
+    }
+
     /// Whether this namespace belongs to the initial user namespace (so its root is the host's).
     pub(crate) fn owned_by_init_user_ns(&self) -> bool {
         // SAFETY: `self` is a live namespace by the type invariant.

@@ -1,64 +1,188 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `/proc/sys/net/ipv4/vs/`: the per-namespace sysctls, with C's names, defaults and ranges.
+//! `/proc/sys/net/ipv4/vs/`: the per-namespace sysctls, with C's names, order, defaults, ranges
+//! and modes (`debug_level` exists only in C builds with `CONFIG_IP_VS_DEBUG`).
 //!
-//! Not here yet, because their handlers do more than store an `int` (they come with the
-//! features behind them): `conn_max`, `sync_ports`, `sync_qlen_max`, `sync_threshold`,
-//! `run_estimation`, `est_cpulist`, `est_nice`, `conn_lfactor`, `svc_lfactor`.
+//! Until the features behind them land, values are only stored: the defence modes do not
+//! switch themselves, and writing `run_estimation`, `est_nice` or the load factors restarts
+//! nothing.
 
-use crate::glue::sysctl::{Entry, Handler};
+use kernel::{ffi::c_ulong, prelude::*};
 
-const fn int(name: &'static core::ffi::CStr, default: i32) -> Entry {
+use crate::{
+    glue::{
+        mm::nr_free_buffer_pages,
+        net::Net,
+        sysctl::{Entry, Handler, Initial, Write},
+    },
+    netns::IPVS,
+};
+
+const fn entry(name: &'static CStr, handler: Handler, initial: fn(&Net) -> Initial) -> Entry {
     Entry {
         name,
-        handler: Handler::Int,
-        default,
+        handler,
+        initial,
         read_only_if_unprivileged: false,
     }
 }
 
-const fn range(name: &'static core::ffi::CStr, default: i32, min: i32, max: i32) -> Entry {
+/// Marks an entry read-only in namespaces of other user namespaces (their root may not tune
+/// host-wide resources).
+const fn private(e: Entry) -> Entry {
     Entry {
-        name,
-        handler: Handler::IntRange(min, max),
-        default,
-        read_only_if_unprivileged: false,
+        read_only_if_unprivileged: true,
+        ..e
     }
+}
+
+macro_rules! int {
+    ($name:literal, $value:expr) => {
+        entry($name, Handler::Int, |_| Initial::Ints([$value, 0]))
+    };
+    ($name:literal, $value:expr, $handler:expr) => {
+        entry($name, $handler, |_| Initial::Ints([$value, 0]))
+    };
+}
+
+/// The most connections a namespace may have (`IP_VS_CONN_MAX`, 64-bit).
+const CONN_MAX: i32 = 1 << 30;
+/// Index of `conn_max` in [`ENTRIES`].
+const CONN_MAX_INDEX: usize = 2;
+
+/// `conn_max`: `[value, hard limit]`. The initial namespace starts at [`CONN_MAX`]; others
+/// inherit both from its current value.
+fn conn_max_initial(net: &Net) -> Initial {
+    let inherited = (!net.is_init())
+        .then(|| IPVS.get(Net::init()))
+        .flatten()
+        .and_then(|ipvs| ipvs.sysctls.int(CONN_MAX_INDEX));
+    let v = inherited.unwrap_or(CONN_MAX);
+    Initial::Ints([v, v])
+}
+
+/// Writers without `CAP_NET_ADMIN` in the initial user namespace may only go up to the hard
+/// limit; privileged writers set the limit too.
+fn conn_max_accept(w: &mut Write) -> Result {
+    let max = if w.privileged { CONN_MAX } else { w.stored[1] };
+    if !(0..=max).contains(&w.new[0]) {
+        return Err(EINVAL);
+    }
+    if w.privileged {
+        w.stored[1] = w.new[0];
+    }
+    w.stored[0] = w.new[0];
+    Ok(())
+}
+
+/// `sync_ports`: at least one, and a power of two.
+fn sync_ports_accept(w: &mut Write) -> Result {
+    let v = w.new[0];
+    if v != w.stored[0] && (v < 1 || v & (v - 1) != 0) {
+        return Err(EINVAL);
+    }
+    w.stored[0] = v;
+    Ok(())
+}
+
+/// `sync_threshold`: `threshold period`, both non-negative, threshold below a non-zero period.
+fn sync_threshold_accept(w: &mut Write) -> Result {
+    let [t, p] = w.new;
+    if t < 0 || p < 0 || (t >= p && p != 0) {
+        return Err(EINVAL);
+    }
+    w.stored = w.new;
+    Ok(())
+}
+
+fn sync_qlen_max_initial(_: &Net) -> Initial {
+    Initial::ULong(nr_free_buffer_pages() / 32 as c_ulong)
+}
+
+/// Load factor shifts of the connection and service tables: the initial namespace's tables
+/// are kept emptier.
+fn conn_lfactor_initial(net: &Net) -> Initial {
+    Initial::Ints([if net.is_init() { -4 } else { -2 }, 0])
+}
+
+fn svc_lfactor_initial(net: &Net) -> Initial {
+    Initial::Ints([if net.is_init() { -3 } else { -2 }, 0])
 }
 
 /// Number of entries.
-pub(crate) const COUNT: usize = 23;
+pub(crate) const COUNT: usize = 32;
 
 /// The table, in C's order.
 pub(crate) static ENTRIES: [Entry; COUNT] = [
-    int(c"amemthresh", 1024),
-    int(c"am_droprate", 10),
+    int!(c"amemthresh", 1024),
+    int!(c"am_droprate", 10),
+    entry(
+        c"conn_max",
+        Handler::Checked {
+            count: 1,
+            accept: conn_max_accept,
+        },
+        conn_max_initial,
+    ),
     // The defence modes: 0 off, 1 auto, 2 active, 3 always.
-    range(c"drop_entry", 0, 0, 3),
-    range(c"drop_packet", 0, 0, 3),
-    int(c"conntrack", 0),
-    range(c"secure_tcp", 0, 0, 3),
-    int(c"snat_reroute", 1),
-    range(c"sync_version", 1, 0, 1),
-    int(c"sync_persist_mode", 0),
-    Entry {
-        read_only_if_unprivileged: true,
-        ..int(c"sync_sock_size", 0)
-    },
-    int(c"cache_bypass", 0),
-    int(c"expire_nodest_conn", 0),
-    int(c"sloppy_tcp", 0),
-    int(c"sloppy_sctp", 0),
-    int(c"expire_quiescent_template", 0),
-    Entry {
-        handler: Handler::Jiffies,
-        ..int(c"sync_refresh_period", 0)
-    },
-    range(c"sync_retries", 0, 0, 3),
-    int(c"nat_icmp_send", 0),
-    int(c"pmtu_disc", 1),
-    int(c"backup_only", 0),
-    int(c"conn_reuse_mode", 1),
-    int(c"schedule_icmp", 0),
-    int(c"ignore_tunneled", 0),
+    int!(c"drop_entry", 0, Handler::IntRange(0, 3)),
+    int!(c"drop_packet", 0, Handler::IntRange(0, 3)),
+    int!(c"conntrack", 0),
+    int!(c"secure_tcp", 0, Handler::IntRange(0, 3)),
+    int!(c"snat_reroute", 1),
+    int!(c"sync_version", 1, Handler::IntRange(0, 1)),
+    int!(
+        c"sync_ports",
+        1,
+        Handler::Checked {
+            count: 1,
+            accept: sync_ports_accept,
+        }
+    ),
+    int!(c"sync_persist_mode", 0),
+    private(entry(
+        c"sync_qlen_max",
+        Handler::ULong,
+        sync_qlen_max_initial,
+    )),
+    private(int!(c"sync_sock_size", 0)),
+    int!(c"cache_bypass", 0),
+    int!(c"expire_nodest_conn", 0),
+    int!(c"sloppy_tcp", 0),
+    int!(c"sloppy_sctp", 0),
+    int!(c"expire_quiescent_template", 0),
+    entry(
+        c"sync_threshold",
+        Handler::Checked {
+            count: 2,
+            accept: sync_threshold_accept,
+        },
+        |_| Initial::Ints([3, 50]),
+    ),
+    int!(c"sync_refresh_period", 0, Handler::Jiffies),
+    int!(c"sync_retries", 0, Handler::IntRange(0, 3)),
+    int!(c"nat_icmp_send", 0),
+    int!(c"pmtu_disc", 1),
+    int!(c"backup_only", 0),
+    int!(c"conn_reuse_mode", 1),
+    int!(c"schedule_icmp", 0),
+    int!(c"ignore_tunneled", 0),
+    private(int!(c"run_estimation", 1)),
+    private(entry(c"est_cpulist", Handler::CpuList, |_| Initial::Unset)),
+    private(int!(c"est_nice", 0, Handler::IntRange(-20, 19))),
+    private(entry(
+        c"conn_lfactor",
+        Handler::IntRange(-8, 8),
+        conn_lfactor_initial,
+    )),
+    private(entry(
+        c"svc_lfactor",
+        Handler::IntRange(-8, 8),
+        svc_lfactor_initial,
+    )),
 ];
+
+const _: () = assert!(matches!(
+    ENTRIES[CONN_MAX_INDEX].handler,
+    Handler::Checked { count: 1, .. }
+));
