@@ -19,6 +19,8 @@ use crate::{
 #[pin_data]
 pub(crate) struct Ipvs {
     _proc_services: ProcNetFile,
+    _proc_stats: ProcNetFile,
+    _proc_stats_percpu: ProcNetFile,
     #[pin]
     pub(crate) sysctls: NetSysctlTable<{ ctl::sysctl::COUNT }>,
     /// Configuration changed by the control plane; the mutex serialises its commands.
@@ -49,6 +51,12 @@ impl pernet::PernetData for Ipvs {
                 daemons: Daemons::new(),
             }),
             sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
+            _proc_stats_percpu: ProcNetFile::new::<ctl::proc::StatsPerCpu>(
+                net,
+                c"ip_vs_stats_percpu",
+                0o444
+            )?,
+            _proc_stats: ProcNetFile::new::<ctl::proc::Stats>(net, c"ip_vs_stats", 0o444)?,
             _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,
         })
     }

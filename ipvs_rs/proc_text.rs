@@ -147,8 +147,129 @@ pub(crate) fn write_dest(
     )
 }
 
+/// Counters of traffic through IPVS (of a namespace, service or real server).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    /// Connections scheduled.
+    pub(crate) conns: u64,
+    /// Packets in (client to server).
+    pub(crate) inpkts: u64,
+    /// Packets out.
+    pub(crate) outpkts: u64,
+    /// Bytes in.
+    pub(crate) inbytes: u64,
+    /// Bytes out.
+    pub(crate) outbytes: u64,
+}
+
+/// Rates the estimator computes from [`Counters`], per second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rates {
+    /// Connections.
+    pub(crate) cps: u64,
+    /// Packets in.
+    pub(crate) inpps: u64,
+    /// Packets out.
+    pub(crate) outpps: u64,
+    /// Bytes in.
+    pub(crate) inbps: u64,
+    /// Bytes out.
+    pub(crate) outbps: u64,
+}
+
+fn write_counter_columns(w: &mut impl Write, c: &Counters) -> fmt::Result {
+    writeln!(
+        w,
+        "{:8X} {:8X} {:8X} {:16X} {:16X}",
+        c.conns, c.inpkts, c.outpkts, c.inbytes, c.outbytes
+    )
+}
+
+fn write_rate_columns(w: &mut impl Write, r: &Rates) -> fmt::Result {
+    writeln!(
+        w,
+        "{:8X} {:8X} {:8X} {:16X} {:16X}",
+        r.cps, r.inpps, r.outpps, r.inbps, r.outbps
+    )
+}
+
+/// `/proc/net/ip_vs_stats`: a namespace's totals and rates.
+pub(crate) fn write_stats(w: &mut impl Write, total: &Counters, rates: &Rates) -> fmt::Result {
+    w.write_str("   Total Incoming Outgoing         Incoming         Outgoing\n")?;
+    w.write_str("   Conns  Packets  Packets            Bytes            Bytes\n")?;
+    write_counter_columns(w, total)?;
+    w.write_str("\n")?;
+    w.write_str(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n")?;
+    write_rate_columns(w, rates)
+}
+
+/// `/proc/net/ip_vs_stats_percpu`: the raw counters of each possible CPU, then the totals and
+/// rates.
+pub(crate) fn write_stats_percpu(
+    w: &mut impl Write,
+    per_cpu: impl Iterator<Item = (u32, Counters)>,
+    total: &Counters,
+    rates: &Rates,
+) -> fmt::Result {
+    w.write_str("       Total Incoming Outgoing         Incoming         Outgoing\n")?;
+    w.write_str("CPU    Conns  Packets  Packets            Bytes            Bytes\n")?;
+    for (cpu, c) in per_cpu {
+        write!(w, "{cpu:3X} ")?;
+        write_counter_columns(w, &c)?;
+    }
+    w.write_str("  ~ ")?;
+    write_counter_columns(w, total)?;
+    w.write_str("\n")?;
+    w.write_str("     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n")?;
+    w.write_str("    ")?;
+    write_rate_columns(w, rates)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stats_files_match_c() {
+        let total = Counters {
+            conns: 0x1a,
+            inpkts: 0x2b3,
+            outpkts: 0,
+            inbytes: 0x1234_5678_9a,
+            outbytes: 1,
+        };
+        let mut s = String::new();
+        write_stats(&mut s, &total, &Rates::default()).unwrap();
+        assert_eq!(
+            s,
+            "   Total Incoming Outgoing         Incoming         Outgoing\n\
+             \x20  Conns  Packets  Packets            Bytes            Bytes\n\
+             \x20     1A      2B3        0       123456789A                1\n\
+             \n\
+             \x20Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n\
+             \x20      0        0        0                0                0\n"
+        );
+        let mut s = String::new();
+        let cpus = [(0, total), (1, Counters::default())];
+        write_stats_percpu(&mut s, cpus.into_iter(), &total, &Rates::default()).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(
+            lines[2],
+            "  0       1A      2B3        0       123456789A                1"
+        );
+        assert_eq!(
+            lines[3],
+            "  1        0        0        0                0                0"
+        );
+        assert_eq!(
+            lines[4],
+            "  ~       1A      2B3        0       123456789A                1"
+        );
+        assert_eq!(lines[5], "");
+        assert_eq!(
+            lines[7],
+            "           0        0        0                0                0"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -8,6 +8,7 @@
 #![allow(unsafe_code)]
 
 pub(crate) mod bindings;
+pub(crate) mod cpu;
 pub(crate) mod genl;
 pub(crate) mod mm;
 pub(crate) mod net;

@@ -6,11 +6,12 @@ use kernel::prelude::*;
 
 use crate::{
     glue::{
+        cpu::possible_cpus,
         net::Net,
         procfs::{ProcShow, ProcText},
     },
     netns::Ipvs,
-    proc_text::{self, ServiceText},
+    proc_text::{self, Counters, Rates, ServiceText},
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -51,5 +52,26 @@ impl ProcShow for Services {
             Ok(())
         };
         write(out).map_err(|_| EINVAL)
+    }
+}
+
+/// `/proc/net/ip_vs_stats`: the namespace's traffic totals and rates (zero until the data plane
+/// counts).
+pub(crate) struct Stats;
+
+impl ProcShow for Stats {
+    fn show(_net: &Net, out: &mut ProcText<'_>) -> Result {
+        proc_text::write_stats(out, &Counters::default(), &Rates::default()).map_err(|_| EINVAL)
+    }
+}
+
+/// `/proc/net/ip_vs_stats_percpu`: the same, with each possible CPU's counters.
+pub(crate) struct StatsPerCpu;
+
+impl ProcShow for StatsPerCpu {
+    fn show(_net: &Net, out: &mut ProcText<'_>) -> Result {
+        let per_cpu = possible_cpus().map(|cpu| (cpu, Counters::default()));
+        proc_text::write_stats_percpu(out, per_cpu, &Counters::default(), &Rates::default())
+            .map_err(|_| EINVAL)
     }
 }

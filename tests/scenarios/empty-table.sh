@@ -17,3 +17,6 @@ run ipvsadm --set 0 0 7
 run ipvsadm -L -n --timeout
 run ipvsadm -C
 run ipvsadm -L -n
+run cat /proc/net/ip_vs_stats
+run cat /proc/net/ip_vs_stats_percpu
+run sh -c 'cd /proc/net && stat -c "%a %n" ip_vs ip_vs_stats ip_vs_stats_percpu'
