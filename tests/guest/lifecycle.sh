@@ -20,6 +20,15 @@ for round in 1 2; do
     [ "$(ipvsadm -L --timeout)" = "Timeout (tcp tcpfin udp): 900 120 300" ] || fail "init_net timeouts changed"
     [ "$(cat /proc/sys/net/ipv4/vs/sloppy_tcp)" = 0 ] || fail "init_net sysctl changed"
     ip netns exec lifecycle test -f /proc/net/ip_vs || fail "no /proc/net/ip_vs in new netns"
+    # Services of one namespace are invisible in another, through netlink and sockopt alike.
+    ip netns exec lifecycle ipvsadm -A -t 10.9.0.1:80 -s rr
+    ipvsadm -A -u 10.9.0.2:53 -s wlc
+    ip netns exec lifecycle ipvsadm -S -n | grep -qx -- '-A -t 10.9.0.1:80 -s rr' || fail "netns service missing"
+    ip netns exec lifecycle ipvsadm -S -n | grep -q 10.9.0.2 && fail "init_net service visible in netns"
+    ipvsadm -S -n | grep -q 10.9.0.1 && fail "netns service visible in init_net"
+    [ "$(ip netns exec lifecycle python3 "$repo/tests/lib/sockopt.py" --probe | sed -n 2p)" = \
+      "    010201000001000001000000" ] || fail "sockopt GET_INFO in netns"
+    ipvsadm -C
     # Tear a namespace down while the module is loaded, the other one with the module.
     ip netns del lifecycle
 
