@@ -233,7 +233,7 @@ mod tests {
             conns: 0x1a,
             inpkts: 0x2b3,
             outpkts: 0,
-            inbytes: 0x1234_5678_9a,
+            inbytes: 0x0012_3456_789a,
             outbytes: 1,
         };
         let mut s = String::new();

@@ -2,9 +2,59 @@
 
 //! Schedulers: how a virtual service picks a real server for a new connection.
 //!
-//! The control plane binds services to schedulers by name, as C does. The algorithms arrive
-//! with the data plane, one file per scheduler behind one trait; until then only the names are
-//! known, so that services can be configured exactly as with the C module.
+//! The control plane binds services to schedulers by name, as C does. Each algorithm lives in
+//! its own file behind the [`Scheduler`] trait and sees the service's real servers through
+//! [`Candidate`], in the service's list order (newest first, as C keeps them), so that the same
+//! sequence of events picks the same servers as C. The algorithms not written yet are known by
+//! name only, so that services can be configured exactly as with the C module.
+
+// The data plane (connection scheduling) is what calls the algorithms; until it lands they
+// are exercised by the host tests only.
+#[allow(dead_code, reason = "for the data plane")]
+mod lc;
+#[allow(dead_code, reason = "for the data plane")]
+mod rr;
+#[allow(dead_code, reason = "for the data plane")]
+mod wlc;
+#[allow(dead_code, reason = "for the data plane")]
+mod wrr;
+
+/// What a scheduler knows of a real server.
+#[allow(dead_code, reason = "for the data plane")]
+pub(crate) trait Candidate {
+    /// An identity that stays the same while other servers come and go.
+    fn key(&self) -> u64;
+    /// Weight; 0 quiesces the server.
+    fn weight(&self) -> i32;
+    /// Whether the server has reached its upper connection threshold.
+    fn overloaded(&self) -> bool;
+    /// Active connections.
+    fn active_conns(&self) -> i32;
+    /// All connections (active and inactive).
+    fn total_conns(&self) -> i32;
+}
+
+/// C's estimate of a server's load (`ip_vs_dest_conn_overhead`): an active connection costs
+/// 256 times an inactive one.
+#[allow(dead_code, reason = "for the data plane")]
+fn overhead(d: &impl Candidate) -> i32 {
+    (d.active_conns() << 8).wrapping_add(d.total_conns())
+}
+
+/// A scheduling algorithm with its per-service state.
+#[allow(dead_code, reason = "for the data plane")]
+pub(crate) trait Scheduler {
+    /// Picks the server for a new connection: an index into `dests`, or `None` when no server
+    /// is available.
+    fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize>;
+    /// A server was added (at the head of the list); `dests` is the new list.
+    fn dest_added<C: Candidate>(&mut self, dests: &[C]);
+    /// A server's settings changed.
+    fn dest_updated<C: Candidate>(&mut self, dests: &[C]);
+    /// Server `removed` was taken out of the list; `before` is the server that preceded it
+    /// (`None`: it was first) and `dests` the new list.
+    fn dest_removed<C: Candidate>(&mut self, dests: &[C], removed: u64, before: Option<u64>);
+}
 
 /// Scheduler names the C module provides (one `ip_vs_<name>` module each).
 const NAMES: [&str; 14] = [
@@ -40,8 +90,55 @@ pub(crate) fn lookup_pe(name: &[u8]) -> Result<&'static str, ()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A server for scheduler tests.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct D {
+        pub(crate) key: u64,
+        pub(crate) weight: i32,
+        pub(crate) overloaded: bool,
+        pub(crate) active: i32,
+        pub(crate) total: i32,
+    }
+
+    impl D {
+        pub(crate) fn new(key: u64, weight: i32) -> Self {
+            Self {
+                key,
+                weight,
+                overloaded: false,
+                active: 0,
+                total: 0,
+            }
+        }
+    }
+
+    impl Candidate for D {
+        fn key(&self) -> u64 {
+            self.key
+        }
+        fn weight(&self) -> i32 {
+            self.weight
+        }
+        fn overloaded(&self) -> bool {
+            self.overloaded
+        }
+        fn active_conns(&self) -> i32 {
+            self.active
+        }
+        fn total_conns(&self) -> i32 {
+            self.total
+        }
+    }
+
+    /// The keys of the next `n` picks, stopping at the first `None`.
+    pub(crate) fn picks(s: &mut impl Scheduler, dests: &[D], n: usize) -> Vec<u64> {
+        (0..n)
+            .map_while(|_| s.schedule(dests).map(|i| dests[i].key))
+            .collect()
+    }
 
     #[test]
     fn names() {
