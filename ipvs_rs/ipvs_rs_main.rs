@@ -21,6 +21,8 @@ mod proc_text;
 mod request;
 mod sched;
 mod sockopt_abi;
+#[allow(dead_code, reason = "for the data plane")]
+mod tcp_state;
 mod timeouts;
 mod uapi;
 

@@ -12,5 +12,6 @@ mod proc_text;
 mod request;
 mod sched;
 mod sockopt_abi;
+mod tcp_state;
 mod timeouts;
 mod uapi;
