@@ -16,6 +16,8 @@ use kernel::prelude::*;
 mod glue;
 
 // Pure logic, shared with the host crate (`pure.rs`).
+#[allow(dead_code, reason = "for the data plane")]
+mod conn_text;
 mod daemon;
 mod proc_text;
 mod request;

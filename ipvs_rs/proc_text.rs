@@ -45,7 +45,8 @@ pub(crate) fn write_ipv6_full(w: &mut impl Write, a: &[u8; 16]) -> fmt::Result {
     Ok(())
 }
 
-fn be32(a: &[u8]) -> u32 {
+/// The first four bytes as a big-endian number (an IPv4 address as `ntohl` gives it).
+pub(crate) fn be32(a: &[u8]) -> u32 {
     u32::from_be_bytes([a[0], a[1], a[2], a[3]])
 }
 

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), no_std)]
 #![allow(dead_code)]
 
+mod conn_text;
 mod daemon;
 mod proc_text;
 mod request;

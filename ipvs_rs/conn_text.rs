@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Text of `/proc/net/ip_vs_conn` and `/proc/net/ip_vs_conn_sync`, byte for byte as C.
+
+use core::fmt::{self, Write};
+
+use crate::{
+    proc_text::{be32, write_ipv6_full, write_proto_name},
+    request::AF_INET6,
+};
+
+/// What `/proc/net/ip_vs_conn` and `ip_vs_conn_sync` show of a connection.
+pub(crate) struct ConnText<'a> {
+    /// Family of the client and virtual addresses.
+    pub(crate) af: u16,
+    /// Family of the real server's address.
+    pub(crate) daf: u16,
+    /// IP protocol.
+    pub(crate) protocol: u16,
+    /// Client address and port (network byte order).
+    pub(crate) caddr: &'a [u8; 16],
+    pub(crate) cport: [u8; 2],
+    /// Virtual address and port (for firewall-mark templates, the mark and 0).
+    pub(crate) vaddr: &'a [u8; 16],
+    pub(crate) vport: [u8; 2],
+    /// Real server address and port.
+    pub(crate) daddr: &'a [u8; 16],
+    pub(crate) dport: [u8; 2],
+    /// State name (protocol specific).
+    pub(crate) state: &'a str,
+    /// Whole seconds until the connection expires.
+    pub(crate) expires: u32,
+    /// Persistence engine name and its data for the connection (SIP Call-ID), if any.
+    pub(crate) pe: Option<(&'a str, &'a str)>,
+    /// Whether the connection came from the sync daemon (else it was made here).
+    pub(crate) synced: bool,
+}
+
+/// Header of `/proc/net/ip_vs_conn`.
+pub(crate) const CONN_HEADER: &str =
+    "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
+/// Header of `/proc/net/ip_vs_conn_sync`.
+pub(crate) const CONN_SYNC_HEADER: &str =
+    "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n";
+
+fn write_addr(w: &mut impl Write, af: u16, a: &[u8; 16]) -> fmt::Result {
+    if af == AF_INET6 {
+        write_ipv6_full(w, a)
+    } else {
+        write!(w, "{:08X}", be32(a))
+    }
+}
+
+/// The columns both connection files share, up to the state.
+fn write_conn_common(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
+    // `%-3s`: the longer names (SCTP, ICMPv6, IP_n) are not cut.
+    let mut name = Name3::default();
+    write_proto_name(&mut name, c.protocol)?;
+    w.write_str(name.as_str())?;
+    for _ in name.len..3 {
+        w.write_char(' ')?;
+    }
+    w.write_char(' ')?;
+    write_addr(w, c.af, c.caddr)?;
+    write!(w, " {:04X} ", u16::from_be_bytes(c.cport))?;
+    write_addr(w, c.af, c.vaddr)?;
+    write!(w, " {:04X} ", u16::from_be_bytes(c.vport))?;
+    write_addr(w, c.daf, c.daddr)?;
+    write!(w, " {:04X} {:<11}", u16::from_be_bytes(c.dport), c.state)
+}
+
+/// A protocol name, short enough for a stack buffer.
+#[derive(Default)]
+struct Name3 {
+    buf: [u8; 12],
+    len: usize,
+}
+
+impl Name3 {
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for Name3 {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A line of `/proc/net/ip_vs_conn`.
+pub(crate) fn write_conn(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
+    write_conn_common(w, c)?;
+    write!(w, " {:7}", c.expires)?;
+    if let Some((name, data)) = c.pe {
+        write!(w, " {name} {data}")?;
+    }
+    w.write_char('\n')
+}
+
+/// A line of `/proc/net/ip_vs_conn_sync`.
+pub(crate) fn write_conn_sync(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
+    write_conn_common(w, c)?;
+    let origin = if c.synced { "SYNC" } else { "LOCAL" };
+    writeln!(w, " {origin:<6} {:7}", c.expires)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conn_lines_match_c() {
+        let v4 = |a: [u8; 4]| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&a);
+            b
+        };
+        let (c, v, d) = (v4([10, 0, 0, 2]), v4([10, 0, 0, 1]), v4([192, 168, 1, 5]));
+        let mut six = [0u8; 16];
+        six[0] = 0x20;
+        six[1] = 0x01;
+        six[15] = 9;
+        let conn = ConnText {
+            af: 2,
+            daf: 2,
+            protocol: 6,
+            caddr: &c,
+            cport: 40000u16.to_be_bytes(),
+            vaddr: &v,
+            vport: 80u16.to_be_bytes(),
+            daddr: &d,
+            dport: 8080u16.to_be_bytes(),
+            state: "ESTABLISHED",
+            expires: 899,
+            pe: None,
+            synced: false,
+        };
+        let mut s = String::new();
+        write_conn(&mut s, &conn).unwrap();
+        write_conn_sync(
+            &mut s,
+            &ConnText {
+                synced: true,
+                state: "NONE",
+                ..conn
+            },
+        )
+        .unwrap();
+        write_conn(
+            &mut s,
+            &ConnText {
+                protocol: 132,
+                daf: 10,
+                daddr: &six,
+                pe: Some(("sip", "abc@host")),
+                ..conn
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            "TCP 0A000002 9C40 0A000001 0050 C0A80105 1F90 ESTABLISHED     899\n\
+             TCP 0A000002 9C40 0A000001 0050 C0A80105 1F90 NONE        SYNC       899\n\
+             SCTP 0A000002 9C40 0A000001 0050 2001:0000:0000:0000:0000:0000:0000:0009 \
+             1F90 ESTABLISHED     899 sip abc@host\n"
+        );
+    }
+}
