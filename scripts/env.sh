@@ -3,8 +3,11 @@
 IPVS_RS_CACHE=${IPVS_RS_CACHE:-$HOME/.cache/ipvs-rs}
 BINDGEN_VERSION=0.72.1
 VIRTME_NG_VERSION=1.42
+# An independent netlink client for the differential tests (tests/lib/pyroute2-client.py).
+PYROUTE2_VERSION=0.9.7
 BINDGEN=${BINDGEN:-$IPVS_RS_CACHE/tools/bin/bindgen}
 VNG=$IPVS_RS_CACHE/venv/bin/vng
+VENV_PYTHON=$IPVS_RS_CACHE/venv/bin/python
 # The downloaded (never installed) Debian source package and its unpacked tree.
 KSRC_DEB=$IPVS_RS_CACHE/src/linux-source-7.3.deb
 KSRC=$IPVS_RS_CACHE/src/linux-source-7.3
