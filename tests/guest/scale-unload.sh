@@ -9,6 +9,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 ipvs_load rs
 for ns in scale1 scale2; do
     ip netns add $ns
+    # Real servers must be routable: a namespace has no local routing table until lo is up.
+    ip netns exec $ns ip link set lo up
     "$repo/tests/lib/gen-rules" 1000 10 | ip netns exec $ns ipvsadm -R
     n=$(ip netns exec $ns ipvsadm -L -n | grep -c '^TCP')
     d=$(ip netns exec $ns ipvsadm -L -n | grep -c -- '->.*Masq')

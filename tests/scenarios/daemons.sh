@@ -41,3 +41,12 @@ run ipvsadm -a -t [2001:db8::5]:80 -r [::1]:80 -g
 run ipvsadm -a -t [2001:db8::5]:80 -r [2001:db8::6]:80 -g
 run ipvsadm -S -n
 run ipvsadm -C
+# A new namespace has no local routing table until an interface is up, and then every address
+# counts as a broadcast one.
+ip netns add daemons2
+run ip netns exec daemons2 ipvsadm -A -t 10.0.0.1:80
+run ip netns exec daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
+ip netns exec daemons2 ip link set lo up
+run ip netns exec daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
+run ip netns exec daemons2 ipvsadm -S -n
+ip netns del daemons2
