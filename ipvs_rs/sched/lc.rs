@@ -24,12 +24,6 @@ impl Scheduler for LeastConnection {
         }
         least.map(|(i, _)| i)
     }
-
-    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
-
-    fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
-
-    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: u64, _before: Option<u64>) {}
 }
 
 #[cfg(test)]

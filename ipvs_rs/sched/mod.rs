@@ -47,13 +47,14 @@ pub(crate) trait Scheduler {
     /// Picks the server for a new connection: an index into `dests`, or `None` when no server
     /// is available.
     fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize>;
-    /// A server was added (at the head of the list); `dests` is the new list.
-    fn dest_added<C: Candidate>(&mut self, dests: &[C]);
+    /// A server was added (at the head of the list); `dests` is the new list. Stateless
+    /// algorithms ignore it.
+    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
     /// A server's settings changed.
-    fn dest_updated<C: Candidate>(&mut self, dests: &[C]);
+    fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
     /// Server `removed` was taken out of the list; `before` is the server that preceded it
     /// (`None`: it was first) and `dests` the new list.
-    fn dest_removed<C: Candidate>(&mut self, dests: &[C], removed: u64, before: Option<u64>);
+    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: u64, _before: Option<u64>) {}
 }
 
 /// Scheduler names the C module provides (one `ip_vs_<name>` module each).

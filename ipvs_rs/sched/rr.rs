@@ -26,10 +26,6 @@ impl Scheduler for RoundRobin {
         Some(picked)
     }
 
-    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
-
-    fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
-
     fn dest_removed<C: Candidate>(&mut self, _dests: &[C], removed: u64, before: Option<u64>) {
         // The cursor steps back to the server before the removed one, so that the one after it
         // comes next.

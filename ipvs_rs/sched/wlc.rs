@@ -30,12 +30,6 @@ impl Scheduler for WeightedLeastConnection {
         }
         Some(least)
     }
-
-    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
-
-    fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
-
-    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: u64, _before: Option<u64>) {}
 }
 
 #[cfg(test)]
