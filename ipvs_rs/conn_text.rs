@@ -54,12 +54,7 @@ fn write_addr(w: &mut impl Write, af: u16, a: &[u8; 16]) -> fmt::Result {
 /// The columns both connection files share, up to the state.
 fn write_conn_common(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
     // `%-3s`: the longer names (SCTP, ICMPv6, IP_n) are not cut.
-    let mut name = Name3::default();
-    write_proto_name(&mut name, c.protocol)?;
-    w.write_str(name.as_str())?;
-    for _ in name.len..3 {
-        w.write_char(' ')?;
-    }
+    write_proto_name(w, c.protocol, 3)?;
     w.write_char(' ')?;
     write_addr(w, c.af, c.caddr)?;
     write!(w, " {:04X} ", u16::from_be_bytes(c.cport))?;
@@ -67,31 +62,6 @@ fn write_conn_common(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
     write!(w, " {:04X} ", u16::from_be_bytes(c.vport))?;
     write_addr(w, c.daf, c.daddr)?;
     write!(w, " {:04X} {:<11}", u16::from_be_bytes(c.dport), c.state)
-}
-
-/// A protocol name, short enough for a stack buffer.
-#[derive(Default)]
-struct Name3 {
-    buf: [u8; 12],
-    len: usize,
-}
-
-impl Name3 {
-    fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl Write for Name3 {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// A line of `/proc/net/ip_vs_conn`.

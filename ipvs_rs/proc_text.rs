@@ -12,25 +12,40 @@ use crate::{
 /// Writes the three header lines of `/proc/net/ip_vs`; `conn_tab_size` is the current number of
 /// connection hash buckets (0 until the first service of the namespace is added).
 pub(crate) fn write_services_header(w: &mut impl Write, conn_tab_size: u32) -> fmt::Result {
-    let (major, minor, patch) = uapi::version_parts(uapi::VERSION_CODE);
-    writeln!(
-        w,
-        "IP Virtual Server version {major}.{minor}.{patch} (size={conn_tab_size})"
-    )?;
-    w.write_str("Prot LocalAddress:Port Scheduler Flags\n")?;
+    write_version(w, conn_tab_size)?;
+    w.write_str("\nProt LocalAddress:Port Scheduler Flags\n")?;
     w.write_str("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n")
 }
 
-/// The protocol name C prints (`ip_vs_proto_name`).
-pub(crate) fn write_proto_name(w: &mut impl Write, proto: u16) -> fmt::Result {
-    match proto {
-        0 => w.write_str("IP"),
-        1 => w.write_str("ICMP"),
-        6 => w.write_str("TCP"),
-        17 => w.write_str("UDP"),
-        58 => w.write_str("ICMPv6"),
-        132 => w.write_str("SCTP"),
-        p => write!(w, "IP_{p}"),
+/// The version line, without a newline: the first line of `/proc/net/ip_vs` and the text of
+/// the `GET_VERSION` socket option.
+pub(crate) fn write_version(w: &mut impl Write, conn_tab_size: u32) -> fmt::Result {
+    let (major, minor, patch) = uapi::version_parts(uapi::VERSION_CODE);
+    write!(
+        w,
+        "IP Virtual Server version {major}.{minor}.{patch} (size={conn_tab_size})"
+    )
+}
+
+/// The name of a protocol C knows by name; others print as `IP_<number>`.
+fn proto_name(proto: u16) -> Option<&'static str> {
+    Some(match proto {
+        0 => "IP",
+        1 => "ICMP",
+        6 => "TCP",
+        17 => "UDP",
+        58 => "ICMPv6",
+        132 => "SCTP",
+        _ => return None,
+    })
+}
+
+/// The protocol name C prints (`ip_vs_proto_name`), padded with spaces to at least `width`
+/// characters (the `IP_<number>` form is always longer than the widths C uses).
+pub(crate) fn write_proto_name(w: &mut impl Write, proto: u16, width: usize) -> fmt::Result {
+    match proto_name(proto) {
+        Some(name) => write!(w, "{name:<width$}"),
+        None => write!(w, "IP_{proto}"),
     }
 }
 
@@ -91,12 +106,12 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
     if id.fwmark != 0 {
         write!(w, "FWM  {:08X} {} {}", id.fwmark, s.sched, ops)?;
     } else if id.af == AF_INET6 {
-        write_proto_name(w, id.protocol)?;
+        write_proto_name(w, id.protocol, 0)?;
         w.write_str("  [")?;
         write_ipv6_full(w, &id.addr)?;
         write!(w, "]:{port:04X} {} ", s.sched)?;
     } else {
-        write_proto_name(w, id.protocol)?;
+        write_proto_name(w, id.protocol, 0)?;
         write!(
             w,
             "  {:08X}:{port:04X} {} {} ",
@@ -371,7 +386,7 @@ mod tests {
              \x20 -> 0A000103:0000      Route   5      2          10        \n"
         );
         let mut proto = String::new();
-        write_proto_name(&mut proto, 200).unwrap();
+        write_proto_name(&mut proto, 200, 0).unwrap();
         assert_eq!(proto, "IP_200");
     }
 }

@@ -7,9 +7,9 @@
 //! addresses and ports in network byte order, as the C structs hold them.
 
 use crate::{
+    proc_text::write_version,
     request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
     timeouts::Timeouts,
-    uapi::{version_parts, VERSION_CODE},
 };
 
 /// First option number (`IP_VS_BASE_CTL`).
@@ -130,12 +130,8 @@ pub(crate) fn version_string(conn_tab_size: u32) -> ([u8; VERSION_LEN], usize) {
             Ok(())
         }
     }
-    let (a, b, c) = version_parts(VERSION_CODE);
     let mut buf = Buf([0; VERSION_LEN], 0);
-    let _ = core::fmt::write(
-        &mut buf,
-        format_args!("IP Virtual Server version {a}.{b}.{c} (size={conn_tab_size})"),
-    );
+    let _ = write_version(&mut buf, conn_tab_size);
     (buf.0, buf.1 + 1)
 }
 

@@ -252,6 +252,16 @@ impl<'a> Attr<'a> {
         self.payload.get(..K)?.try_into().ok()
     }
 
+    /// The payload's first byte, `None` if empty.
+    pub(crate) fn u8(&self) -> Option<u8> {
+        self.array::<1>().map(|b| b[0])
+    }
+
+    /// The payload as a native-endian `u16`, `None` if shorter.
+    pub(crate) fn u16(&self) -> Option<u16> {
+        self.array().map(u16::from_ne_bytes)
+    }
+
     /// The payload as a native-endian `u32`, `None` if shorter.
     pub(crate) fn u32(&self) -> Option<u32> {
         self.array().map(u32::from_ne_bytes)

@@ -48,7 +48,6 @@ bool ipvs_rs_sock_net_admin(const struct sock *sk);
 unsigned long ipvs_rs_copy_from_sockptr(void *dst, sockptr_t *src, size_t len);
 
 int ipvs_rs_netdev_mtu(struct net *net, const char *name);
-unsigned int ipvs_rs_inet_addr_type(struct net *net, __be32 addr);
 int ipvs_rs_ipv6_addr_type(const struct in6_addr *addr);
 bool ipvs_rs_ipv6_addr_is_local(struct net *net, const struct in6_addr *addr);
 

@@ -114,11 +114,6 @@ int ipvs_rs_netdev_mtu(struct net *net, const char *name)
 	return mtu;
 }
 
-unsigned int ipvs_rs_inet_addr_type(struct net *net, __be32 addr)
-{
-	return inet_addr_type(net, addr);
-}
-
 int ipvs_rs_ipv6_addr_type(const struct in6_addr *addr)
 {
 	return ipv6_addr_type(addr);

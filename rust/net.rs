@@ -74,7 +74,7 @@ impl Net {
     /// multicast, or otherwise unroutable): what IPVS requires of a new real server.
     pub(crate) fn ipv4_unicast_or_local(&self, addr: [u8; 4]) -> bool {
         // SAFETY: `self` is live (type invariant).
-        let ty = unsafe { glue::ipvs_rs_inet_addr_type(self.as_raw(), u32::from_ne_bytes(addr)) };
+        let ty = unsafe { glue::inet_addr_type(self.as_raw(), u32::from_ne_bytes(addr)) };
         ty == RTN_UNICAST || ty == RTN_LOCAL
     }
 

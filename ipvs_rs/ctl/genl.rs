@@ -273,7 +273,7 @@ fn set_daemon(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     // The policy admits at most 15 characters before a NUL.
     let mut c = DaemonConfig::new(ifn.bytes(), syncid).ok_or(EINVAL)?;
     if let Some(a) = attrs.get(daemon_attr::SYNC_MAXLEN) {
-        c.sync_maxlen = u16::from_ne_bytes(a.array().ok_or(EINVAL)?);
+        c.sync_maxlen = a.u16().ok_or(EINVAL)?;
     }
     if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP) {
         let g: [u8; 4] = a.array().ok_or(EINVAL)?;
@@ -289,10 +289,10 @@ fn set_daemon(ipvs: &Ipvs, req: &Request<'_>) -> Result {
         c.group = Some(Group::V6(g));
     }
     if let Some(a) = attrs.get(daemon_attr::MCAST_PORT) {
-        c.port = u16::from_ne_bytes(a.array().ok_or(EINVAL)?);
+        c.port = a.u16().ok_or(EINVAL)?;
     }
     if let Some(a) = attrs.get(daemon_attr::MCAST_TTL) {
-        c.ttl = a.array::<1>().ok_or(EINVAL)?[0];
+        c.ttl = a.u8().ok_or(EINVAL)?;
     }
     // The sync protocol cannot describe connections to a server of another family.
     if config.services.has_mixed_af_dests() {

@@ -5,7 +5,9 @@
 //! The control plane binds services to schedulers by name, as C does. Each algorithm lives in
 //! its own file behind the [`Scheduler`] trait and sees the service's real servers through
 //! [`Candidate`], in the service's list order (newest first, as C keeps them), so that the same
-//! sequence of events picks the same servers as C. The algorithms not written yet are known by
+//! sequence of events picks the same servers as C. Algorithms that keep a place in the list
+//! (C keeps a list pointer) keep an index, which the change hooks move along with the list, so
+//! that picking needs no search. The algorithms not written yet are known by
 //! name only, so that services can be configured exactly as with the C module.
 
 // The data plane (connection scheduling) is what calls the algorithms; until it lands they
@@ -22,8 +24,6 @@ mod wrr;
 /// What a scheduler knows of a real server.
 #[allow(dead_code, reason = "for the data plane")]
 pub(crate) trait Candidate {
-    /// An identity that stays the same while other servers come and go.
-    fn key(&self) -> u64;
     /// Weight; 0 quiesces the server.
     fn weight(&self) -> i32;
     /// Whether the server has reached its upper connection threshold.
@@ -47,14 +47,13 @@ pub(crate) trait Scheduler {
     /// Picks the server for a new connection: an index into `dests`, or `None` when no server
     /// is available.
     fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize>;
-    /// A server was added (at the head of the list); `dests` is the new list. Stateless
-    /// algorithms ignore it.
+    /// A server was added (at the head of the list, index 0); `dests` is the new list.
+    /// Stateless algorithms ignore it.
     fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
     /// A server's settings changed.
     fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
-    /// Server `removed` was taken out of the list; `before` is the server that preceded it
-    /// (`None`: it was first) and `dests` the new list.
-    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: u64, _before: Option<u64>) {}
+    /// The server at index `removed` was taken out of the list; `dests` is the new list.
+    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: usize) {}
 }
 
 /// Scheduler names the C module provides (one `ip_vs_<name>` module each).
@@ -117,9 +116,6 @@ pub(crate) mod tests {
     }
 
     impl Candidate for D {
-        fn key(&self) -> u64 {
-            self.key
-        }
         fn weight(&self) -> i32 {
             self.weight
         }

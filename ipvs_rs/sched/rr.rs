@@ -4,34 +4,38 @@
 
 use super::{Candidate, Scheduler};
 
-/// The cursor: the server picked last, or the list head before the first pick.
+/// The cursor: the index of the server picked last, or `None` (the list head) before the first
+/// pick.
 #[derive(Default)]
 pub(crate) struct RoundRobin {
-    last: Option<u64>,
+    last: Option<usize>,
 }
 
 impl Scheduler for RoundRobin {
     fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
         // From the server after the cursor to the end, then from the start up to and including
         // the cursor's own server; from the head, the whole list once.
-        let start = self
-            .last
-            .and_then(|k| dests.iter().position(|d| d.key() == k))
-            .map_or(0, |i| i + 1);
-        let order = (start..dests.len()).chain(0..start);
-        let picked = order
-            .into_iter()
+        let start = self.last.map_or(0, |i| (i + 1).min(dests.len()));
+        let picked = (start..dests.len())
+            .chain(0..start)
             .find(|&i| !dests[i].overloaded() && dests[i].weight() > 0)?;
-        self.last = Some(dests[picked].key());
+        self.last = Some(picked);
         Some(picked)
     }
 
-    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], removed: u64, before: Option<u64>) {
-        // The cursor steps back to the server before the removed one, so that the one after it
-        // comes next.
-        if self.last == Some(removed) {
-            self.last = before;
-        }
+    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {
+        // The new server goes in front: the cursor's server moves one place down.
+        self.last = self.last.map(|i| i + 1);
+    }
+
+    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], removed: usize) {
+        // A cursor on the removed server steps back to the one before it (or the head), so that
+        // the one after it comes next.
+        self.last = match self.last {
+            Some(i) if i == removed => removed.checked_sub(1),
+            Some(i) if i > removed => Some(i - 1),
+            last => last,
+        };
     }
 }
 
@@ -57,12 +61,22 @@ mod tests {
         let dests = [D::new(1, 1), D::new(2, 1), D::new(3, 1)];
         assert_eq!(picks(&mut rr, &dests, 2), [1, 2]);
         let after = [D::new(1, 1), D::new(3, 1)];
-        rr.dest_removed(&after, 2, Some(1));
+        rr.dest_removed(&after, 1);
         assert_eq!(picks(&mut rr, &after, 3), [3, 1, 3]);
         // A cursor at the head restarts from the first server.
         let mut rr = RoundRobin::default();
         assert_eq!(picks(&mut rr, &dests, 1), [1]);
-        rr.dest_removed(&after[1..], 1, None);
+        rr.dest_removed(&dests[1..], 0);
         assert_eq!(picks(&mut rr, &dests[1..], 2), [2, 3]);
+    }
+
+    #[test]
+    fn addition_keeps_the_cursor_on_its_server() {
+        let mut rr = RoundRobin::default();
+        let dests = [D::new(1, 1), D::new(2, 1)];
+        assert_eq!(picks(&mut rr, &dests, 1), [1]);
+        let more = [D::new(9, 1), D::new(1, 1), D::new(2, 1)];
+        rr.dest_added(&more);
+        assert_eq!(picks(&mut rr, &more, 3), [2, 9, 1]);
     }
 }

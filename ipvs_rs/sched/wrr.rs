@@ -7,8 +7,9 @@ use super::{Candidate, Scheduler};
 
 /// The scan state (C's `struct ip_vs_wrr_mark`).
 pub(crate) struct WeightedRoundRobin {
-    /// Server picked last; `None` is the list head.
-    cursor: Option<u64>,
+    /// Index of the server picked last; `None` is the list head. Every change of the list
+    /// resets it, as in C.
+    cursor: Option<usize>,
     /// Current weight threshold.
     cw: i32,
     /// Highest weight, less the step plus one (`max - (gcd - 1)`).
@@ -63,9 +64,7 @@ impl Scheduler for WeightedRoundRobin {
         if self.mw == 0 {
             return None;
         }
-        let last = self
-            .cursor
-            .and_then(|k| dests.iter().position(|d| d.key() == k));
+        let last = self.cursor.filter(|&i| i < dests.len());
         let mut pos = last;
         let mut stop = None;
         let (mut last_pass, mut restarted) = (false, false);
@@ -73,12 +72,12 @@ impl Scheduler for WeightedRoundRobin {
             let start = pos.map_or(0, |p| p + 1);
             for (i, d) in dests.iter().enumerate().skip(start) {
                 if !d.overloaded() && d.weight() >= self.cw {
-                    self.cursor = Some(d.key());
+                    self.cursor = Some(i);
                     return Some(i);
                 }
                 if stop == Some(i) {
                     // Every server was tried down to weight 1: all are overloaded.
-                    self.cursor = Some(d.key());
+                    self.cursor = Some(i);
                     return None;
                 }
             }
@@ -108,7 +107,7 @@ impl Scheduler for WeightedRoundRobin {
         self.changed(dests);
     }
 
-    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: u64, _before: Option<u64>) {
+    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
         self.changed(dests);
     }
 }
@@ -138,7 +137,7 @@ mod tests {
         assert_eq!((wrr.di, wrr.mw, wrr.cw), (2, 3, 3));
         assert_eq!(picks(&mut wrr, &dests, 6), [1, 1, 2, 1, 1, 2]);
         let none = [D::new(3, 0)];
-        wrr.dest_removed(&none, 1, None);
+        wrr.dest_removed(&none, 0);
         assert_eq!(picks(&mut wrr, &none, 1), []);
     }
 
