@@ -16,22 +16,24 @@ use kernel::prelude::*;
 mod glue;
 
 // Pure logic, shared with the host crate (`pure.rs`).
-#[allow(dead_code, reason = "for the data plane")]
 mod conn_text;
 mod daemon;
+mod packet;
 mod proc_text;
 mod request;
 mod sched;
 mod sockopt_abi;
-#[allow(dead_code, reason = "for the data plane")]
 mod tcp_state;
 mod timeouts;
 mod uapi;
 
 // Kernel-side logic.
+mod conn;
 mod ctl;
+mod dataplane;
 mod netns;
 mod service;
+mod stats;
 
 module! {
     type: IpvsModule,
@@ -50,6 +52,8 @@ struct IpvsModule {
     _sockopts: glue::sockopt::SockoptsRegistration,
     _genl: glue::genl::Registration,
     _pernet: glue::pernet::PernetRegistration<netns::Ipvs>,
+    /// Last: connections and published tables are freed by RCU callbacks in this module.
+    _rcu: glue::rcu::CallbacksBarrier,
 }
 
 impl kernel::Module for IpvsModule {
@@ -62,6 +66,7 @@ impl kernel::Module for IpvsModule {
             _sockopts: sockopts,
             _genl: genl,
             _pernet: pernet,
+            _rcu: glue::rcu::CallbacksBarrier,
         })
     }
 }

@@ -2,22 +2,37 @@
 
 //! The IPVS state of one network namespace.
 
-use kernel::{new_mutex, prelude::*, sync::Mutex};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 use crate::{
+    conn::SWEEP_PERIOD,
     ctl,
     daemon::Daemons,
-    glue::{net::Net, pernet, procfs::ProcNetFile, sysctl::NetSysctlTable},
+    dataplane::{DataPlane, HOOKS_V4, HOOKS_V4_COUNT},
+    glue::{
+        net::Net, netfilter::NetHooks, pernet, procfs::ProcNetFile, rcu::RcuPtr,
+        sysctl::NetSysctlTable, timer::Ticker,
+    },
     service::Services,
     timeouts::Timeouts,
 };
 
 /// Everything a namespace's IPVS needs; lives in the namespace's pernet slot.
 ///
-/// Fields drop in declaration order: the user-visible entry points (proc files, sysctls) go
-/// first, so nothing can reach the state behind them while it is torn down.
+/// Fields drop in declaration order: the netfilter hooks go first (unregistering waits for
+/// running ones), then the user-visible entry points (proc files, sysctls), so nothing can reach
+/// the state behind them while it is torn down; the packet-path state goes last.
 #[pin_data]
 pub(crate) struct Ipvs {
+    /// The netfilter hooks, registered while there are services.
+    #[pin]
+    hooks: NetHooks<HOOKS_V4_COUNT>,
+    _proc_conn_sync: ProcNetFile,
+    _proc_conn: ProcNetFile,
     _proc_services: ProcNetFile,
     _proc_stats: ProcNetFile,
     _proc_stats_percpu: ProcNetFile,
@@ -26,6 +41,10 @@ pub(crate) struct Ipvs {
     /// Configuration changed by the control plane; the mutex serialises its commands.
     #[pin]
     pub(crate) config: Mutex<Config>,
+    /// Connections, counters and timeouts of the packet path, with the timer that expires
+    /// connections.
+    #[pin]
+    pub(crate) dp: Ticker<DataPlane>,
 }
 
 /// Configuration state, under [`Ipvs::config`].
@@ -43,11 +62,13 @@ pub(crate) static IPVS: pernet::PernetOps<Ipvs> = pernet::PernetOps::new();
 
 impl pernet::PernetData for Ipvs {
     fn init(net: &Net) -> impl PinInit<Self, Error> {
-        // The proc file is created last: once it exists, readers may look at the rest.
+        let published = Arc::new(RcuPtr::null(), GFP_KERNEL);
+        // The proc files are created last: once they exist, readers may look at the rest.
         try_pin_init!(Self {
+            dp <- Ticker::new(DataPlane::new(published.clone()?)),
             config <- new_mutex!(Config {
                 timeouts: Timeouts::DEFAULT,
-                services: Services::new(),
+                services: Services::new(published?),
                 daemons: Daemons::new(),
             }),
             sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
@@ -58,6 +79,13 @@ impl pernet::PernetData for Ipvs {
             )?,
             _proc_stats: ProcNetFile::new::<ctl::proc::Stats>(net, c"ip_vs_stats", 0o444)?,
             _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,
+            _proc_conn: ProcNetFile::new::<ctl::proc::Conns>(net, c"ip_vs_conn", 0o444)?,
+            _proc_conn_sync: ProcNetFile::new::<ctl::proc::ConnsSync>(
+                net,
+                c"ip_vs_conn_sync",
+                0o444
+            )?,
+            hooks <- NetHooks::new(net, &HOOKS_V4),
         })
     }
 
@@ -70,5 +98,20 @@ impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.
     pub(crate) fn of(net: &Net) -> Result<&Ipvs> {
         IPVS.get(net).ok_or(ENODEV)
+    }
+
+    /// Brings the packet path in line with the configuration after a command: the hooks are
+    /// registered while there are services (as C does), and the timeouts apply to connections.
+    pub(crate) fn apply_config(&self) {
+        let config = self.config.lock();
+        self.dp.timeouts.set(&config.timeouts);
+        let enable = !config.services.is_empty();
+        match self.hooks.set_enabled(enable) {
+            // The sweep of expired connections starts with the hooks (and then runs until the
+            // namespace goes: connections outlive their services).
+            Ok(true) if enable => self.dp.start(SWEEP_PERIOD),
+            Ok(_) => {}
+            Err(e) => pr_warn!("cannot register netfilter hooks: {:?}\n", e),
+        }
     }
 }

@@ -5,15 +5,22 @@
 //!
 //! Everything here lives under the namespace's configuration mutex.
 
-use kernel::{alloc::KVec, prelude::*};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, AtomicU8, Ordering};
+use kernel::{
+    alloc::KVec,
+    new_spinlock_irq,
+    prelude::*,
+    sync::{Arc, SpinLockIrq},
+};
 
 use crate::{
-    glue::time::HZ,
+    glue::{rcu::RcuPtr, time::HZ},
     request::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
     },
-    sched,
+    sched::{self, Algorithm, Candidate},
+    stats::Stats,
 };
 
 /// `IP_VS_SVC_F_HASHED`: set on every service in the table (reported to user space).
@@ -29,6 +36,10 @@ const CONN_F_INACTIVE: u32 = 0x100;
 const DEST_MASK: u32 = FWD_MASK | 0x2000 | 0x10000;
 
 /// A real server of a service.
+///
+/// Shared between the configuration and the connections bound to it (which keep it after it is
+/// removed, to drop their packets as C does), so the settings the control plane edits are
+/// atomics: the packet path reads them without the configuration lock.
 pub(crate) struct Dest {
     /// Address family (may differ from the service's for tunnels).
     pub(crate) af: u16,
@@ -37,39 +48,260 @@ pub(crate) struct Dest {
     /// Port, network byte order.
     pub(crate) port: [u8; 2],
     /// Connection flags new connections get (forwarding method, `NOOUTPUT`, `INACTIVE`).
-    pub(crate) conn_flags: u32,
+    conn_flags: AtomicU32,
     /// Weight; 0 quiesces the server.
-    pub(crate) weight: i32,
+    weight: AtomicI32,
     /// The last non-zero weight (for schedulers that keep a server's place while quiesced).
-    pub(crate) last_weight: i32,
+    last_weight: AtomicI32,
     /// Upper connection threshold, 0 for none.
-    pub(crate) u_threshold: u32,
+    u_threshold: AtomicU32,
     /// Lower connection threshold.
-    pub(crate) l_threshold: u32,
+    l_threshold: AtomicU32,
     /// Tunnel type.
-    pub(crate) tun_type: u8,
-    /// Tunnel port, network byte order.
-    pub(crate) tun_port: [u8; 2],
+    tun_type: AtomicU8,
+    /// Tunnel port, network byte order (as stored in memory).
+    tun_port: AtomicU16,
     /// Tunnel flags.
-    pub(crate) tun_flags: u16,
+    tun_flags: AtomicU16,
+    /// Connections in an active state.
+    active: AtomicI32,
+    /// Other connections.
+    inactive: AtomicI32,
+    /// Persistence templates bound to the server.
+    persistent: AtomicI32,
+    /// The upper threshold was reached: schedulers skip the server (`IP_VS_DEST_F_OVERLOAD`).
+    overloaded: AtomicBool,
+    /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
+    /// their packets.
+    available: AtomicBool,
+    /// Traffic counters.
+    pub(crate) stats: Stats,
 }
 
 impl Dest {
-    fn apply(&mut self, s: &DestSettings, add: bool) {
+    fn new(af: u16, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
+        Ok(Self {
+            af,
+            addr,
+            port,
+            conn_flags: AtomicU32::new(0),
+            weight: AtomicI32::new(0),
+            last_weight: AtomicI32::new(0),
+            u_threshold: AtomicU32::new(0),
+            l_threshold: AtomicU32::new(0),
+            tun_type: AtomicU8::new(0),
+            tun_port: AtomicU16::new(0),
+            tun_flags: AtomicU16::new(0),
+            active: AtomicI32::new(0),
+            inactive: AtomicI32::new(0),
+            persistent: AtomicI32::new(0),
+            overloaded: AtomicBool::new(false),
+            available: AtomicBool::new(true),
+            stats: Stats::new().map_err(|_| Errno::NoMem)?,
+        })
+    }
+
+    fn apply(&self, s: &DestSettings, add: bool) {
         if add || s.weight != 0 {
-            self.last_weight = s.weight;
+            self.last_weight.store(s.weight, Ordering::Relaxed);
         }
-        self.weight = s.weight;
+        self.weight.store(s.weight, Ordering::Relaxed);
         let mut flags = (s.fwd & DEST_MASK) | CONN_F_INACTIVE;
         if flags & FWD_MASK != FWD_MASQ {
             flags |= CONN_F_NOOUTPUT;
         }
-        self.conn_flags = flags;
-        self.tun_type = s.tun_type;
-        self.tun_port = s.tun_port;
-        self.tun_flags = s.tun_flags;
-        self.u_threshold = s.u_threshold;
-        self.l_threshold = s.l_threshold;
+        self.conn_flags.store(flags, Ordering::Relaxed);
+        self.tun_type.store(s.tun_type, Ordering::Relaxed);
+        self.tun_port
+            .store(u16::from_ne_bytes(s.tun_port), Ordering::Relaxed);
+        self.tun_flags.store(s.tun_flags, Ordering::Relaxed);
+        self.u_threshold.store(s.u_threshold, Ordering::Relaxed);
+        self.l_threshold.store(s.l_threshold, Ordering::Relaxed);
+        // New thresholds apply from the next connection change, as in C; without an upper one
+        // the server is never overloaded.
+        if s.u_threshold == 0 {
+            self.overloaded.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Connection flags for new connections.
+    pub(crate) fn conn_flags(&self) -> u32 {
+        self.conn_flags.load(Ordering::Relaxed)
+    }
+
+    /// Weight.
+    pub(crate) fn weight(&self) -> i32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    /// Upper connection threshold.
+    pub(crate) fn u_threshold(&self) -> u32 {
+        self.u_threshold.load(Ordering::Relaxed)
+    }
+
+    /// Lower connection threshold.
+    pub(crate) fn l_threshold(&self) -> u32 {
+        self.l_threshold.load(Ordering::Relaxed)
+    }
+
+    /// Tunnel type.
+    pub(crate) fn tun_type(&self) -> u8 {
+        self.tun_type.load(Ordering::Relaxed)
+    }
+
+    /// Tunnel port, network byte order.
+    pub(crate) fn tun_port(&self) -> [u8; 2] {
+        self.tun_port.load(Ordering::Relaxed).to_ne_bytes()
+    }
+
+    /// Tunnel flags.
+    pub(crate) fn tun_flags(&self) -> u16 {
+        self.tun_flags.load(Ordering::Relaxed)
+    }
+
+    /// Active connections.
+    pub(crate) fn active_conns(&self) -> i32 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Inactive connections.
+    pub(crate) fn inactive_conns(&self) -> i32 {
+        self.inactive.load(Ordering::Relaxed)
+    }
+
+    /// Persistence templates.
+    pub(crate) fn persistent_conns(&self) -> i32 {
+        self.persistent.load(Ordering::Relaxed)
+    }
+
+    /// Whether the server is still configured.
+    pub(crate) fn available(&self) -> bool {
+        self.available.load(Ordering::Relaxed)
+    }
+
+    fn total_conns(&self) -> u32 {
+        (self.active_conns() + self.inactive_conns()) as u32
+    }
+
+    /// A connection was bound to the server (`ip_vs_bind_dest`).
+    pub(crate) fn conn_bound(&self, inactive: bool) {
+        if inactive {
+            self.inactive.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.active.fetch_add(1, Ordering::Relaxed);
+        }
+        let u = self.u_threshold();
+        if u != 0 && self.total_conns() >= u {
+            self.overloaded.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection was unbound (`ip_vs_unbind_dest`): the overload mark goes below the lower
+    /// threshold, or below 3/4 of the upper one without a lower one.
+    pub(crate) fn conn_unbound(&self, inactive: bool) {
+        if inactive {
+            self.inactive.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+        }
+        let (l, u, total) = (self.l_threshold(), self.u_threshold(), self.total_conns());
+        let clear = if l != 0 {
+            total < l
+        } else if u != 0 {
+            total.wrapping_mul(4) < u.wrapping_mul(3)
+        } else {
+            true
+        };
+        if clear {
+            self.overloaded.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection moved between the active and inactive counts.
+    pub(crate) fn conn_activity(&self, active: bool) {
+        let (from, to) = if active {
+            (&self.inactive, &self.active)
+        } else {
+            (&self.active, &self.inactive)
+        };
+        from.fetch_sub(1, Ordering::Relaxed);
+        to.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Candidate for Arc<Dest> {
+    fn weight(&self) -> i32 {
+        Dest::weight(self)
+    }
+    fn overloaded(&self) -> bool {
+        self.overloaded.load(Ordering::Relaxed)
+    }
+    fn active_conns(&self) -> i32 {
+        Dest::active_conns(self)
+    }
+    fn total_conns(&self) -> i32 {
+        self.active_conns() + self.inactive_conns()
+    }
+}
+
+/// What the packet path sees of a service: its identity, counters and scheduler.
+#[pin_data]
+pub(crate) struct ServiceShared {
+    /// Identity, as in [`Service::id`].
+    pub(crate) id: ServiceId,
+    /// Traffic counters.
+    pub(crate) stats: Stats,
+    /// Service flags (`IP_VS_SVC_F_*`).
+    flags: AtomicU32,
+    /// The scheduler and the servers it picks from.
+    #[pin]
+    sched: SpinLockIrq<SchedState>,
+}
+
+/// A service's scheduler with its view of the real servers.
+struct SchedState {
+    algorithm: Algorithm,
+    /// The servers newest first, as C keeps its list.
+    dests: KVec<Arc<Dest>>,
+}
+
+impl ServiceShared {
+    /// Picks the real server for a new connection.
+    pub(crate) fn schedule(&self) -> Option<Arc<Dest>> {
+        let mut s = self.sched.lock();
+        let s = &mut *s;
+        let i = s.algorithm.schedule(&s.dests)?;
+        s.dests.get(i).cloned()
+    }
+
+    /// Service flags.
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+}
+
+/// The services the packet path looks new connections up in (published under RCU).
+pub(crate) struct ServiceTable {
+    list: KVec<Arc<ServiceShared>>,
+}
+
+impl ServiceTable {
+    /// The address service for a packet of `protocol` to `addr`:`port` (IPv4 addresses in the
+    /// first 4 bytes, the rest zero).
+    pub(crate) fn find(
+        &self,
+        af: u16,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: [u8; 2],
+    ) -> Option<&Arc<ServiceShared>> {
+        self.list.iter().find(|s| {
+            s.id.fwmark == 0
+                && s.id.af == af
+                && s.id.protocol == u16::from(protocol)
+                && s.id.addr == *addr
+                && s.id.port == port
+        })
     }
 }
 
@@ -88,7 +320,9 @@ pub(crate) struct Service {
     /// Raw netmask (see [`ServiceSettings::netmask`]).
     pub(crate) netmask: u32,
     /// Real servers in the order they were added; user space sees them newest first.
-    pub(crate) dests: KVec<Dest>,
+    pub(crate) dests: KVec<Arc<Dest>>,
+    /// The part the packet path uses.
+    pub(crate) shared: Arc<ServiceShared>,
 }
 
 impl Service {
@@ -103,8 +337,47 @@ impl Service {
     }
 
     /// Real servers, newest first (C adds them at the head of its list).
-    pub(crate) fn dests_newest_first(&self) -> impl Iterator<Item = &Dest> {
+    pub(crate) fn dests_newest_first(&self) -> impl Iterator<Item = &Arc<Dest>> {
         self.dests.iter().rev()
+    }
+
+    /// Gives the scheduler the current servers; `change` says how the list changed.
+    fn sync_sched(&self, change: DestChange) -> Result<(), Errno> {
+        let mut list =
+            KVec::with_capacity(self.dests.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        for d in self.dests_newest_first() {
+            list.push(d.clone(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        }
+        let old = {
+            let mut s = self.shared.sched.lock();
+            let old = core::mem::replace(&mut s.dests, list);
+            let s = &mut *s;
+            match change {
+                DestChange::Added => s.algorithm.dest_added(&s.dests),
+                DestChange::Updated => s.algorithm.dest_updated(&s.dests),
+                DestChange::Removed(i) => s.algorithm.dest_removed(&s.dests, i),
+                DestChange::Scheduler => s.algorithm = Algorithm::new(self.sched, &s.dests),
+            }
+            old
+        };
+        // Dropped outside the lock.
+        drop(old);
+        Ok(())
+    }
+
+    /// The service is going: its servers stop taking packets (their connections keep them).
+    fn unlink(&self) {
+        for d in &self.dests {
+            d.available.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Zeroes the counters of the service and its real servers.
+    pub(crate) fn zero(&self) {
+        self.shared.stats.zero();
+        for d in &self.dests {
+            d.stats.zero();
+        }
     }
 
     fn find_dest(&self, af: u16, addr: &[u8; 16], port: [u8; 2]) -> Option<usize> {
@@ -112,6 +385,17 @@ impl Service {
             .iter()
             .position(|d| d.af == af && d.addr == *addr && d.port == port)
     }
+}
+
+/// How a service's server list changed.
+#[derive(Clone, Copy)]
+enum DestChange {
+    Added,
+    Updated,
+    /// The server at this index of the newest-first list went.
+    Removed(usize),
+    /// The scheduler itself changed.
+    Scheduler,
 }
 
 /// Zeroes the bytes of an IPv4 address beyond the first four, as `ip_vs_addr_copy` keeps only
@@ -152,18 +436,39 @@ pub(crate) struct Services {
     list: KVec<Service>,
     /// Whether the connection table exists: C creates it with the first service and keeps it.
     conn_tab: bool,
+    /// Where the packet path finds the services; republished on every change of the list.
+    published: Arc<RcuPtr<ServiceTable>>,
 }
 
 /// Buckets of a new connection table (`2^8`).
 const CONN_TAB_INITIAL_SIZE: u32 = 256;
 
 impl Services {
-    /// No services.
-    pub(crate) const fn new() -> Self {
+    /// No services; changes are published to `published`.
+    pub(crate) fn new(published: Arc<RcuPtr<ServiceTable>>) -> Self {
         Self {
             list: KVec::new(),
             conn_tab: false,
+            published,
         }
+    }
+
+    /// Publishes the current list to the packet path (old readers keep the old one).
+    fn publish(&self) -> Result<(), Errno> {
+        let mut list =
+            KVec::with_capacity(self.list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        for s in &self.list {
+            list.push(s.shared.clone(), GFP_KERNEL)
+                .map_err(|_| Errno::NoMem)?;
+        }
+        self.published
+            .replace(Some(ServiceTable { list }), GFP_KERNEL)
+            .map_err(|_| Errno::NoMem)
+    }
+
+    /// Whether there is any service (the netfilter hooks are needed).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
     }
 
     /// Size of the connection table user space sees (0 before the first service).
@@ -228,42 +533,77 @@ impl Services {
     /// `NEW_SERVICE` for a service [`Services::find`] did not find.
     pub(crate) fn add(&mut self, id: &ServiceId, s: &ServiceSettings) -> Result<(), Errno> {
         let (sched, pe) = bind(s, id.af)?;
+        let id = canonical_id(id);
+        let flags = merge_flags(0, s.flags, s.flags_mask) | SVC_F_HASHED;
+        let no_dests: &[Arc<Dest>] = &[];
+        let shared = Arc::pin_init(
+            try_pin_init!(ServiceShared {
+                id,
+                stats: Stats::new()?,
+                flags: AtomicU32::new(flags),
+                sched <- new_spinlock_irq!(SchedState {
+                    algorithm: Algorithm::new(sched, no_dests),
+                    dests: KVec::new(),
+                }),
+            }),
+            GFP_KERNEL,
+        )
+        .map_err(|_| Errno::NoMem)?;
         let service = Service {
-            id: canonical_id(id),
+            id,
             sched,
             pe,
-            flags: merge_flags(0, s.flags, s.flags_mask) | SVC_F_HASHED,
+            flags,
             timeout: s.timeout,
             netmask: s.netmask,
             dests: KVec::new(),
+            shared,
         };
         self.list
             .push(service, GFP_KERNEL)
             .map_err(|_| Errno::NoMem)?;
         self.conn_tab = true;
-        Ok(())
+        self.publish()
     }
 
     /// `SET_SERVICE` on service `i`.
     pub(crate) fn edit(&mut self, i: usize, s: &ServiceSettings) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
         let (sched, pe) = bind(s, svc.id.af)?;
+        let new_sched = svc.sched != sched;
         svc.sched = sched;
         svc.flags = merge_flags(svc.flags, s.flags, s.flags_mask) | SVC_F_HASHED;
+        svc.shared.flags.store(svc.flags, Ordering::Relaxed);
         svc.timeout = s.timeout;
         svc.netmask = s.netmask;
         svc.pe = pe;
+        if new_sched {
+            svc.sync_sched(DestChange::Scheduler)?;
+        }
         Ok(())
     }
 
     /// `DEL_SERVICE` of service `i`.
-    pub(crate) fn remove(&mut self, i: usize) {
-        let _ = self.list.remove(i);
+    pub(crate) fn remove(&mut self, i: usize) -> Result<(), Errno> {
+        if let Ok(svc) = self.list.remove(i) {
+            svc.unlink();
+        }
+        self.publish()
     }
 
     /// `FLUSH`: every service goes (the connection table stays).
-    pub(crate) fn flush(&mut self) {
-        self.list.clear();
+    pub(crate) fn flush(&mut self) -> Result<(), Errno> {
+        for svc in self.list.drain_all() {
+            svc.unlink();
+        }
+        self.publish()
+    }
+
+    /// Zeroes the counters of every service and real server.
+    pub(crate) fn zero_all(&self) {
+        for svc in &self.list {
+            svc.zero();
+        }
     }
 
     /// `NEW_DEST`, `SET_DEST` or `DEL_DEST` (`settings` is `None` for delete) on service `i`.
@@ -302,32 +642,25 @@ impl Services {
                 if !routable(af, &addr) {
                     return Err(Errno::Inval);
                 }
-                let mut d = Dest {
-                    af,
-                    addr,
-                    port: id.port,
-                    conn_flags: 0,
-                    weight: 0,
-                    last_weight: 0,
-                    u_threshold: 0,
-                    l_threshold: 0,
-                    tun_type: 0,
-                    tun_port: [0; 2],
-                    tun_flags: 0,
-                };
+                let d = Dest::new(af, addr, id.port)?;
                 d.apply(s, true);
-                svc.dests.push(d, GFP_KERNEL).map_err(|_| Errno::NoMem)
+                let d = Arc::new(d, GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+                svc.dests.push(d, GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+                svc.sync_sched(DestChange::Added)
             }
             (DestOp::Edit, Some(s)) => {
                 s.check_edit()?;
                 let d = found.ok_or(Errno::NoEnt)?;
                 svc.dests[d].apply(s, false);
-                Ok(())
+                svc.sync_sched(DestChange::Updated)
             }
             (DestOp::Del, _) => {
                 let d = found.ok_or(Errno::NoEnt)?;
-                let _ = svc.dests.remove(d);
-                Ok(())
+                let newest_first = svc.dests.len() - 1 - d;
+                if let Ok(gone) = svc.dests.remove(d) {
+                    gone.available.store(false, Ordering::Relaxed);
+                }
+                svc.sync_sched(DestChange::Removed(newest_first))
             }
             _ => Err(Errno::Inval),
         }

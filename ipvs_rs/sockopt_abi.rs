@@ -7,7 +7,7 @@
 //! addresses and ports in network byte order, as the C structs hold them.
 
 use crate::{
-    proc_text::write_version,
+    proc_text::{write_version, Counters},
     request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
     timeouts::Timeouts,
 };
@@ -296,12 +296,14 @@ pub(crate) struct ServiceEntry<'a> {
     pub(crate) netmask: u32,
     /// Number of real servers.
     pub(crate) num_dests: u32,
+    /// Traffic counters.
+    pub(crate) stats: Counters,
 }
 
 impl ServiceEntry<'_> {
     /// Writes the fields into the first [`SERVICE_ENTRY_LEN`] bytes of `b`, as
     /// `ip_vs_copy_service` does: padding and the scheduler-name bytes after its NUL keep what
-    /// `b` held. Counters are zero until the data plane counts.
+    /// `b` held.
     pub(crate) fn encode_into(&self, b: &mut [u8]) {
         put(b, 0, &self.id.protocol.to_ne_bytes());
         put(b, 4, &self.id.addr[..4]);
@@ -317,18 +319,21 @@ impl ServiceEntry<'_> {
         put(b, 36, &self.timeout.to_ne_bytes());
         put(b, 40, &self.netmask.to_ne_bytes());
         put(b, 44, &self.num_dests.to_ne_bytes());
-        encode_zero_stats(&mut b[48..]);
+        encode_stats(&mut b[48..], &self.stats);
     }
 }
 
-/// Zero counters into a `struct ip_vs_stats_user`, field by field (its padding is left alone).
-fn encode_zero_stats(b: &mut [u8]) {
-    for off in [0, 4, 8, 32, 36, 40, 44, 48] {
+/// Counters into a `struct ip_vs_stats_user`, field by field (its padding is left alone):
+/// connection and packet counts truncated to 32 bits, rates zero (no estimator yet).
+fn encode_stats(b: &mut [u8], c: &Counters) {
+    for (off, v) in [(0, c.conns), (4, c.inpkts), (8, c.outpkts)] {
+        put(b, off, &(v as u32).to_ne_bytes());
+    }
+    for off in [32, 36, 40, 44, 48] {
         put(b, off, &0u32.to_ne_bytes());
     }
-    for off in [16, 24] {
-        put(b, off, &0u64.to_ne_bytes());
-    }
+    put(b, 16, &c.inbytes.to_ne_bytes());
+    put(b, 24, &c.outbytes.to_ne_bytes());
 }
 
 /// What a `struct ip_vs_dest_entry` reports of a real server.
@@ -351,6 +356,8 @@ pub(crate) struct DestEntry {
     pub(crate) inactive: u32,
     /// Connections from persistence templates.
     pub(crate) persistent: u32,
+    /// Traffic counters.
+    pub(crate) stats: Counters,
 }
 
 impl DestEntry {
@@ -365,7 +372,7 @@ impl DestEntry {
         put(b, 24, &self.active.to_ne_bytes());
         put(b, 28, &self.inactive.to_ne_bytes());
         put(b, 32, &self.persistent.to_ne_bytes());
-        encode_zero_stats(&mut b[40..]);
+        encode_stats(&mut b[40..], &self.stats);
     }
 }
 
@@ -420,6 +427,11 @@ mod tests {
             timeout: 300,
             netmask: set.netmask,
             num_dests: 2,
+            stats: Counters {
+                conns: 0x1_0000_0005,
+                inbytes: 77,
+                ..Counters::default()
+            },
         }
         .encode_into(&mut out);
         assert_eq!(&out[..4], &[6, 0, 0xaa, 0xaa]);
@@ -428,7 +440,10 @@ mod tests {
             b"wlc\0\0\0\0\0\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa"
         );
         assert_eq!(&out[44..48], &2u32.to_ne_bytes());
+        // Connections truncated to 32 bits; the padding after the packet counts is kept.
+        assert_eq!(&out[48..52], &5u32.to_ne_bytes());
         assert_eq!(&out[56..64], &[0, 0, 0, 0, 0xaa, 0xaa, 0xaa, 0xaa]);
+        assert_eq!(&out[64..72], &77u64.to_ne_bytes());
         assert_eq!(&out[100..], &[0xaa; 4]);
     }
 

@@ -16,6 +16,7 @@
 #include <linux/seq_file_net.h>
 #include <linux/skbuff.h>
 #include <net/addrconf.h>
+#include <net/ip.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -58,5 +59,46 @@ struct ipvs_rs_cpulist {
 };
 int ipvs_rs_proc_cpulist(const struct ctl_table *table, int write, void *buffer,
 		size_t *lenp, loff_t *ppos);
+
+/* Packets (see skb.rs): accessors for bitfields and inlines. */
+bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
+void ipvs_rs_skb_mark_ipvs(struct sk_buff *skb);
+bool ipvs_rs_skb_host_or_local_out(const struct sk_buff *skb, unsigned int hooknum);
+bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
+bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb);
+bool ipvs_rs_skb_from_loopback(const struct sk_buff *skb);
+bool ipvs_rs_skb_nodefrag_socket(const struct sk_buff *skb);
+bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
+void *ipvs_rs_skb_writable(struct sk_buff *skb, unsigned int len);
+int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb);
+void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb);
+bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
+void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+void ipvs_rs_ip_inc_inhdrerrors(struct net *net);
+struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr);
+bool ipvs_rs_rt_is_local(const struct rtable *rt);
+unsigned int ipvs_rs_rt_mtu(const struct rtable *rt);
+void ipvs_rs_rt_put(struct rtable *rt);
+void ipvs_rs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
+void ipvs_rs_skb_link_failure(struct sk_buff *skb);
+void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan);
+int ipvs_rs_skb_reroute4(struct net *net, struct sk_buff *skb);
+int ipvs_rs_skb_defrag4(struct net *net, struct sk_buff *skb, unsigned int hooknum);
+
+/* Per-CPU traffic counters (see percpu.rs). */
+struct ipvs_rs_counters {
+	u64 conns, inpkts, outpkts, inbytes, outbytes;
+};
+struct ipvs_rs_counters __percpu *ipvs_rs_counters_alloc(void);
+void ipvs_rs_counters_free(struct ipvs_rs_counters __percpu *c);
+void ipvs_rs_counters_conn(struct ipvs_rs_counters __percpu *c);
+void ipvs_rs_counters_in(struct ipvs_rs_counters __percpu *c, unsigned int bytes);
+void ipvs_rs_counters_out(struct ipvs_rs_counters __percpu *c, unsigned int bytes);
+void ipvs_rs_counters_read(struct ipvs_rs_counters __percpu *c, int cpu,
+		struct ipvs_rs_counters *out);
+
+/* Timers (see timer.rs): timer_setup is a macro with a static lock class. */
+void ipvs_rs_timer_setup(struct timer_list *timer, void (*func)(struct timer_list *));
+unsigned long ipvs_rs_jiffies(void);
 
 #endif

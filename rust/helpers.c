@@ -4,7 +4,10 @@
  * directly. Most are one line; the few longer ones say why they are in C.
  */
 #include <linux/sched/isolation.h>
+#include <net/icmp.h>
 #include <net/ip6_route.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/route.h>
 #include "glue.h"
 
 void *ipvs_rs_net_generic(const struct net *net, unsigned int id)
@@ -180,4 +183,231 @@ int ipvs_rs_proc_cpulist(const struct ctl_table *table, int write, void *buffer,
 	*lenp = ret;
 	*ppos += ret;
 	return 0;
+}
+
+/* Packets: the fields IPVS reads are bitfields or behind inline accessors. */
+
+bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb)
+{
+	return skb->ipvs_property;
+}
+
+/*
+ * Marks a packet as handled by IPVS (its own hooks let it pass from now on)
+ * and takes it out of connection tracking, as the C module does by default
+ * (sysctl conntrack=0): conntrack must not see the rewritten addresses.
+ */
+void ipvs_rs_skb_mark_ipvs(struct sk_buff *skb)
+{
+	enum ip_conntrack_info ctinfo;
+
+	skb->ipvs_property = 1;
+	if (nf_ct_get(skb, &ctinfo)) {
+		nf_reset_ct(skb);
+		nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+	}
+}
+
+bool ipvs_rs_skb_host_or_local_out(const struct sk_buff *skb, unsigned int hooknum)
+{
+	return skb->pkt_type == PACKET_HOST || hooknum == NF_INET_LOCAL_OUT;
+}
+
+bool ipvs_rs_skb_has_dst(const struct sk_buff *skb)
+{
+	return skb_dst(skb);
+}
+
+bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb)
+{
+	return rt_is_input_route(skb_rtable(skb));
+}
+
+bool ipvs_rs_skb_from_loopback(const struct sk_buff *skb)
+{
+	return !skb->dev || (skb->dev->flags & IFF_LOOPBACK);
+}
+
+/* A raw IPv4 socket that asked not to be defragmented (IP_NODEFRAG). */
+bool ipvs_rs_skb_nodefrag_socket(const struct sk_buff *skb)
+{
+	struct sock *sk = skb_to_full_sk(skb);
+
+	return sk && sk->sk_family == PF_INET && inet_test_bit(NODEFRAG, sk);
+}
+
+bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL;
+}
+
+/* The first len bytes from the network header, private and linear; NULL if impossible. */
+void *ipvs_rs_skb_writable(struct sk_buff *skb, unsigned int len)
+{
+	if (skb_ensure_writable(skb, skb_network_offset(skb) + len))
+		return NULL;
+	return skb_network_header(skb);
+}
+
+/* Room in front of the packet for the link-layer header of its route's device. */
+int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb)
+{
+	return skb_cow(skb, skb_dst(skb)->dev->hard_header_len);
+}
+
+/* After an incremental transport checksum update a CHECKSUM_COMPLETE sum is stale. */
+void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb)
+{
+	if (skb->ip_summed == CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+}
+
+bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
+{
+	if (skb->len <= mtu)
+		return false;
+	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
+void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
+{
+	icmp_send(skb, type, code, info);
+}
+
+void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
+{
+	IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
+}
+
+/* An output route to daddr, with a reference; NULL if there is none. */
+struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr)
+{
+	struct flowi4 fl4 = { .daddr = daddr };
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	return IS_ERR(rt) ? NULL : rt;
+}
+
+bool ipvs_rs_rt_is_local(const struct rtable *rt)
+{
+	return rt->rt_flags & RTCF_LOCAL;
+}
+
+unsigned int ipvs_rs_rt_mtu(const struct rtable *rt)
+{
+	return dst_mtu(&rt->dst);
+}
+
+void ipvs_rs_rt_put(struct rtable *rt)
+{
+	ip_rt_put(rt);
+}
+
+/* Replaces the packet's route with rt, taking over its reference. */
+void ipvs_rs_skb_set_route(struct sk_buff *skb, struct rtable *rt)
+{
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+}
+
+/* Tells the sender there is no route (ICMP host unreachable, from the current route). */
+void ipvs_rs_skb_link_failure(struct sk_buff *skb)
+{
+	if (!skb->dev)
+		skb->dev = skb_dst(skb)->dev;
+	dst_link_failure(skb);
+}
+
+/*
+ * Sends a rewritten packet on its new route through LOCAL_OUT, as IPVS
+ * transmitters do; the packet is consumed. A packet from another host
+ * (orphan) loses its early-demux socket, which belongs to the old tuple.
+ */
+void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan)
+{
+	if (orphan && skb->dev)
+		skb_orphan(skb);
+	skb->ignore_df = 1;
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
+		skb_dst(skb)->dev, dst_output);
+}
+
+/* Routes a reply again as if this host sent it (policy routing); non-zero to drop. */
+int ipvs_rs_skb_reroute4(struct net *net, struct sk_buff *skb)
+{
+	if (skb_rtable(skb)->rt_flags & RTCF_LOCAL)
+		return 0;
+	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+}
+
+/*
+ * Reassembles an IPv4 fragment: 0 when skb is now the whole datagram,
+ * non-zero when it was queued (or dropped) and is no longer ours.
+ */
+int ipvs_rs_skb_defrag4(struct net *net, struct sk_buff *skb, unsigned int hooknum)
+{
+	u32 user = hooknum == NF_INET_LOCAL_IN ? IP_DEFRAG_VS_IN :
+		   hooknum == NF_INET_FORWARD ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_OUT;
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, user);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+
+/* Per-CPU counters: this_cpu_* and per_cpu_ptr are macros. */
+
+struct ipvs_rs_counters __percpu *ipvs_rs_counters_alloc(void)
+{
+	return alloc_percpu_gfp(struct ipvs_rs_counters, GFP_KERNEL);
+}
+
+void ipvs_rs_counters_free(struct ipvs_rs_counters __percpu *c)
+{
+	free_percpu(c);
+}
+
+void ipvs_rs_counters_conn(struct ipvs_rs_counters __percpu *c)
+{
+	this_cpu_inc(c->conns);
+}
+
+void ipvs_rs_counters_in(struct ipvs_rs_counters __percpu *c, unsigned int bytes)
+{
+	this_cpu_inc(c->inpkts);
+	this_cpu_add(c->inbytes, bytes);
+}
+
+void ipvs_rs_counters_out(struct ipvs_rs_counters __percpu *c, unsigned int bytes)
+{
+	this_cpu_inc(c->outpkts);
+	this_cpu_add(c->outbytes, bytes);
+}
+
+void ipvs_rs_counters_read(struct ipvs_rs_counters __percpu *c, int cpu,
+		struct ipvs_rs_counters *out)
+{
+	const struct ipvs_rs_counters *p = per_cpu_ptr(c, cpu);
+
+	out->conns = READ_ONCE(p->conns);
+	out->inpkts = READ_ONCE(p->inpkts);
+	out->outpkts = READ_ONCE(p->outpkts);
+	out->inbytes = READ_ONCE(p->inbytes);
+	out->outbytes = READ_ONCE(p->outbytes);
+}
+
+void ipvs_rs_timer_setup(struct timer_list *timer, void (*func)(struct timer_list *))
+{
+	timer_setup(timer, func, 0);
+}
+
+unsigned long ipvs_rs_jiffies(void)
+{
+	return jiffies;
 }

@@ -17,6 +17,7 @@ use crate::{
         time::HZ,
     },
     netns::Ipvs,
+    proc_text::Counters,
     request::{self, AttrLookup},
     service::{Dest, DestOp, Service},
     uapi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr},
@@ -188,7 +189,11 @@ impl Handler for IpvsGenl {
                 req.reply(&FAMILY, cmd::NEW_SERVICE, |w| fill_service(w, svc))
             }
             cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(ipvs, req),
-            _ => set_cmd(ipvs, req),
+            _ => {
+                let result = set_cmd(ipvs, req);
+                ipvs.apply_config();
+                result
+            }
         }
     }
 
@@ -323,8 +328,7 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     let mut config = ipvs.config.lock();
     match cmd {
         cmd::FLUSH => {
-            config.services.flush();
-            return Ok(());
+            return config.services.flush().map_err(errno);
         }
         cmd::SET_CONFIG => {
             let get = |ty| req.attr(ty).and_then(|a| a.u32());
@@ -338,8 +342,12 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
                 )
                 .map_err(|_| EINVAL);
         }
-        // Without a service: zero every counter. Counters come with the data plane.
-        cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => return Ok(()),
+        // Without a service: zero every counter.
+        cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => {
+            config.services.zero_all();
+            ipvs.dp.stats.zero();
+            return Ok(());
+        }
         _ => {}
     }
     let full_svc = cmd == cmd::NEW_SERVICE || cmd == cmd::SET_SERVICE;
@@ -359,12 +367,13 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
             let s = settings.as_ref().ok_or(EINVAL)?;
             return config.services.edit(i, s).map_err(errno);
         }
-        cmd::DEL_SERVICE => {
-            config.services.remove(i);
+        cmd::DEL_SERVICE => return config.services.remove(i).map_err(errno),
+        cmd::ZERO => {
+            if let Some(svc) = config.services.get(i) {
+                svc.zero();
+            }
             return Ok(());
         }
-        // Counters come with the data plane; the service exists, so this succeeds.
-        cmd::ZERO => return Ok(()),
         cmd::NEW_DEST => DestOp::Add,
         cmd::SET_DEST => DestOp::Edit,
         cmd::DEL_DEST => DestOp::Del,
@@ -386,14 +395,18 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
         .map_err(errno)
 }
 
-/// Counters of a service or destination; zero until the data plane counts.
-fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool) -> Result {
+/// Counters of a service or destination: `STATS` truncates all but the byte counts to 32
+/// bits, `STATS64` has them whole. Rates stay zero until there is an estimator.
+fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, c: &Counters) -> Result {
+    let values = [
+        c.conns, c.inpkts, c.outpkts, c.inbytes, c.outbytes, 0, 0, 0, 0, 0,
+    ];
     w.nest(ty, |w| {
-        for attr in stats_attr::CONNS..=stats_attr::OUTBPS {
+        for (attr, v) in (stats_attr::CONNS..=stats_attr::OUTBPS).zip(values) {
             if wide || attr == stats_attr::INBYTES || attr == stats_attr::OUTBYTES {
-                w.put_u64(attr, 0, stats_attr::PAD)?;
+                w.put_u64(attr, v, stats_attr::PAD)?;
             } else {
-                w.put_u32(attr, 0)?;
+                w.put_u32(attr, v as u32)?;
             }
         }
         Ok(())
@@ -421,8 +434,9 @@ fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
         w.put(svc_attr::FLAGS, &flags)?;
         w.put_u32(svc_attr::TIMEOUT, svc.timeout)?;
         w.put(svc_attr::NETMASK, &svc.netmask.to_ne_bytes())?;
-        fill_stats(w, svc_attr::STATS, false)?;
-        fill_stats(w, svc_attr::STATS64, true)
+        let c = svc.shared.stats.counters();
+        fill_stats(w, svc_attr::STATS, false, &c)?;
+        fill_stats(w, svc_attr::STATS64, true, &c)
     })
 }
 
@@ -431,20 +445,20 @@ fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
     w.nest(cmd_attr::DEST, |w| {
         w.put(dest_attr::ADDR, &d.addr)?;
         w.put(dest_attr::PORT, &d.port)?;
-        w.put_u32(dest_attr::FWD_METHOD, d.conn_flags & request::FWD_MASK)?;
-        w.put_u32(dest_attr::WEIGHT, d.weight as u32)?;
-        w.put_u8(dest_attr::TUN_TYPE, d.tun_type)?;
-        w.put(dest_attr::TUN_PORT, &d.tun_port)?;
-        w.put_u16(dest_attr::TUN_FLAGS, d.tun_flags)?;
-        w.put_u32(dest_attr::U_THRESH, d.u_threshold)?;
-        w.put_u32(dest_attr::L_THRESH, d.l_threshold)?;
-        // Connection counts come with the data plane.
-        w.put_u32(dest_attr::ACTIVE_CONNS, 0)?;
-        w.put_u32(dest_attr::INACT_CONNS, 0)?;
-        w.put_u32(dest_attr::PERSIST_CONNS, 0)?;
+        w.put_u32(dest_attr::FWD_METHOD, d.conn_flags() & request::FWD_MASK)?;
+        w.put_u32(dest_attr::WEIGHT, d.weight() as u32)?;
+        w.put_u8(dest_attr::TUN_TYPE, d.tun_type())?;
+        w.put(dest_attr::TUN_PORT, &d.tun_port())?;
+        w.put_u16(dest_attr::TUN_FLAGS, d.tun_flags())?;
+        w.put_u32(dest_attr::U_THRESH, d.u_threshold())?;
+        w.put_u32(dest_attr::L_THRESH, d.l_threshold())?;
+        w.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns() as u32)?;
+        w.put_u32(dest_attr::INACT_CONNS, d.inactive_conns() as u32)?;
+        w.put_u32(dest_attr::PERSIST_CONNS, d.persistent_conns() as u32)?;
         w.put_u16(dest_attr::ADDR_FAMILY, d.af)?;
-        fill_stats(w, dest_attr::STATS, false)?;
-        fill_stats(w, dest_attr::STATS64, true)
+        let c = d.stats.counters();
+        fill_stats(w, dest_attr::STATS, false, &c)?;
+        fill_stats(w, dest_attr::STATS64, true, &c)
     })
 }
 

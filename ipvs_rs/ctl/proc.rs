@@ -2,16 +2,20 @@
 
 //! `/proc/net/ip_vs*` files.
 
+use core::fmt::Write;
 use kernel::prelude::*;
 
 use crate::{
+    conn_text::{write_conn, write_conn_sync, ConnText, CONN_HEADER, CONN_SYNC_HEADER},
     glue::{
         cpu::possible_cpus,
         net::Net,
         procfs::{ProcShow, ProcText},
+        timer::jiffies,
     },
     netns::Ipvs,
-    proc_text::{self, Counters, Rates, ServiceText},
+    proc_text::{self, Rates, ServiceText},
+    request::AF_INET,
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -36,16 +40,15 @@ impl ProcShow for Services {
                     },
                 )?;
                 for d in svc.dests_newest_first() {
-                    // Connection counts come with the data plane.
                     proc_text::write_dest(
                         out,
                         d.af,
                         &d.addr,
                         d.port,
-                        d.conn_flags,
-                        d.weight,
-                        0,
-                        0,
+                        d.conn_flags(),
+                        d.weight(),
+                        d.active_conns(),
+                        d.inactive_conns(),
                     )?;
                 }
             }
@@ -55,13 +58,14 @@ impl ProcShow for Services {
     }
 }
 
-/// `/proc/net/ip_vs_stats`: the namespace's traffic totals and rates (zero until the data plane
-/// counts).
+/// `/proc/net/ip_vs_stats`: the namespace's traffic totals and rates (rates stay zero until
+/// there is an estimator).
 pub(crate) struct Stats;
 
 impl ProcShow for Stats {
-    fn show(_net: &Net, out: &mut ProcText<'_>) -> Result {
-        proc_text::write_stats(out, &Counters::default(), &Rates::default()).map_err(|_| EINVAL)
+    fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
+        let total = Ipvs::of(net)?.dp.stats.counters();
+        proc_text::write_stats(out, &total, &Rates::default()).map_err(|_| EINVAL)
     }
 }
 
@@ -69,9 +73,65 @@ impl ProcShow for Stats {
 pub(crate) struct StatsPerCpu;
 
 impl ProcShow for StatsPerCpu {
-    fn show(_net: &Net, out: &mut ProcText<'_>) -> Result {
-        let per_cpu = possible_cpus().map(|cpu| (cpu, Counters::default()));
-        proc_text::write_stats_percpu(out, per_cpu, &Counters::default(), &Rates::default())
+    fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
+        let stats = &Ipvs::of(net)?.dp.stats;
+        let per_cpu = possible_cpus().map(|cpu| (cpu, stats.cpu(cpu)));
+        proc_text::write_stats_percpu(out, per_cpu, &stats.counters(), &Rates::default())
             .map_err(|_| EINVAL)
+    }
+}
+
+/// Writes the connection table with `line` per connection.
+fn write_conns(
+    net: &Net,
+    out: &mut ProcText<'_>,
+    header: &str,
+    line: fn(&mut ProcText<'_>, &ConnText<'_>) -> core::fmt::Result,
+) -> Result {
+    let ipvs = Ipvs::of(net)?;
+    let now = jiffies();
+    let mut write = || -> core::fmt::Result {
+        out.write_str(header)?;
+        ipvs.dp.conns.for_each(|c| {
+            let (state, expires) = c.listing(now);
+            let t = &c.tuple;
+            line(
+                out,
+                &ConnText {
+                    af: AF_INET,
+                    daf: c.dest.af,
+                    protocol: t.protocol.into(),
+                    caddr: &t.caddr,
+                    cport: t.cport,
+                    vaddr: &t.vaddr,
+                    vport: t.vport,
+                    daddr: &t.daddr,
+                    dport: t.dport,
+                    state,
+                    expires,
+                    pe: None,
+                    synced: false,
+                },
+            )
+        })
+    };
+    write().map_err(|_| EINVAL)
+}
+
+/// `/proc/net/ip_vs_conn`: the connections.
+pub(crate) struct Conns;
+
+impl ProcShow for Conns {
+    fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
+        write_conns(net, out, CONN_HEADER, |w, c| write_conn(w, c))
+    }
+}
+
+/// `/proc/net/ip_vs_conn_sync`: the connections with their origin.
+pub(crate) struct ConnsSync;
+
+impl ProcShow for ConnsSync {
+    fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
+        write_conns(net, out, CONN_SYNC_HEADER, |w, c| write_conn_sync(w, c))
     }
 }

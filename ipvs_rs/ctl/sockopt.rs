@@ -65,64 +65,9 @@ impl Handler for IpvsSockopts {
                 .ok_or(EINVAL)?;
             return start_daemon(&mut config, req.net(), d.state, c).map_err(errno);
         }
-        let mut config = ipvs.config.lock();
-        match cmd {
-            set::FLUSH => {
-                config.services.flush();
-                return Ok(());
-            }
-            set::TIMEOUT => {
-                let [tcp, fin, udp] = abi::decode_timeouts(arg);
-                return config
-                    .timeouts
-                    .update(Some(tcp), Some(fin), Some(udp), HZ)
-                    .map_err(|_| EINVAL);
-            }
-            _ if arg.is_empty() => return Err(EINVAL),
-            _ => {}
-        }
-        let usvc = ServiceUser::decode(arg);
-        // Zeroing every counter, or one service's: there are no counters before the data plane.
-        if cmd == set::ZERO && usvc.is_blank() {
-            return Ok(());
-        }
-        if (cmd == set::ADD || cmd == set::EDIT) && !usvc.sched_name_terminated() {
-            return Err(EINVAL);
-        }
-        if !PROTOCOLS.contains(&usvc.protocol) {
-            pr_err!("set_ctl: invalid protocol: {}\n", usvc.protocol);
-            return Err(EFAULT);
-        }
-        let id = usvc.id();
-        let found = config.services.find(&id);
-        if cmd == set::ADD {
-            // A firewall-mark service exists whatever protocol it was added with.
-            if found.is_some() {
-                return Err(EEXIST);
-            }
-            return config.services.add(&id, &usvc.settings()).map_err(errno);
-        }
-        let same_protocol =
-            |i| config.services.get(i).map(|s| s.id.protocol) == Some(usvc.protocol);
-        let i = found.filter(|&i| same_protocol(i)).ok_or(ESRCH)?;
-        let op = match cmd {
-            set::EDIT => return config.services.edit(i, &usvc.settings()).map_err(errno),
-            set::DEL => {
-                config.services.remove(i);
-                return Ok(());
-            }
-            set::ZERO => return Ok(()),
-            set::ADDDEST => DestOp::Add,
-            set::EDITDEST => DestOp::Edit,
-            set::DELDEST => DestOp::Del,
-            _ => return Err(EINVAL),
-        };
-        let (did, ds) = abi::decode_dest(&arg[abi::SERVICE_USER_LEN..]);
-        let ds = (op != DestOp::Del).then_some(ds);
-        config
-            .services
-            .dest_op(i, op, &did, ds.as_ref(), false, routable(req.net()))
-            .map_err(errno)
+        let result = set_service_cmd(ipvs, req, cmd, arg);
+        ipvs.apply_config();
+        result
     }
 
     fn get(req: &mut GetRequest<'_>) -> Result {
@@ -221,13 +166,14 @@ impl Handler for IpvsSockopts {
                     DestEntry {
                         addr: [d.addr[0], d.addr[1], d.addr[2], d.addr[3]],
                         port: d.port,
-                        conn_flags: d.conn_flags,
-                        weight: d.weight,
-                        u_threshold: d.u_threshold,
-                        l_threshold: d.l_threshold,
-                        active: 0,
-                        inactive: 0,
-                        persistent: 0,
+                        conn_flags: d.conn_flags(),
+                        weight: d.weight(),
+                        u_threshold: d.u_threshold(),
+                        l_threshold: d.l_threshold(),
+                        active: d.active_conns() as u32,
+                        inactive: d.inactive_conns() as u32,
+                        persistent: d.persistent_conns() as u32,
+                        stats: d.stats.counters(),
                     }
                     .encode_into(&mut entry);
                     req.write(abi::GET_DESTS_LEN + k * abi::DEST_ENTRY_LEN, &entry)?;
@@ -248,5 +194,68 @@ fn service_entry(svc: &crate::service::Service) -> ServiceEntry<'_> {
         timeout: svc.timeout,
         netmask: svc.netmask,
         num_dests: svc.dests.len() as u32,
+        stats: svc.shared.stats.counters(),
     }
+}
+
+/// The service and destination commands (and `FLUSH`, `TIMEOUT`, `ZERO`), under the
+/// configuration lock.
+fn set_service_cmd(ipvs: &Ipvs, req: &SetRequest<'_>, cmd: i32, arg: &[u8]) -> Result {
+    let mut config = ipvs.config.lock();
+    match cmd {
+        set::FLUSH => return config.services.flush().map_err(errno),
+        set::TIMEOUT => {
+            let [tcp, fin, udp] = abi::decode_timeouts(arg);
+            return config
+                .timeouts
+                .update(Some(tcp), Some(fin), Some(udp), HZ)
+                .map_err(|_| EINVAL);
+        }
+        _ if arg.is_empty() => return Err(EINVAL),
+        _ => {}
+    }
+    let usvc = ServiceUser::decode(arg);
+    if cmd == set::ZERO && usvc.is_blank() {
+        config.services.zero_all();
+        ipvs.dp.stats.zero();
+        return Ok(());
+    }
+    if (cmd == set::ADD || cmd == set::EDIT) && !usvc.sched_name_terminated() {
+        return Err(EINVAL);
+    }
+    if !PROTOCOLS.contains(&usvc.protocol) {
+        pr_err!("set_ctl: invalid protocol: {}\n", usvc.protocol);
+        return Err(EFAULT);
+    }
+    let id = usvc.id();
+    let found = config.services.find(&id);
+    if cmd == set::ADD {
+        // A firewall-mark service exists whatever protocol it was added with.
+        if found.is_some() {
+            return Err(EEXIST);
+        }
+        return config.services.add(&id, &usvc.settings()).map_err(errno);
+    }
+    let same_protocol = |i| config.services.get(i).map(|s| s.id.protocol) == Some(usvc.protocol);
+    let i = found.filter(|&i| same_protocol(i)).ok_or(ESRCH)?;
+    let op = match cmd {
+        set::EDIT => return config.services.edit(i, &usvc.settings()).map_err(errno),
+        set::DEL => return config.services.remove(i).map_err(errno),
+        set::ZERO => {
+            if let Some(svc) = config.services.get(i) {
+                svc.zero();
+            }
+            return Ok(());
+        }
+        set::ADDDEST => DestOp::Add,
+        set::EDITDEST => DestOp::Edit,
+        set::DELDEST => DestOp::Del,
+        _ => return Err(EINVAL),
+    };
+    let (did, ds) = abi::decode_dest(&arg[abi::SERVICE_USER_LEN..]);
+    let ds = (op != DestOp::Del).then_some(ds);
+    config
+        .services
+        .dest_op(i, op, &did, ds.as_ref(), false, routable(req.net()))
+        .map_err(errno)
 }

@@ -47,8 +47,6 @@ macro_rules! int {
 
 /// The most connections a namespace may have (`IP_VS_CONN_MAX`, 64-bit).
 const CONN_MAX: i32 = 1 << 30;
-/// Index of `conn_max` in [`ENTRIES`].
-const CONN_MAX_INDEX: usize = 2;
 
 /// `conn_max`: `[value, hard limit]`. The initial namespace starts at [`CONN_MAX`]; others
 /// inherit both from its current value.
@@ -56,7 +54,7 @@ fn conn_max_initial(net: &Net) -> Initial {
     let inherited = (!net.is_init())
         .then(|| IPVS.get(Net::init()))
         .flatten()
-        .and_then(|ipvs| ipvs.sysctls.int(CONN_MAX_INDEX));
+        .and_then(|ipvs| ipvs.sysctls.int(idx::CONN_MAX));
     let v = inherited.unwrap_or(CONN_MAX);
     Initial::Ints([v, v])
 }
@@ -183,6 +181,39 @@ pub(crate) static ENTRIES: [Entry; COUNT] = [
 ];
 
 const _: () = assert!(matches!(
-    ENTRIES[CONN_MAX_INDEX].handler,
+    ENTRIES[idx::CONN_MAX].handler,
     Handler::Checked { count: 1, .. }
 ));
+
+/// The index in [`ENTRIES`] of the sysctl called `name` (a build error if there is none).
+const fn index(name: &CStr) -> usize {
+    let name = name.to_bytes();
+    let mut i = 0;
+    while i < COUNT {
+        let e = ENTRIES[i].name.to_bytes();
+        if e.len() == name.len() {
+            let mut j = 0;
+            while j < e.len() && e[j] == name[j] {
+                j += 1;
+            }
+            if j == e.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("no such sysctl");
+}
+
+/// Indices of the sysctls the packet path reads.
+pub(crate) mod idx {
+    use super::index;
+
+    pub(crate) const CONN_MAX: usize = index(c"conn_max");
+    pub(crate) const SECURE_TCP: usize = index(c"secure_tcp");
+    pub(crate) const SNAT_REROUTE: usize = index(c"snat_reroute");
+    pub(crate) const EXPIRE_NODEST_CONN: usize = index(c"expire_nodest_conn");
+    pub(crate) const SLOPPY_TCP: usize = index(c"sloppy_tcp");
+    pub(crate) const CONN_REUSE_MODE: usize = index(c"conn_reuse_mode");
+    pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
+}

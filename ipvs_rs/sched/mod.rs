@@ -10,19 +10,17 @@
 //! that picking needs no search. The algorithms not written yet are known by
 //! name only, so that services can be configured exactly as with the C module.
 
-// The data plane (connection scheduling) is what calls the algorithms; until it lands they
-// are exercised by the host tests only.
-#[allow(dead_code, reason = "for the data plane")]
 mod lc;
-#[allow(dead_code, reason = "for the data plane")]
 mod rr;
-#[allow(dead_code, reason = "for the data plane")]
 mod wlc;
-#[allow(dead_code, reason = "for the data plane")]
 mod wrr;
 
+use lc::LeastConnection;
+use rr::RoundRobin;
+use wlc::WeightedLeastConnection;
+use wrr::WeightedRoundRobin;
+
 /// What a scheduler knows of a real server.
-#[allow(dead_code, reason = "for the data plane")]
 pub(crate) trait Candidate {
     /// Weight; 0 quiesces the server.
     fn weight(&self) -> i32;
@@ -36,13 +34,11 @@ pub(crate) trait Candidate {
 
 /// C's estimate of a server's load (`ip_vs_dest_conn_overhead`): an active connection costs
 /// 256 times an inactive one.
-#[allow(dead_code, reason = "for the data plane")]
 fn overhead(d: &impl Candidate) -> i32 {
     (d.active_conns() << 8).wrapping_add(d.total_conns())
 }
 
 /// A scheduling algorithm with its per-service state.
-#[allow(dead_code, reason = "for the data plane")]
 pub(crate) trait Scheduler {
     /// Picks the server for a new connection: an index into `dests`, or `None` when no server
     /// is available.
@@ -54,6 +50,72 @@ pub(crate) trait Scheduler {
     fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
     /// The server at index `removed` was taken out of the list; `dests` is the new list.
     fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: usize) {}
+}
+
+/// The algorithm a service is bound to, with its state.
+pub(crate) enum Algorithm {
+    /// No scheduler (`none`): new connections find no server.
+    None,
+    /// `rr`.
+    Rr(RoundRobin),
+    /// `wrr`.
+    Wrr(WeightedRoundRobin),
+    /// `lc`.
+    Lc(LeastConnection),
+    /// `wlc`.
+    Wlc(WeightedLeastConnection),
+    /// A scheduler C has that ipvs_rs only knows by name so far: it picks no server.
+    NotYet,
+}
+
+/// Runs `$call` on the scheduler inside an [`Algorithm`] (`$none` without one): the trait's
+/// methods are generic, so they are dispatched by `match` rather than through `dyn`.
+macro_rules! each_algorithm {
+    ($a:expr, $s:ident => $call:expr, $none:expr) => {
+        match $a {
+            Algorithm::None | Algorithm::NotYet => $none,
+            Algorithm::Rr($s) => $call,
+            Algorithm::Wrr($s) => $call,
+            Algorithm::Lc($s) => $call,
+            Algorithm::Wlc($s) => $call,
+        }
+    };
+}
+
+impl Algorithm {
+    /// The algorithm called `name` (`None` for no scheduler), set up for the servers `dests`.
+    pub(crate) fn new<C: Candidate>(name: Option<&str>, dests: &[C]) -> Self {
+        let mut a = match name {
+            None => Self::None,
+            Some("rr") => Self::Rr(RoundRobin::default()),
+            Some("wrr") => Self::Wrr(WeightedRoundRobin::default()),
+            Some("lc") => Self::Lc(LeastConnection),
+            Some("wlc") => Self::Wlc(WeightedLeastConnection),
+            Some(_) => Self::NotYet,
+        };
+        a.dest_updated(dests);
+        a
+    }
+
+    /// See [`Scheduler::schedule`].
+    pub(crate) fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
+        each_algorithm!(self, s => s.schedule(dests), None)
+    }
+
+    /// See [`Scheduler::dest_added`].
+    pub(crate) fn dest_added<C: Candidate>(&mut self, dests: &[C]) {
+        each_algorithm!(self, s => s.dest_added(dests), ())
+    }
+
+    /// See [`Scheduler::dest_updated`].
+    pub(crate) fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
+        each_algorithm!(self, s => s.dest_updated(dests), ())
+    }
+
+    /// See [`Scheduler::dest_removed`].
+    pub(crate) fn dest_removed<C: Candidate>(&mut self, dests: &[C], removed: usize) {
+        each_algorithm!(self, s => s.dest_removed(dests, removed), ())
+    }
 }
 
 /// Scheduler names the C module provides (one `ip_vs_<name>` module each).

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Connections and the per-namespace connection table.
+//!
+//! A connection is found by its client-side tuple (packets from the client) and, for NAT, by
+//! its server-side tuple (replies). Readers look up without locks: each hash bucket is an
+//! RCU-published chain that writers replace (copy on write) under one of a few striped locks,
+//! and a replaced chain, with the references it holds, goes after a grace period.
+//!
+//! Instead of a timer per connection, every connection carries its expiry time and a periodic
+//! sweep removes the expired ones (see [`ConnTable::expire`]); a connection removed while a
+//! packet still uses it stays valid for that packet (it is reference counted) but is no longer
+//! found.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use kernel::{
+    alloc::{Flags, KVec},
+    new_spinlock_irq,
+    prelude::*,
+    sync::{rcu, Arc, SpinLockIrq},
+};
+
+use crate::{
+    glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
+    packet::{PROTO_TCP, PROTO_UDP},
+    service::{Dest, ServiceShared},
+    tcp_state::{self, Direction, TcpFlags, TcpState},
+};
+
+/// `IP_VS_CONN_F_MASQ` and the forwarding-method mask.
+pub(crate) const FWD_MASQ: u32 = 0;
+const FWD_MASK: u32 = 0x7;
+/// `IP_VS_CONN_F_NOOUTPUT`.
+const F_NOOUTPUT: u32 = 0x80;
+/// `IP_VS_CONN_F_INACTIVE`.
+const F_INACTIVE: u32 = 0x100;
+/// `IP_VS_CONN_F_ONE_PACKET`.
+const F_ONE_PACKET: u32 = 0x2000;
+
+/// A connection's tuple: protocol, client, virtual service and real server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tuple {
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// Client address (IPv4 in the first 4 bytes).
+    pub(crate) caddr: [u8; 16],
+    /// Client port.
+    pub(crate) cport: [u8; 2],
+    /// Virtual address.
+    pub(crate) vaddr: [u8; 16],
+    /// Virtual port.
+    pub(crate) vport: [u8; 2],
+    /// Real server address.
+    pub(crate) daddr: [u8; 16],
+    /// Real server port.
+    pub(crate) dport: [u8; 2],
+}
+
+/// The mutable state of a connection, under its lock.
+struct State {
+    /// `IP_VS_CONN_F_*` flags.
+    flags: u32,
+    /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP).
+    state: u8,
+    /// Jiffies the connection lives after its last packet.
+    timeout: u32,
+    /// Still in the table: its server's connection counts include it.
+    hashed: bool,
+}
+
+/// A connection through a virtual service.
+#[pin_data]
+pub(crate) struct Conn {
+    /// Addresses and ports.
+    pub(crate) tuple: Tuple,
+    /// The real server.
+    pub(crate) dest: Arc<Dest>,
+    /// The service it was scheduled by (its counters count the traffic).
+    pub(crate) svc: Arc<ServiceShared>,
+    /// When it expires, in jiffies (moved on by every packet).
+    expires: AtomicU64,
+    /// Set when it leaves the table: lookups skip it from then on.
+    dead: AtomicBool,
+    #[pin]
+    state: SpinLockIrq<State>,
+}
+
+impl Conn {
+    /// The forwarding method.
+    pub(crate) fn fwd(&self) -> u32 {
+        self.state.lock().flags & FWD_MASK
+    }
+
+    /// Whether the connection dies after one packet (UDP one-packet scheduling).
+    pub(crate) fn one_packet(&self) -> bool {
+        self.state.lock().flags & F_ONE_PACKET != 0
+    }
+
+    /// The TCP state, and whether replies bypass the director (`NOOUTPUT`).
+    pub(crate) fn tcp_state(&self) -> (TcpState, bool) {
+        let s = self.state.lock();
+        (
+            TcpState::ALL[usize::from(s.state)],
+            s.flags & F_NOOUTPUT != 0,
+        )
+    }
+
+    /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
+    pub(crate) fn touch(&self) {
+        let timeout = self.state.lock().timeout;
+        self.expires
+            .store(jiffies().wrapping_add(timeout.into()), Ordering::Relaxed);
+    }
+
+    /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `tcp` holds the
+    /// TCP flags of a TCP packet whose header could be read.
+    pub(crate) fn transition(
+        &self,
+        dir: Direction,
+        tcp: Option<TcpFlags>,
+        timeouts: &ProtoTimeouts,
+        secure_tcp: bool,
+    ) {
+        let mut s = self.state.lock();
+        match self.tuple.protocol {
+            PROTO_TCP => {
+                let Some(flags) = tcp else { return };
+                let mut no_output = s.flags & F_NOOUTPUT != 0;
+                let old = TcpState::ALL[usize::from(s.state)];
+                let new = tcp_state::next_state(old, dir, flags, &mut no_output, secure_tcp);
+                if !no_output {
+                    s.flags &= !F_NOOUTPUT;
+                }
+                if new != old && s.hashed {
+                    let inactive = s.flags & F_INACTIVE != 0;
+                    if !inactive && !new.active() {
+                        self.dest.conn_activity(false);
+                        s.flags |= F_INACTIVE;
+                    } else if inactive && new.active() {
+                        self.dest.conn_activity(true);
+                        s.flags &= !F_INACTIVE;
+                    }
+                }
+                s.state = new as u8;
+                s.timeout = timeouts.tcp(new);
+            }
+            PROTO_UDP => s.timeout = timeouts.udp(),
+            _ => {}
+        }
+    }
+
+    /// Takes the connection out of service: lookups stop finding it and its server's counts
+    /// drop it. Returns `false` if that already happened.
+    fn kill(&self) -> bool {
+        let mut s = self.state.lock();
+        if !s.hashed {
+            return false;
+        }
+        s.hashed = false;
+        self.dead.store(true, Ordering::Relaxed);
+        self.dest.conn_unbound(s.flags & F_INACTIVE != 0);
+        true
+    }
+
+    /// What `/proc/net/ip_vs_conn` shows that may change: state name, seconds left.
+    pub(crate) fn listing(&self, now: u64) -> (&'static str, u32) {
+        let state = {
+            let s = self.state.lock();
+            match self.tuple.protocol {
+                PROTO_TCP => TcpState::ALL[usize::from(s.state)].name(),
+                PROTO_UDP => "UDP",
+                _ => "ERR!",
+            }
+        };
+        let left = self.expires.load(Ordering::Relaxed).saturating_sub(now);
+        (state, (left / u64::from(HZ)) as u32)
+    }
+}
+
+/// The connection timeouts of a namespace, in jiffies: C's per-protocol tables, of which user
+/// space sets three (`ipvsadm --set`).
+pub(crate) struct ProtoTimeouts {
+    tcp_established: AtomicU64,
+    tcp_fin_wait: AtomicU64,
+    udp: AtomicU64,
+}
+
+impl ProtoTimeouts {
+    /// C's defaults.
+    pub(crate) fn new() -> Self {
+        let j = |s: u32| AtomicU64::new(u64::from(s) * u64::from(HZ));
+        Self {
+            tcp_established: j(TcpState::Established.default_timeout()),
+            tcp_fin_wait: j(TcpState::FinWait.default_timeout()),
+            udp: j(300),
+        }
+    }
+
+    /// Sets the three user-visible timeouts (seconds).
+    pub(crate) fn set(&self, t: &crate::timeouts::Timeouts) {
+        let j = |s: u32| u64::from(s) * u64::from(HZ);
+        self.tcp_established.store(j(t.tcp), Ordering::Relaxed);
+        self.tcp_fin_wait.store(j(t.tcp_fin), Ordering::Relaxed);
+        self.udp.store(j(t.udp), Ordering::Relaxed);
+    }
+
+    fn tcp(&self, s: TcpState) -> u32 {
+        match s {
+            TcpState::Established => self.tcp_established.load(Ordering::Relaxed) as u32,
+            TcpState::FinWait => self.tcp_fin_wait.load(Ordering::Relaxed) as u32,
+            s => s.default_timeout() * HZ,
+        }
+    }
+
+    fn udp(&self) -> u32 {
+        self.udp.load(Ordering::Relaxed) as u32
+    }
+}
+
+/// Which tuple of a connection a table entry is filed under.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Client to virtual service.
+    In,
+    /// Real server to client (NAT replies).
+    Out,
+}
+
+struct Entry {
+    side: Side,
+    conn: Arc<Conn>,
+}
+
+/// One bucket's entries.
+struct Chain(KVec<Entry>);
+
+/// Buckets in the table (`2^12`).
+const BUCKETS: usize = 4096;
+/// Locks serialising writers, each for every `LOCKS`-th bucket.
+const LOCKS: usize = 64;
+/// How often expired connections are swept, in jiffies.
+pub(crate) const SWEEP_PERIOD: u32 = HZ;
+
+/// The connections of a namespace.
+#[pin_data]
+pub(crate) struct ConnTable {
+    buckets: KVec<RcuPtr<Chain>>,
+    #[pin]
+    locks: [SpinLockIrq<()>; LOCKS],
+    key: SipKey,
+    count: AtomicI32,
+}
+
+/// Packs a protocol, two addresses and two ports into the words hashed (IPv4).
+fn key_words(protocol: u8, a: &[u8; 16], ap: [u8; 2], b: &[u8; 16], bp: [u8; 2]) -> (u64, u64) {
+    let w = |x: &[u8; 16], p: [u8; 2]| {
+        u64::from_ne_bytes([x[0], x[1], x[2], x[3], p[0], p[1], protocol, 0])
+    };
+    (w(a, ap), w(b, bp))
+}
+
+impl ConnTable {
+    /// An empty table.
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL);
+        if let Ok(b) = buckets.as_mut() {
+            for _ in 0..BUCKETS {
+                // Within capacity: cannot fail.
+                let _ = b.push(RcuPtr::null(), GFP_KERNEL);
+            }
+        }
+        try_pin_init!(Self {
+            buckets: buckets?,
+            locks <- pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "ipvs_conn_tab")),
+            key: SipKey::random(),
+            count: AtomicI32::new(0),
+        })
+    }
+
+    fn bucket_of(
+        &self,
+        protocol: u8,
+        a: &[u8; 16],
+        ap: [u8; 2],
+        b: &[u8; 16],
+        bp: [u8; 2],
+    ) -> usize {
+        let (x, y) = key_words(protocol, a, ap, b, bp);
+        (self.key.hash(x, y) as usize) % BUCKETS
+    }
+
+    fn bucket(&self, t: &Tuple, side: Side) -> usize {
+        match side {
+            Side::In => self.bucket_of(t.protocol, &t.caddr, t.cport, &t.vaddr, t.vport),
+            Side::Out => self.bucket_of(t.protocol, &t.daddr, t.dport, &t.caddr, t.cport),
+        }
+    }
+
+    fn find(
+        &self,
+        side: Side,
+        bucket: usize,
+        matches: impl Fn(&Tuple) -> bool,
+    ) -> Option<Arc<Conn>> {
+        let guard = rcu::read_lock();
+        let chain = self.buckets.get(bucket)?.get(&guard)?;
+        chain
+            .0
+            .iter()
+            .find(|e| {
+                e.side == side && !e.conn.dead.load(Ordering::Relaxed) && matches(&e.conn.tuple)
+            })
+            .map(|e| e.conn.clone())
+    }
+
+    /// The connection of a packet from a client: `saddr:sport` to `daddr:dport`.
+    pub(crate) fn lookup_in(
+        &self,
+        protocol: u8,
+        saddr: &[u8; 16],
+        sport: [u8; 2],
+        daddr: &[u8; 16],
+        dport: [u8; 2],
+    ) -> Option<Arc<Conn>> {
+        let b = self.bucket_of(protocol, saddr, sport, daddr, dport);
+        self.find(Side::In, b, |t| {
+            t.protocol == protocol
+                && t.caddr == *saddr
+                && t.cport == sport
+                && t.vaddr == *daddr
+                && t.vport == dport
+        })
+    }
+
+    /// The NAT connection of a reply from a real server: `saddr:sport` to `daddr:dport`.
+    pub(crate) fn lookup_out(
+        &self,
+        protocol: u8,
+        saddr: &[u8; 16],
+        sport: [u8; 2],
+        daddr: &[u8; 16],
+        dport: [u8; 2],
+    ) -> Option<Arc<Conn>> {
+        let b = self.bucket_of(protocol, saddr, sport, daddr, dport);
+        self.find(Side::Out, b, |t| {
+            t.protocol == protocol
+                && t.daddr == *saddr
+                && t.dport == sport
+                && t.caddr == *daddr
+                && t.cport == dport
+        })
+    }
+
+    /// Replaces bucket `b`'s chain with `edit` applied to a copy of it.
+    fn rewrite(
+        &self,
+        b: usize,
+        flags: Flags,
+        edit: impl FnOnce(&mut KVec<Entry>) -> Result,
+    ) -> Result {
+        let _lock = self.locks[b % LOCKS].lock();
+        let guard = rcu::read_lock();
+        let old = self.buckets[b].get(&guard).map_or(&[][..], |c| &c.0[..]);
+        let mut new = KVec::with_capacity(old.len() + 1, flags)?;
+        for e in old {
+            new.push(
+                Entry {
+                    side: e.side,
+                    conn: e.conn.clone(),
+                },
+                flags,
+            )?;
+        }
+        edit(&mut new)?;
+        let chain = (!new.is_empty()).then_some(Chain(new));
+        self.buckets[b].replace(chain, flags)
+    }
+
+    /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`).
+    /// Fails when `conn_max` connections exist or memory is short (the packet is dropped).
+    pub(crate) fn create(
+        &self,
+        tuple: Tuple,
+        dest: Arc<Dest>,
+        svc: Arc<ServiceShared>,
+        extra_flags: u32,
+        conn_max: i32,
+    ) -> Result<Arc<Conn>> {
+        if self.count.fetch_add(1, Ordering::Relaxed) >= conn_max {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            return Err(ENOMEM);
+        }
+        let mut flags = dest.conn_flags() | extra_flags;
+        if tuple.protocol != PROTO_UDP {
+            flags &= !F_ONE_PACKET;
+        }
+        let conn = Arc::pin_init(
+            pin_init!(Conn {
+                tuple,
+                dest,
+                svc,
+                // A new connection lives 3 s until its first state transition.
+                expires: AtomicU64::new(jiffies().wrapping_add(3 * u64::from(HZ))),
+                dead: AtomicBool::new(false),
+                state <- new_spinlock_irq!(State {
+                    flags,
+                    state: 0,
+                    timeout: 3 * HZ,
+                    hashed: true,
+                }),
+            }),
+            GFP_ATOMIC,
+        );
+        let conn = match conn {
+            Ok(c) => c,
+            Err(e) => {
+                self.count.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        };
+        conn.dest.conn_bound(flags & F_INACTIVE != 0);
+        // One-packet connections are never hashed: they die with their packet.
+        if flags & F_ONE_PACKET == 0 {
+            let mut sides = KVec::<Side>::new();
+            sides.push(Side::In, GFP_ATOMIC)?;
+            if flags & FWD_MASK == FWD_MASQ {
+                sides.push(Side::Out, GFP_ATOMIC)?;
+            }
+            for side in sides {
+                let entry = Entry {
+                    side,
+                    conn: conn.clone(),
+                };
+                if let Err(e) = self.rewrite(self.bucket(&tuple, side), GFP_ATOMIC, |c| {
+                    c.push(entry, GFP_ATOMIC).map_err(Into::into)
+                }) {
+                    self.remove(&conn);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Takes `conn` out of the table now (`ip_vs_conn_expire_now` and expiry).
+    pub(crate) fn remove(&self, conn: &Arc<Conn>) {
+        if conn.kill() {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        for side in [Side::In, Side::Out] {
+            // If memory is short the dead entry stays until a later sweep; lookups skip it.
+            let _ = self.rewrite(self.bucket(&conn.tuple, side), GFP_ATOMIC, |c| {
+                c.retain(|e| !Arc::ptr_eq(&e.conn, conn));
+                Ok(())
+            });
+        }
+    }
+
+    /// Removes the connections whose time is up, and dead entries left behind.
+    pub(crate) fn expire(&self) {
+        let now = jiffies();
+        for b in 0..BUCKETS {
+            let mut doomed = KVec::<Arc<Conn>>::new();
+            {
+                let guard = rcu::read_lock();
+                let Some(chain) = self.buckets[b].get(&guard) else {
+                    continue;
+                };
+                for e in &chain.0 {
+                    let due = e.conn.expires.load(Ordering::Relaxed) <= now;
+                    if (due || e.conn.dead.load(Ordering::Relaxed))
+                        && doomed.push(e.conn.clone(), GFP_ATOMIC).is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+            for conn in doomed {
+                self.remove(&conn);
+            }
+        }
+    }
+
+    /// Every connection (once each), for listings.
+    pub(crate) fn for_each(
+        &self,
+        mut f: impl FnMut(&Conn) -> core::fmt::Result,
+    ) -> core::fmt::Result {
+        let guard = rcu::read_lock();
+        for b in &self.buckets {
+            if let Some(chain) = b.get(&guard) {
+                for e in chain.0.iter().filter(|e| e.side == Side::In) {
+                    if !e.conn.dead.load(Ordering::Relaxed) {
+                        f(&e.conn)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netfilter hooks (`struct nf_hook_ops`), registered per network namespace.
+//!
+//! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
+
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    ffi::{c_uint, c_void},
+    new_mutex,
+    prelude::*,
+    sync::Mutex,
+    types::Opaque, //
+};
+
+use super::{bindings as glue, net::Net, skb::HookSkb};
+
+/// `NFPROTO_IPV4` (`include/uapi/linux/netfilter.h`).
+pub(crate) const NFPROTO_IPV4: u8 = 2;
+
+/// A netfilter hook point (`enum nf_inet_hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum HookPoint {
+    /// `NF_INET_LOCAL_IN`: packets for this host, after routing.
+    LocalIn = 1,
+    /// `NF_INET_FORWARD`: packets routed through this host.
+    Forward = 2,
+    /// `NF_INET_LOCAL_OUT`: packets this host sends.
+    LocalOut = 3,
+}
+
+impl HookPoint {
+    fn from_raw(hook: u8) -> Option<Self> {
+        match hook {
+            1 => Some(Self::LocalIn),
+            2 => Some(Self::Forward),
+            3 => Some(Self::LocalOut),
+            _ => None,
+        }
+    }
+}
+
+/// What happens to a packet after a hook (`NF_DROP`, `NF_ACCEPT`, `NF_STOLEN`).
+///
+/// `Stolen` can only be produced by the [`HookSkb`] methods that consume the packet.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The packet is freed by netfilter.
+    Drop,
+    /// The packet continues on its way.
+    Accept,
+    /// The hook took the packet (sent or freed it).
+    Stolen(Stolen),
+}
+
+/// Proof that a hook consumed its packet; only [`HookSkb`] makes one.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Stolen(pub(super) ());
+
+impl Verdict {
+    fn to_raw(&self) -> c_uint {
+        match self {
+            Verdict::Drop => 0,
+            Verdict::Accept => 1,
+            Verdict::Stolen(_) => 2,
+        }
+    }
+}
+
+/// The context of one hook invocation (`struct nf_hook_state`).
+///
+/// # Invariants
+///
+/// `state` points to a valid `nf_hook_state` for `'a`, whose `net` is live.
+pub(crate) struct HookState<'a> {
+    state: *const glue::nf_hook_state,
+    _p: PhantomData<&'a ()>,
+}
+
+impl<'a> HookState<'a> {
+    /// The hook point.
+    pub(crate) fn point(&self) -> Option<HookPoint> {
+        // SAFETY: `state` is valid (type invariant).
+        HookPoint::from_raw(unsafe { (*self.state).hook })
+    }
+
+    /// The namespace the packet is in.
+    pub(crate) fn net(&self) -> &'a Net {
+        // SAFETY: `state` is valid and its `net` is live for the call (type invariant).
+        unsafe { Net::from_raw((*self.state).net) }
+    }
+}
+
+/// A hook function.
+pub(crate) trait Hook {
+    /// Handles one packet; the verdict says what netfilter does with it next.
+    fn run(state: &HookState<'_>, skb: HookSkb<'_>) -> Verdict;
+}
+
+/// The C entry point of hook `H`.
+///
+/// # Safety
+///
+/// Called by netfilter only, with a valid packet and state for the duration of the call.
+unsafe extern "C" fn trampoline<H: Hook>(
+    _priv: *mut c_void,
+    skb: *mut bindings::sk_buff,
+    state: *const glue::nf_hook_state,
+) -> c_uint {
+    // INVARIANT: netfilter passes a valid state whose namespace is live.
+    let state = HookState {
+        state,
+        _p: PhantomData,
+    };
+    // SAFETY: netfilter hands the packet to the hook, which owns it until it returns a verdict.
+    let skb = unsafe { HookSkb::from_raw(skb) };
+    H::run(&state, skb).to_raw()
+}
+
+/// One entry of a [`HookTable`].
+pub(crate) struct HookSpec {
+    hook: glue::nf_hookfn,
+    pf: u8,
+    point: HookPoint,
+    priority: i32,
+}
+
+impl HookSpec {
+    /// Hook `H` at `point` of protocol family `pf`, ordered by `priority` (lower first).
+    pub(crate) const fn new<H: Hook>(pf: u8, point: HookPoint, priority: i32) -> Self {
+        Self {
+            hook: Some(trampoline::<H>),
+            pf,
+            point,
+            priority,
+        }
+    }
+}
+
+/// A static set of hooks that namespaces register (netfilter keeps pointers to the operations,
+/// so they must outlive every registration).
+pub(crate) struct HookTable<const N: usize> {
+    ops: Opaque<[glue::nf_hook_ops; N]>,
+}
+
+// SAFETY: After construction the operations are only handed to C, which links them into its own
+// per-namespace tables under its own locks and never changes the fields we set.
+unsafe impl<const N: usize> Sync for HookTable<N> {}
+
+impl<const N: usize> HookTable<N> {
+    /// The operations for `specs`.
+    pub(crate) const fn new(specs: [HookSpec; N]) -> Self {
+        let mut ops = [const { zeroed_ops() }; N];
+        let mut i = 0;
+        while i < N {
+            ops[i].hook = specs[i].hook;
+            ops[i].pf = specs[i].pf;
+            ops[i].hooknum = specs[i].point as c_uint;
+            ops[i].priority = specs[i].priority;
+            i += 1;
+        }
+        Self {
+            ops: Opaque::new(ops),
+        }
+    }
+
+    fn ops(&self) -> *const glue::nf_hook_ops {
+        self.ops.get().cast()
+    }
+}
+
+const fn zeroed_ops() -> glue::nf_hook_ops {
+    // SAFETY: `nf_hook_ops` is a C struct of pointers, integers and an enum whose zero value is
+    // `NF_HOOK_OP_UNDEFINED`: all-zero is a valid (unregistered, empty) value.
+    unsafe { core::mem::zeroed() }
+}
+
+/// The hooks of a [`HookTable`] in one namespace, registered while enabled.
+///
+/// # Invariants
+///
+/// `net` outlives this value (it lives in the namespace's pernet state, dropped from its pernet
+/// exit at the latest); the table's operations are registered in `net` exactly while
+/// `registered` holds `true`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct NetHooks<const N: usize> {
+    net: *mut bindings::net,
+    table: &'static HookTable<N>,
+    #[pin]
+    registered: Mutex<bool>,
+}
+
+// SAFETY: Registration state changes under the mutex; `net` is only passed to C.
+unsafe impl<const N: usize> Send for NetHooks<N> {}
+// SAFETY: See `Send`.
+unsafe impl<const N: usize> Sync for NetHooks<N> {}
+
+impl<const N: usize> NetHooks<N> {
+    /// The hooks of `table` for `net`, not registered yet.
+    pub(crate) fn new<'a>(net: &'a Net, table: &'static HookTable<N>) -> impl PinInit<Self> + 'a {
+        // INVARIANT: not registered; `net` is the namespace whose state this becomes part of.
+        pin_init!(Self {
+            net: net.as_raw(),
+            table,
+            registered <- new_mutex!(false),
+        })
+    }
+
+    /// Registers (`true`) or unregisters the hooks; `Ok(true)` if that changed anything.
+    /// Unregistering waits until no CPU runs them.
+    pub(crate) fn set_enabled(&self, enable: bool) -> Result<bool> {
+        let mut registered = self.registered.lock();
+        if *registered == enable {
+            return Ok(false);
+        }
+        if enable {
+            // SAFETY: `net` is live (type invariant); the operations are static and initialised.
+            kernel::error::to_result(unsafe {
+                glue::nf_register_net_hooks(self.net, self.table.ops(), N as c_uint)
+            })?;
+        } else {
+            // SAFETY: Registered in the live `net` (type invariant).
+            unsafe { glue::nf_unregister_net_hooks(self.net, self.table.ops(), N as c_uint) };
+        }
+        *registered = enable;
+        Ok(true)
+    }
+}
+
+#[pinned_drop]
+impl<const N: usize> PinnedDrop for NetHooks<N> {
+    fn drop(self: Pin<&mut Self>) {
+        // Cannot fail when disabling.
+        let _ = self.set_enabled(false);
+    }
+}

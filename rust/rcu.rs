@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RCU-published pointers: readers see a value without locks; writers replace it, and the old
+//! value is dropped after a grace period (`rcu_assign_pointer` + `call_rcu`).
+//!
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
+
+use core::{
+    marker::PhantomData,
+    ptr::null_mut,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::{alloc::Flags, bindings, prelude::*, sync::rcu};
+
+/// A published value and the callback head that frees it.
+#[repr(C)]
+struct Node<T> {
+    head: bindings::callback_head,
+    value: T,
+}
+
+/// An optional `T` that readers reach under [`rcu::Guard`] while writers replace it.
+///
+/// Writers must be serialised by the caller when they derive the new value from the old one;
+/// `replace` itself is atomic.
+///
+/// `T` is dropped from an RCU callback (softirq context), so its drop must not sleep.
+///
+/// # Invariants
+///
+/// `ptr` is null or comes from `KBox::into_raw` of a `Node<T>`; a node that was published is
+/// freed only by [`free_node`] after a grace period that started once it was unpublished.
+pub(crate) struct RcuPtr<T: Send + Sync + 'static> {
+    ptr: AtomicPtr<Node<T>>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Send + Sync + 'static> RcuPtr<T> {
+    /// Nothing published.
+    pub(crate) const fn null() -> Self {
+        Self {
+            ptr: AtomicPtr::new(null_mut()),
+            _t: PhantomData,
+        }
+    }
+
+    /// The published value, valid while `guard` is held.
+    pub(crate) fn get<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g T> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: A non-null `p` is a published node (type invariant); it is freed only after a
+        // grace period, and the caller's read-side critical section (`guard`) delays that.
+        (!p.is_null()).then(|| unsafe { &(*p).value })
+    }
+
+    /// Publishes `value` (or nothing); the previous value is dropped after a grace period.
+    pub(crate) fn replace(&self, value: Option<T>, flags: Flags) -> Result {
+        let new = match value {
+            Some(value) => KBox::into_raw(KBox::new(
+                Node {
+                    head: pin_init::zeroed(),
+                    value,
+                },
+                flags,
+            )?),
+            None => null_mut(),
+        };
+        // Release: readers that see the new pointer see the initialised node.
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        retire(old);
+        Ok(())
+    }
+}
+
+/// Frees `old` (if any) once every reader that may see it is gone.
+fn retire<T: Send + Sync + 'static>(old: *mut Node<T>) {
+    if !old.is_null() {
+        // SAFETY: `old` is a live node that is no longer published; the callback frees it
+        // exactly once, after a grace period.
+        unsafe { bindings::call_rcu(&raw mut (*old).head, Some(free_node::<T>)) };
+    }
+}
+
+/// # Safety
+///
+/// Called by RCU only, for the `head` of a node passed to `call_rcu` by [`retire`].
+unsafe extern "C" fn free_node<T: Send + Sync + 'static>(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `repr(C)` `Node<T>` from `KBox::into_raw`, no
+    // longer reachable by any reader.
+    drop(unsafe { KBox::from_raw(head.cast::<Node<T>>()) });
+}
+
+impl<T: Send + Sync + 'static> Drop for RcuPtr<T> {
+    fn drop(&mut self) {
+        // Readers may still hold the value: free it after a grace period like any replaced one.
+        retire(*self.ptr.get_mut());
+    }
+}
+
+/// Waits for every RCU callback of this module to have run: the last thing module unload does,
+/// so that no callback runs after its code is gone.
+pub(crate) struct CallbacksBarrier;
+
+impl Drop for CallbacksBarrier {
+    fn drop(&mut self) {
+        rcu::rcu_barrier();
+    }
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Keyed hashing for hash tables that remote peers fill (`siphash`).
+//!
+//! C header: [`include/linux/siphash.h`](srctree/include/linux/siphash.h)
+
+use kernel::bindings;
+
+/// A random SipHash key.
+pub(crate) struct SipKey(bindings::siphash_key_t);
+
+impl SipKey {
+    /// A fresh key from the kernel's random pool.
+    pub(crate) fn random() -> Self {
+        let mut key = bindings::siphash_key_t { key: [0; 2] };
+        // SAFETY: `key` is a valid buffer of the given size.
+        unsafe {
+            bindings::get_random_bytes(
+                (&raw mut key).cast(),
+                core::mem::size_of::<bindings::siphash_key_t>(),
+            )
+        };
+        Self(key)
+    }
+
+    /// SipHash-2-4 of two words.
+    pub(crate) fn hash(&self, a: u64, b: u64) -> u64 {
+        // SAFETY: `self.0` is a valid key; the function only reads it.
+        unsafe { bindings::siphash_2u64(a, b, &self.0) }
+    }
+}
