@@ -458,6 +458,9 @@ impl ConnTable {
 
     /// Removes the connections whose time is up, and dead entries left behind.
     pub(crate) fn expire(&self) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let now = jiffies();
         for b in 0..BUCKETS {
             let mut doomed = KVec::<Arc<Conn>>::new();

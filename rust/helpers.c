@@ -4,6 +4,8 @@
  * directly. Most are one line; the few longer ones say why they are in C.
  */
 #include <linux/sched/isolation.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/gso.h>
 #include <net/icmp.h>
 #include <net/ip6_route.h>
 #include <net/netfilter/nf_conntrack.h>

@@ -67,10 +67,10 @@ impl<T: Tick> Ticker<T> {
     ///
     /// Called by the timer core only, for the `timer` of a live, pinned `Ticker<T>`.
     unsafe extern "C" fn callback(timer: *mut bindings::timer_list) {
+        let field = Opaque::cast_from(timer).cast_mut();
         // SAFETY: `timer` is the `timer` field of a live `Ticker<T>` (it is only armed while the
         // ticker is alive: `drop` shuts it down first).
-        let this =
-            unsafe { &*kernel::container_of!(Opaque::cast_from(timer).cast_mut(), Self, timer) };
+        let this = unsafe { &*kernel::container_of!(field, Self, timer) };
         if let Some(delay) = this.inner.tick() {
             let expires = glue_jiffies().wrapping_add(delay as usize);
             // SAFETY: As above; re-arming from the callback is allowed, and after

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Deterministic test traffic for IPVS scenarios (standard library only).
+
+  traffic.py server NAME PORT          TCP and UDP server on PORT: each TCP connection gets
+                                       "NAME\\n" and then its lines echoed; each UDP datagram
+                                       gets "NAME"
+  traffic.py tcp N ADDR PORT           N TCP connections one after another; prints how many
+                                       answers came from each server name
+  traffic.py udp N ADDR PORT           the same with N UDP datagrams, each from a new socket
+  traffic.py hold ADDR PORT DIR        one TCP connection kept open: prints the server's name,
+                                       then each time DIR/goN appears (N = 1, 2, ...) sends a
+                                       line and prints the echo or "no answer"; stops at DIR/stop
+  traffic.py garbage ADDR PORT         raw IPv4 packets to ADDR:PORT that are truncated or
+                                       malformed (needs CAP_NET_RAW)
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def server(name, port):
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind(("0.0.0.0", port))
+    tcp.listen(64)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("0.0.0.0", port))
+    conns = {}
+    while True:
+        ready, _, _ = select.select([tcp, udp, *conns], [], [])
+        for s in ready:
+            if s is tcp:
+                c, _ = tcp.accept()
+                c.sendall(name.encode() + b"\n")
+                conns[c] = b""
+            elif s is udp:
+                _, peer = udp.recvfrom(2048)
+                udp.sendto(name.encode(), peer)
+            else:
+                data = s.recv(2048)
+                if not data:
+                    s.close()
+                    del conns[s]
+                else:
+                    s.sendall(data)
+
+
+def count(names):
+    for n in sorted(set(names)):
+        print(f"{n}: {names.count(n)}")
+
+
+def tcp_clients(n, addr, port):
+    names = []
+    for _ in range(n):
+        with socket.create_connection((addr, port), timeout=5) as s:
+            f = s.makefile("rb")
+            line = f.readline().decode().strip()
+            names.append(line or "no answer")
+    count(names)
+
+
+def udp_clients(n, addr, port):
+    names = []
+    for _ in range(n):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(3)
+            s.sendto(b"hello", (addr, port))
+            try:
+                names.append(s.recv(2048).decode())
+            except socket.timeout:
+                names.append("no answer")
+    count(names)
+
+
+def hold(addr, port, ctl):
+    s = socket.create_connection((addr, port), timeout=5)
+    f = s.makefile("rb")
+    print("connected to", f.readline().decode().strip(), flush=True)
+    i = 1
+    while not os.path.exists(os.path.join(ctl, "stop")):
+        go = os.path.join(ctl, f"go{i}")
+        if not os.path.exists(go):
+            time.sleep(0.05)
+            continue
+        s.settimeout(3)
+        try:
+            s.sendall(f"ping {i}\n".encode())
+            line = f.readline().decode().strip()
+            print(f"round {i}:", line or "closed", flush=True)
+        except (socket.timeout, OSError):
+            print(f"round {i}: no answer", flush=True)
+        open(os.path.join(ctl, f"done{i}"), "w").close()
+        i += 1
+    s.close()
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, frag=0x4000):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x1234, frag, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", checksum(h)) + h[12:]
+    return h + payload
+
+
+def garbage(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.connect((addr, port))
+    src = probe.getsockname()[0]
+    probe.close()
+    dport = struct.pack("!H", port)
+    cases = {
+        "tcp header cut to 10 bytes": ipv4(src, addr, 6, b"\x9c\x41" + dport + b"\0" * 6),
+        "tcp ports only": ipv4(src, addr, 6, b"\x9c\x42" + dport),
+        "tcp 2 bytes": ipv4(src, addr, 6, b"\x9c"),
+        "tcp no header": ipv4(src, addr, 6, b""),
+        "udp header cut to 6 bytes": ipv4(src, addr, 17, b"\x9c\x43" + dport + b"\0\0"),
+        "tcp syn with bad data offset": ipv4(
+            src, addr, 6, b"\x9c\x44" + dport + b"\0" * 8 + b"\x10\x02" + b"\0" * 6),
+        "udp zero length field": ipv4(src, addr, 17, b"\x9c\x45" + dport + b"\0\0\0\0zz"),
+    }
+    for name, pkt in cases.items():
+        s.sendto(pkt, (addr, 0))
+        print("sent:", name)
+    s.close()
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "server":
+        server(args[0], int(args[1]))
+    elif cmd == "tcp":
+        tcp_clients(int(args[0]), args[1], int(args[2]))
+    elif cmd == "udp":
+        udp_clients(int(args[0]), args[1], int(args[2]))
+    elif cmd == "hold":
+        hold(args[0], int(args[1]), args[2])
+    elif cmd == "garbage":
+        garbage(args[0], int(args[1]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
