@@ -4,7 +4,7 @@
 #   make kernel     build (or find cached) the QEMU test kernel
 #   make check      setup, kernel, module, host tests and guest tests; last line "N passed, N failed"
 #   make demo       boot a guest, load ipvs_rs and drive it with stock ipvsadm
-#   make bench      (later) C vs Rust data-path ratios
+#   make bench      C vs Rust data-path ratios on the benchmark kernel (see scripts/bench)
 #   make test-host  cargo test of the pure logic
 #   make CLIPPY=1   build with clippy
 
@@ -16,7 +16,7 @@ KDIR ?= $(IPVS_RS_CACHE)/kernel/test
 KFLAGS := LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=$(BINDGEN) \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
-.PHONY: all module kernel setup check demo test-host clean
+.PHONY: all module kernel setup check demo bench test-host clean
 
 all: module
 
@@ -34,6 +34,9 @@ test-host:
 
 check:
 	$(REPO)/tests/check
+
+bench:
+	$(REPO)/scripts/bench
 
 demo: module
 	$(REPO)/qemu/run $(REPO)/tests/demo.sh

@@ -11,6 +11,7 @@
   traffic.py hold ADDR PORT DIR        one TCP connection kept open: prints the server's name,
                                        then each time DIR/goN appears (N = 1, 2, ...) sends a
                                        line and prints the echo or "no answer"; stops at DIR/stop
+  traffic.py tcp-rate N ADDR PORT      N TCP connections as above; prints connections per second
   traffic.py garbage ADDR PORT         raw IPv4 packets to ADDR:PORT that are truncated or
                                        malformed (needs CAP_NET_RAW)
 """
@@ -62,6 +63,14 @@ def tcp_clients(n, addr, port):
             line = f.readline().decode().strip()
             names.append(line or "no answer")
     count(names)
+
+
+def tcp_rate(n, addr, port):
+    start = time.monotonic()
+    for _ in range(n):
+        with socket.create_connection((addr, port), timeout=5) as s:
+            s.makefile("rb").readline()
+    print(f"{n / (time.monotonic() - start):.1f}")
 
 
 def udp_clients(n, addr, port):
@@ -144,6 +153,8 @@ def main():
         server(args[0], int(args[1]))
     elif cmd == "tcp":
         tcp_clients(int(args[0]), args[1], int(args[2]))
+    elif cmd == "tcp-rate":
+        tcp_rate(int(args[0]), args[1], int(args[2]))
     elif cmd == "udp":
         udp_clients(int(args[0]), args[1], int(args[2]))
     elif cmd == "hold":

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Guest half of `make bench` (see scripts/bench): the same NAT workloads through plain routing,
+# the C ip_vs module and ipvs_rs, in alternating rounds within one boot.
+#
+#   UDP: pktgen in the client namespace sends 64-byte UDP packets of one flow to the director;
+#        the director forwards them (plain routing: to the real server's address; IPVS: NAT
+#        from the virtual service) to the real server. Transmit, forwarding and receive run on
+#        one CPU, so pktgen's rate is the cost of the path.
+#   TCP: sequential short connections (connect, one line from the server, close) from a
+#        Python client; connections per second.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/tests/lib/impl.sh"
+py=/usr/bin/python3
+traffic=$repo/tests/lib/traffic.py
+rounds=${IPVS_RS_BENCH_ROUNDS:-3}
+packets=${IPVS_RS_BENCH_PACKETS:-200000}
+conns=${IPVS_RS_BENCH_CONNS:-300}
+
+for ns in cli dir rs; do ip netns add $ns; ip -n $ns link set lo up; done
+ip link add c0 netns cli type veth peer name d0 netns dir
+ip link add d1 netns dir type veth peer name r0 netns rs
+ip -n cli addr add 10.0.0.2/24 dev c0; ip -n cli link set c0 up
+ip -n cli route add 172.16.0.0/24 via 10.0.0.1
+ip -n dir addr add 10.0.0.1/24 dev d0; ip -n dir link set d0 up
+ip -n dir addr add 172.16.0.1/24 dev d1; ip -n dir link set d1 up
+ip -n rs addr add 172.16.0.2/24 dev r0; ip -n rs link set r0 up
+ip -n rs route add default via 172.16.0.1
+ip netns exec dir sysctl -qw net.ipv4.ip_forward=1
+ip netns exec rs $py "$traffic" server rs 8080 &
+server=$!
+# A UDP sink on the real server, so that no port-unreachable errors are generated.
+ip netns exec rs $py -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9000))
+while True:
+    s.recv(2048)' &
+sink=$!
+sleep 1
+dmac=$(ip -n dir -br link show d0 | awk '{print $3}')
+# Warm up neighbour entries in both directions.
+ip netns exec cli $py "$traffic" tcp 1 172.16.0.2 8080 >/dev/null
+
+pg() { ip netns exec cli sh -c "echo '$1' > /proc/net/pktgen/$2"; }
+pktgen_pps() { # destination address
+    pg "rem_device_all" kpktgend_0
+    pg "add_device c0" kpktgend_0
+    for cmd in "count $packets" "pkt_size 64" "clone_skb 0" "delay 0" "dst $1" "dst_mac $dmac" \
+        "udp_src_min 10000" "udp_src_max 10000" "udp_dst_min 9000" "udp_dst_max 9000"; do
+        pg "$cmd" c0
+    done
+    # pktgen's thread runs the device on CPU 0; its result line has the rate ("NNNpps").
+    ip netns exec cli sh -c 'echo start > /proc/net/pktgen/pgctrl'
+    ip netns exec cli cat /proc/net/pktgen/c0 | sed -n 's/.* \([0-9]*\)pps.*/\1/p'
+}
+
+configure() { # c|rs
+    ipvs_load "$1"
+    ip netns exec dir ipvsadm -A -u 10.0.0.1:9000 -s rr
+    ip netns exec dir ipvsadm -a -u 10.0.0.1:9000 -r 172.16.0.2:9000 -m
+    ip netns exec dir ipvsadm -A -t 10.0.0.1:8080 -s rr
+    ip netns exec dir ipvsadm -a -t 10.0.0.1:8080 -r 172.16.0.2:8080 -m
+}
+
+declare -A pps cps
+for round in $(seq "$rounds"); do
+    for impl in plain c rs; do
+        ipvs_unload
+        if [ $impl = plain ]; then
+            dst=172.16.0.2
+        else
+            configure $impl
+            dst=10.0.0.1
+        fi
+        p=$(pktgen_pps $dst)
+        c=$(ip netns exec cli $py "$traffic" tcp-rate "$conns" $dst 8080)
+        echo "round $round $impl: udp ${p} pps, tcp ${c} conns/s"
+        pps[$impl]+="$p "
+        cps[$impl]+="$c "
+        [ $impl = plain ] || ip netns exec dir ipvsadm -L -n --stats | sed 's/^/    /'
+    done
+done
+ipvs_unload
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+declare -A mp mc
+for impl in plain c rs; do
+    mp[$impl]=$(echo "${pps[$impl]}" | median)
+    mc[$impl]=$(echo "${cps[$impl]}" | median)
+    echo "median $impl: udp ${mp[$impl]} pps, tcp ${mc[$impl]} conns/s"
+done
+echo "ratio ipvs_rs/C: udp pps $(ratio "${mp[rs]}" "${mp[c]}"), tcp conns/s $(ratio "${mc[rs]}" "${mc[c]}")"
+echo "ratio C/plain routing: udp pps $(ratio "${mp[c]}" "${mp[plain]}"); ipvs_rs/plain: $(ratio "${mp[rs]}" "${mp[plain]}")"
+kill $server $sink 2>/dev/null || true
+wait 2>/dev/null || true
+for ns in cli dir rs; do ip netns del $ns; done
