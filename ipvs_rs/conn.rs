@@ -12,7 +12,7 @@
 //! packet still uses it stays valid for that packet (it is reference counted) but is no longer
 //! found.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::{Flags, KVec},
     new_spinlock_irq,
@@ -56,14 +56,11 @@ pub(crate) struct Tuple {
     pub(crate) dport: [u8; 2],
 }
 
-/// The mutable state of a connection, under its lock.
+/// The protocol state of a connection, under its lock (which also serialises changes of the
+/// connection's flags).
 struct State {
-    /// `IP_VS_CONN_F_*` flags.
-    flags: u32,
     /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP).
     state: u8,
-    /// Jiffies the connection lives after its last packet.
-    timeout: u32,
     /// Still in the table: its server's connection counts include it.
     hashed: bool,
 }
@@ -81,6 +78,11 @@ pub(crate) struct Conn {
     expires: AtomicU64,
     /// Set when it leaves the table: lookups skip it from then on.
     dead: AtomicBool,
+    /// `IP_VS_CONN_F_*` flags: read without the lock (the forwarding method never changes),
+    /// changed under it.
+    flags: AtomicU32,
+    /// Jiffies the connection lives after its last packet.
+    timeout: AtomicU32,
     #[pin]
     state: SpinLockIrq<State>,
 }
@@ -88,26 +90,23 @@ pub(crate) struct Conn {
 impl Conn {
     /// The forwarding method.
     pub(crate) fn fwd(&self) -> u32 {
-        self.state.lock().flags & FWD_MASK
+        self.flags.load(Ordering::Relaxed) & FWD_MASK
     }
 
     /// Whether the connection dies after one packet (UDP one-packet scheduling).
     pub(crate) fn one_packet(&self) -> bool {
-        self.state.lock().flags & F_ONE_PACKET != 0
+        self.flags.load(Ordering::Relaxed) & F_ONE_PACKET != 0
     }
 
     /// The TCP state, and whether replies bypass the director (`NOOUTPUT`).
     pub(crate) fn tcp_state(&self) -> (TcpState, bool) {
-        let s = self.state.lock();
-        (
-            TcpState::ALL[usize::from(s.state)],
-            s.flags & F_NOOUTPUT != 0,
-        )
+        let state = TcpState::ALL[usize::from(self.state.lock().state)];
+        (state, self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0)
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
     pub(crate) fn touch(&self) {
-        let timeout = self.state.lock().timeout;
+        let timeout = self.timeout.load(Ordering::Relaxed);
         self.expires
             .store(jiffies().wrapping_add(timeout.into()), Ordering::Relaxed);
     }
@@ -121,30 +120,32 @@ impl Conn {
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
-        let mut s = self.state.lock();
         match self.tuple.protocol {
             PROTO_TCP => {
-                let Some(flags) = tcp else { return };
-                let mut no_output = s.flags & F_NOOUTPUT != 0;
+                let Some(tcp) = tcp else { return };
+                let mut s = self.state.lock();
+                let mut flags = self.flags.load(Ordering::Relaxed);
+                let mut no_output = flags & F_NOOUTPUT != 0;
                 let old = TcpState::ALL[usize::from(s.state)];
-                let new = tcp_state::next_state(old, dir, flags, &mut no_output, secure_tcp);
+                let new = tcp_state::next_state(old, dir, tcp, &mut no_output, secure_tcp);
                 if !no_output {
-                    s.flags &= !F_NOOUTPUT;
+                    flags &= !F_NOOUTPUT;
                 }
                 if new != old && s.hashed {
-                    let inactive = s.flags & F_INACTIVE != 0;
+                    let inactive = flags & F_INACTIVE != 0;
                     if !inactive && !new.active() {
                         self.dest.conn_activity(false);
-                        s.flags |= F_INACTIVE;
+                        flags |= F_INACTIVE;
                     } else if inactive && new.active() {
                         self.dest.conn_activity(true);
-                        s.flags &= !F_INACTIVE;
+                        flags &= !F_INACTIVE;
                     }
                 }
+                self.flags.store(flags, Ordering::Relaxed);
                 s.state = new as u8;
-                s.timeout = timeouts.tcp(new);
+                self.timeout.store(timeouts.tcp(new), Ordering::Relaxed);
             }
-            PROTO_UDP => s.timeout = timeouts.udp(),
+            PROTO_UDP => self.timeout.store(timeouts.udp(), Ordering::Relaxed),
             _ => {}
         }
     }
@@ -158,7 +159,8 @@ impl Conn {
         }
         s.hashed = false;
         self.dead.store(true, Ordering::Relaxed);
-        self.dest.conn_unbound(s.flags & F_INACTIVE != 0);
+        self.dest
+            .conn_unbound(self.flags.load(Ordering::Relaxed) & F_INACTIVE != 0);
         true
     }
 
@@ -402,10 +404,10 @@ impl ConnTable {
                 // A new connection lives 3 s until its first state transition.
                 expires: AtomicU64::new(jiffies().wrapping_add(3 * u64::from(HZ))),
                 dead: AtomicBool::new(false),
+                flags: AtomicU32::new(flags),
+                timeout: AtomicU32::new(3 * HZ),
                 state <- new_spinlock_irq!(State {
-                    flags,
                     state: 0,
-                    timeout: 3 * HZ,
                     hashed: true,
                 }),
             }),

@@ -64,9 +64,15 @@ configure() { # c|rs
 }
 
 declare -A pps cps
+unload() {
+    # Services hold their scheduler modules: flush them first.
+    ip netns exec dir ipvsadm -C 2>/dev/null || true
+    ipvs_unload
+}
+
 for round in $(seq "$rounds"); do
     for impl in plain c rs; do
-        ipvs_unload
+        unload
         if [ $impl = plain ]; then
             dst=172.16.0.2
         else
@@ -78,10 +84,9 @@ for round in $(seq "$rounds"); do
         echo "round $round $impl: udp ${p} pps, tcp ${c} conns/s"
         pps[$impl]+="$p "
         cps[$impl]+="$c "
-        [ $impl = plain ] || ip netns exec dir ipvsadm -L -n --stats | sed 's/^/    /'
     done
 done
-ipvs_unload
+unload
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }

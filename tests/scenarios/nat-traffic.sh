@@ -56,14 +56,13 @@ stats() {
 stats
 # Client ports are random and expiry times run on: connections per protocol, server and state.
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7, \$8 }" | sort | uniq -c'
-run d cat /proc/net/ip_vs
 
 # A real server quiesced, then deleted, under an open connection: with weight 0 the connection
 # keeps working and new ones go elsewhere; once deleted, its packets are dropped.
 mkdir -p /tmp/nat-hold && rm -f /tmp/nat-hold/*
 c $py "$traffic" hold 10.0.0.1 8080 /tmp/nat-hold > /tmp/nat-hold/out 2>&1 &
 holder=$!
-sleep 1
+until grep -q '^connected' /tmp/nat-hold/out; do sleep 0.1; done
 held=$(sed -n 's/^connected to //p' /tmp/nat-hold/out)
 n=${held#rs}
 run d ipvsadm -e -t 10.0.0.1:8080 -r 172.16.$n.2:8080 -m -w 0
