@@ -29,6 +29,8 @@ use crate::{
 
 /// `IP_VS_CONN_F_MASQ` and the forwarding-method mask.
 pub(crate) const FWD_MASQ: u32 = 0;
+/// `IP_VS_CONN_F_DROUTE`.
+pub(crate) const FWD_DROUTE: u32 = 3;
 const FWD_MASK: u32 = 0x7;
 /// `IP_VS_CONN_F_NOOUTPUT`.
 const F_NOOUTPUT: u32 = 0x80;
@@ -54,6 +56,16 @@ pub(crate) struct Tuple {
     pub(crate) daddr: [u8; 16],
     /// Real server port.
     pub(crate) dport: [u8; 2],
+}
+
+impl Tuple {
+    /// Source and destination address and port of the packets filed under `side`.
+    fn ends(&self, side: Side) -> (&[u8; 16], [u8; 2], &[u8; 16], [u8; 2]) {
+        match side {
+            Side::In => (&self.caddr, self.cport, &self.vaddr, self.vport),
+            Side::Out => (&self.daddr, self.dport, &self.caddr, self.cport),
+        }
+    }
 }
 
 /// The protocol state of a connection, under its lock (which also serialises changes of the
@@ -98,10 +110,16 @@ impl Conn {
         self.flags.load(Ordering::Relaxed) & F_ONE_PACKET != 0
     }
 
-    /// The TCP state, and whether replies bypass the director (`NOOUTPUT`).
-    pub(crate) fn tcp_state(&self) -> (TcpState, bool) {
+    /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
+    /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
+    pub(crate) fn expects_new(&self, conn_reuse_mode: i32) -> bool {
+        if self.tuple.protocol != PROTO_TCP {
+            return false;
+        }
         let state = TcpState::ALL[usize::from(self.state.lock().state)];
-        (state, self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0)
+        let no_output = self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0;
+        matches!(state, TcpState::TimeWait | TcpState::Close)
+            || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
@@ -221,7 +239,7 @@ impl ProtoTimeouts {
 
 /// Which tuple of a connection a table entry is filed under.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(crate) enum Side {
     /// Client to virtual service.
     In,
     /// Real server to client (NAT replies).
@@ -292,65 +310,35 @@ impl ConnTable {
     }
 
     fn bucket(&self, t: &Tuple, side: Side) -> usize {
-        match side {
-            Side::In => self.bucket_of(t.protocol, &t.caddr, t.cport, &t.vaddr, t.vport),
-            Side::Out => self.bucket_of(t.protocol, &t.daddr, t.dport, &t.caddr, t.cport),
-        }
+        let (a, ap, b, bp) = t.ends(side);
+        self.bucket_of(t.protocol, a, ap, b, bp)
     }
 
-    fn find(
+    /// The connection filed under `side` for a packet of `protocol` from `saddr:sport` to
+    /// `daddr:dport`: [`Side::In`] for packets from clients, [`Side::Out`] for NAT replies.
+    pub(crate) fn lookup(
         &self,
         side: Side,
-        bucket: usize,
-        matches: impl Fn(&Tuple) -> bool,
+        protocol: u8,
+        saddr: &[u8; 16],
+        sport: [u8; 2],
+        daddr: &[u8; 16],
+        dport: [u8; 2],
     ) -> Option<Arc<Conn>> {
+        let bucket = self.bucket_of(protocol, saddr, sport, daddr, dport);
         let guard = rcu::read_lock();
         let chain = self.buckets.get(bucket)?.get(&guard)?;
         chain
             .0
             .iter()
             .find(|e| {
-                e.side == side && !e.conn.dead.load(Ordering::Relaxed) && matches(&e.conn.tuple)
+                let t = &e.conn.tuple;
+                e.side == side
+                    && !e.conn.dead.load(Ordering::Relaxed)
+                    && t.protocol == protocol
+                    && t.ends(side) == (saddr, sport, daddr, dport)
             })
             .map(|e| e.conn.clone())
-    }
-
-    /// The connection of a packet from a client: `saddr:sport` to `daddr:dport`.
-    pub(crate) fn lookup_in(
-        &self,
-        protocol: u8,
-        saddr: &[u8; 16],
-        sport: [u8; 2],
-        daddr: &[u8; 16],
-        dport: [u8; 2],
-    ) -> Option<Arc<Conn>> {
-        let b = self.bucket_of(protocol, saddr, sport, daddr, dport);
-        self.find(Side::In, b, |t| {
-            t.protocol == protocol
-                && t.caddr == *saddr
-                && t.cport == sport
-                && t.vaddr == *daddr
-                && t.vport == dport
-        })
-    }
-
-    /// The NAT connection of a reply from a real server: `saddr:sport` to `daddr:dport`.
-    pub(crate) fn lookup_out(
-        &self,
-        protocol: u8,
-        saddr: &[u8; 16],
-        sport: [u8; 2],
-        daddr: &[u8; 16],
-        dport: [u8; 2],
-    ) -> Option<Arc<Conn>> {
-        let b = self.bucket_of(protocol, saddr, sport, daddr, dport);
-        self.find(Side::Out, b, |t| {
-            t.protocol == protocol
-                && t.daddr == *saddr
-                && t.dport == sport
-                && t.caddr == *daddr
-                && t.cport == dport
-        })
     }
 
     /// Replaces bucket `b`'s chain with `edit` applied to a copy of it.
@@ -423,12 +411,13 @@ impl ConnTable {
         conn.dest.conn_bound(flags & F_INACTIVE != 0);
         // One-packet connections are never hashed: they die with their packet.
         if flags & F_ONE_PACKET == 0 {
-            let mut sides = KVec::<Side>::new();
-            sides.push(Side::In, GFP_ATOMIC)?;
-            if flags & FWD_MASK == FWD_MASQ {
-                sides.push(Side::Out, GFP_ATOMIC)?;
-            }
-            for side in sides {
+            // Only NAT replies pass the director: only NAT connections are filed for them.
+            let sides: &[Side] = if flags & FWD_MASK == FWD_MASQ {
+                &[Side::In, Side::Out]
+            } else {
+                &[Side::In]
+            };
+            for &side in sides {
                 let entry = Entry {
                     side,
                     conn: conn.clone(),

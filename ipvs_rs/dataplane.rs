@@ -3,14 +3,17 @@
 //! The packet path: netfilter hooks that schedule new connections, forward their packets to
 //! the real servers and translate NAT replies back, as C's `ip_vs_in_hook`/`ip_vs_out_hook`.
 //!
-//! IPv4 TCP and UDP with NAT (masquerading) forwarding are handled; other forwarding methods
-//! and ICMP errors are accepted unchanged for now.
+//! IPv4 TCP and UDP with NAT (masquerading) forwarding are handled, with the ICMP errors about
+//! NATed connections translated both ways; other forwarding methods are accepted unchanged for
+//! now.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::{
-    conn::{Conn, ConnTable, ProtoTimeouts, Tuple, FWD_MASQ},
+    conn::{Conn, ConnTable, ProtoTimeouts, Side as ConnSide, Tuple, FWD_DROUTE, FWD_MASQ},
     ctl::sysctl::idx,
+    estimator,
     glue::{
         net::Net,
         netfilter::{Hook, HookPoint, HookSpec, HookState, HookTable, Verdict, NFPROTO_IPV4},
@@ -20,13 +23,13 @@ use crate::{
     },
     netns::Ipvs,
     packet::{
-        self, ChecksumMode, Ipv4, Side, IPV4_MIN_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_LEN,
-        UDP_LEN,
+        self, ChecksumMode, Icmp, IcmpError, Ipv4, Side, ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN,
+        ICMP_TIME_EXCEEDED, IPV4_MIN_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_LEN, UDP_LEN,
     },
     request::AF_INET,
     service::ServiceTable,
     stats::Stats,
-    tcp_state::{Direction, TcpFlags, TcpState},
+    tcp_state::{Direction, TcpFlags},
 };
 
 /// `NF_IP_PRI_NAT_SRC` and `NF_IP_PRI_NAT_DST`: IPVS hooks sit next to NAT.
@@ -34,7 +37,7 @@ const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
 /// Number of IPv4 hooks.
-pub(crate) const HOOKS_V4_COUNT: usize = 5;
+pub(crate) const HOOKS_V4_COUNT: usize = 6;
 
 /// The IPv4 hooks, at C's points and priorities.
 pub(crate) static HOOKS_V4: HookTable<HOOKS_V4_COUNT> = HookTable::new([
@@ -46,15 +49,15 @@ pub(crate) static HOOKS_V4: HookTable<HOOKS_V4_COUNT> = HookTable::new([
     HookSpec::new::<ReplyHook>(NFPROTO_IPV4, HookPoint::LocalOut, PRI_NAT_DST + 1),
     // Requests of local clients (LOCAL_OUT, NAT_DST + 2).
     HookSpec::new::<RequestHook>(NFPROTO_IPV4, HookPoint::LocalOut, PRI_NAT_DST + 2),
+    // ICMP errors routed through the director about its connections (FORWARD, 99).
+    HookSpec::new::<ForwardIcmpHook>(NFPROTO_IPV4, HookPoint::Forward, 99),
     // Replies routed through the director (FORWARD, 100).
     HookSpec::new::<ReplyHook>(NFPROTO_IPV4, HookPoint::Forward, 100),
 ]);
 
-/// ICMP types and codes IPVS sends.
-const ICMP_DEST_UNREACH: u8 = 3;
+/// ICMP codes IPVS sends.
 const ICMP_PORT_UNREACH: u8 = 3;
 const ICMP_FRAG_NEEDED: u8 = 4;
-const ICMP_TIME_EXCEEDED: u8 = 11;
 const ICMP_EXC_TTL: u8 = 0;
 /// The FTP control port: a service on it lets other ports of its address pass.
 const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
@@ -75,6 +78,8 @@ pub(crate) struct DataPlane {
     pub(crate) stats: Stats,
     /// Connection timeouts.
     pub(crate) timeouts: ProtoTimeouts,
+    /// Sweeps so far: every [`estimator::PERIOD_SECS`]th also runs the estimators.
+    sweeps: AtomicU32,
 }
 
 impl DataPlane {
@@ -85,13 +90,32 @@ impl DataPlane {
             conns <- ConnTable::new(),
             stats: Stats::new()?,
             timeouts: ProtoTimeouts::new(),
+            sweeps: AtomicU32::new(0),
         })
+    }
+}
+
+impl DataPlane {
+    /// Runs the estimators of the namespace, its services and their real servers.
+    fn estimate(&self) {
+        self.stats.estimate();
+        let guard = kernel::sync::rcu::read_lock();
+        if let Some(table) = self.services.get(&guard) {
+            for svc in table.iter() {
+                svc.estimate();
+            }
+        }
     }
 }
 
 impl Tick for DataPlane {
     fn tick(&self) -> Option<u32> {
         self.conns.expire();
+        // The sweep runs once a second.
+        let n = self.sweeps.fetch_add(1, Ordering::Relaxed);
+        if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
+            self.estimate();
+        }
         Some(crate::conn::SWEEP_PERIOD)
     }
 }
@@ -158,6 +182,23 @@ impl Hook for RequestHook {
     }
 }
 
+/// `ip_vs_forward_icmp`: ICMP errors about connections, routed through the director.
+struct ForwardIcmpHook;
+
+impl Hook for ForwardIcmpHook {
+    fn run(state: &HookState<'_>, skb: HookSkb<'_>) -> Verdict {
+        let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
+            return Verdict::Accept;
+        };
+        match read_headers(&skb) {
+            Some(h) if h.ip.protocol == PROTO_ICMP => {
+                in_icmp(ipvs, state.net(), point, skb, &h.ip).unwrap_or(Verdict::Accept)
+            }
+            _ => Verdict::Accept,
+        }
+    }
+}
+
 /// `ip_vs_out_hook`: replies from real servers.
 struct ReplyHook;
 
@@ -180,22 +221,24 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
         return Verdict::Accept;
     }
-    match h.ip.protocol {
-        PROTO_TCP | PROTO_UDP => {}
-        // ICMP errors about connections are not handled yet: they pass unchanged.
-        PROTO_ICMP => return Verdict::Accept,
-        _ => {
-            if sysctl(ipvs, idx::IGNORE_TUNNELED) != 0 {
-                skb.mark_ipvs();
-            }
-            return Verdict::Accept;
+    if h.ip.protocol == PROTO_ICMP {
+        skb = match in_icmp(ipvs, net, point, skb, &h.ip) {
+            Ok(v) => return v,
+            Err(s) => s,
+        };
+    }
+    if !matches!(h.ip.protocol, PROTO_TCP | PROTO_UDP) {
+        // Seen again only if it was a tunnel: mark it to be skipped then.
+        if sysctl(ipvs, idx::IGNORE_TUNNELED) != 0 {
+            skb.mark_ipvs();
         }
+        return Verdict::Accept;
     }
     let dp = &*ipvs.dp;
     let (saddr, daddr) = (addr16(h.ip.saddr), addr16(h.ip.daddr));
     let mut conn = h.ports.and_then(|(sport, dport)| {
         dp.conns
-            .lookup_in(h.ip.protocol, &saddr, sport, &daddr, dport)
+            .lookup(ConnSide::In, h.ip.protocol, &saddr, sport, &daddr, dport)
     });
 
     // A new connection on the tuple of an old one: start over when the old one is finished
@@ -240,11 +283,12 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     }
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
     conn.transition(Direction::Input, h.tcp, &dp.timeouts, secure);
-    let verdict = if conn.fwd() == FWD_MASQ {
-        nat_xmit(ipvs, net, skb, &conn, &h)
-    } else {
-        // Direct routing and tunnels come with the next part of the data plane.
-        Verdict::Accept
+    let verdict = match conn.fwd() {
+        FWD_MASQ => nat_xmit(net, skb, &conn, &h),
+        FWD_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
+        // Tunnels come with the next part of the data plane; a local node or bypass
+        // connection goes up the local stack.
+        _ => Verdict::Accept,
     };
     if conn.one_packet() {
         dp.conns.remove(&conn);
@@ -290,7 +334,7 @@ fn schedule(
     if skb.is_local_origin()
         && dp
             .conns
-            .lookup_in(h.ip.protocol, daddr, dport, saddr, sport)
+            .lookup(ConnSide::In, h.ip.protocol, daddr, dport, saddr, sport)
             .is_some()
     {
         return Err(Verdict::Accept);
@@ -333,39 +377,131 @@ fn schedule(
 }
 
 /// `ip_vs_nat_xmit`: the packet goes to the real server with its destination rewritten.
-fn nat_xmit(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdict {
-    let _ = ipvs;
+fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdict {
     let t = &conn.tuple;
     let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
-    let Some(route) = Route::output_v4(net, rs) else {
-        skb.link_failure();
+    let Ok(local) = route_to_server(net, &mut skb, rs, &h.ip, RtMode::NAT, false) else {
         return skb.free();
     };
-    let local = route.is_local();
-    if local {
-        // From the world to a loopback address: not allowed.
-        if rs[0] == 127 && skb.route_is_input() {
-            return skb.free();
-        }
-        // The packet keeps its route and goes up the local stack.
-        drop(route);
-    } else {
-        if h.ip.saddr[0] == 127 {
-            return skb.free();
-        }
-        if !decrement_ttl(net, &mut skb, &h.ip) {
-            return skb.free();
-        }
-        let mtu = route.mtu();
-        if h.ip.dont_fragment && skb.exceeds_mtu(mtu) {
-            skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
-            return skb.free();
-        }
-        skb.set_route(route);
-    }
-    if skb.reserve_link_header().is_err() {
+    // From the world to a loopback address: not allowed.
+    if local && rs[0] == 127 && skb.route_is_input() {
         return skb.free();
     }
+    if skb.reserve_link_header().is_err()
+        || !nat_rewrite(&mut skb, h, Side::Destination, rs, t.dport)
+    {
+        return skb.free();
+    }
+    send_or_continue(net, skb, local)
+}
+
+/// `ip_vs_dr_xmit`: the packet goes unchanged to the real server's link address.
+fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ipv4, icmp: bool) -> Verdict {
+    let t = &conn.tuple;
+    let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
+    let Ok(local) = route_to_server(net, &mut skb, rs, ip, RtMode::DR, icmp) else {
+        return skb.free();
+    };
+    if !local {
+        // Fragment rather than answer with an error: the MTU was checked already.
+        skb.ignore_df();
+    }
+    send_or_continue(net, skb, local)
+}
+
+/// `ip_vs_send_or_cont`: a packet for this host continues up the stack; any other is sent on
+/// its new route.
+fn send_or_continue(net: &Net, mut skb: HookSkb<'_>, local: bool) -> Verdict {
+    skb.mark_ipvs();
+    if local {
+        Verdict::Accept
+    } else {
+        skb.send(net, true)
+    }
+}
+
+/// C's `IP_VS_RT_MODE_*`: where a transmitter may send a packet (anywhere but here is always
+/// allowed).
+#[derive(Clone, Copy)]
+struct RtMode {
+    /// To this host.
+    local: bool,
+    /// To this host even when the packet was not routed here.
+    redirect: bool,
+    /// The real server is the next hop whatever the packet's destination.
+    known_nexthop: bool,
+}
+
+impl RtMode {
+    /// NAT: `LOCAL | NON_LOCAL | RDR`.
+    const NAT: Self = Self {
+        local: true,
+        redirect: true,
+        known_nexthop: false,
+    };
+    /// ICMP errors from the FORWARD hook to a NAT server: `NON_LOCAL` only.
+    const NAT_FORWARD: Self = Self {
+        local: false,
+        redirect: false,
+        known_nexthop: false,
+    };
+    /// Direct routing: `LOCAL | NON_LOCAL | KNOWN_NH`.
+    const DR: Self = Self {
+        local: true,
+        redirect: false,
+        known_nexthop: true,
+    };
+}
+
+/// `__ip_vs_get_out_rt`: routes the packet to real server `rs` as `mode` allows, with the TTL
+/// and MTU checks of a forwarded packet (no MTU error answers an ICMP error). `Ok(true)` if
+/// the server is this host: the packet keeps its route and goes up the stack. `Err` if the
+/// packet is to be dropped (the sender has been told where C tells it).
+fn route_to_server(
+    net: &Net,
+    skb: &mut HookSkb<'_>,
+    rs: [u8; 4],
+    ip: &Ipv4,
+    mode: RtMode,
+    icmp: bool,
+) -> Result<bool> {
+    let Some(route) = Route::output_v4(net, rs, mode.known_nexthop) else {
+        skb.link_failure();
+        return Err(EHOSTUNREACH);
+    };
+    let local = route.is_local();
+    // `crosses_local_route_boundary`.
+    if local {
+        if !mode.local || (!mode.redirect && !skb.route_is_local()) {
+            return Err(EINVAL);
+        }
+        drop(route);
+        return Ok(true);
+    }
+    if ip.saddr[0] == 127 {
+        return Err(EINVAL);
+    }
+    if !decrement_ttl(net, skb, ip) {
+        return Err(EINVAL);
+    }
+    let mtu = route.mtu();
+    if !icmp && ip.dont_fragment && skb.exceeds_mtu(mtu) {
+        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        return Err(EMSGSIZE);
+    }
+    skb.set_route(route);
+    Ok(false)
+}
+
+/// Rewrites the address and port on `side` of a TCP/UDP packet in place, with its checksums;
+/// `false` if the headers cannot be made writable.
+fn nat_rewrite(
+    skb: &mut HookSkb<'_>,
+    h: &Headers,
+    side: Side,
+    addr: [u8; 4],
+    port: [u8; 2],
+) -> bool {
     let mode = if skb.checksum_partial() {
         ChecksumMode::Partial
     } else {
@@ -376,19 +512,14 @@ fn nat_xmit(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Heade
     } else {
         UDP_LEN
     } as u32;
-    let Ok(hdr) = skb.writable(h.ip.header_len + l4) else {
-        return skb.free();
+    let rewritten = match skb.writable(h.ip.header_len + l4) {
+        Ok(hdr) => packet::nat_rewrite(hdr, side, addr, port, mode),
+        Err(_) => false,
     };
-    if !packet::nat_rewrite(hdr, Side::Destination, rs, t.dport, mode) {
-        return skb.free();
+    if rewritten {
+        skb.checksum_rewritten();
     }
-    skb.checksum_rewritten();
-    skb.mark_ipvs();
-    if local {
-        Verdict::Accept
-    } else {
-        skb.send(net, true)
-    }
+    rewritten
 }
 
 /// Decrements the TTL of a forwarded packet; `false` (after telling the sender) if it expired.
@@ -420,8 +551,10 @@ fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict 
     let Some(mut h) = read_headers(&skb) else {
         return Verdict::Accept;
     };
+    if h.ip.protocol == PROTO_ICMP {
+        return out_icmp(ipvs, net, point, skb, &h.ip).unwrap_or(Verdict::Accept);
+    }
     if !matches!(h.ip.protocol, PROTO_TCP | PROTO_UDP) {
-        // ICMP errors from real servers are not translated yet.
         return Verdict::Accept;
     }
     let mut skb = skb;
@@ -439,7 +572,7 @@ fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict 
     let (saddr, daddr) = (addr16(h.ip.saddr), addr16(h.ip.daddr));
     let Some(conn) = h.ports.and_then(|(sport, dport)| {
         dp.conns
-            .lookup_out(h.ip.protocol, &saddr, sport, &daddr, dport)
+            .lookup(ConnSide::Out, h.ip.protocol, &saddr, sport, &daddr, dport)
     }) else {
         return Verdict::Accept;
     };
@@ -457,26 +590,11 @@ fn handle_response(
 ) -> Verdict {
     let dp = &*ipvs.dp;
     if conn.fwd() == FWD_MASQ {
-        let mode = if skb.checksum_partial() {
-            ChecksumMode::Partial
-        } else {
-            ChecksumMode::Full
-        };
-        let l4 = if h.ip.protocol == PROTO_TCP {
-            TCP_LEN
-        } else {
-            UDP_LEN
-        } as u32;
         let t = &conn.tuple;
         let vaddr = [t.vaddr[0], t.vaddr[1], t.vaddr[2], t.vaddr[3]];
-        let rewritten = match skb.writable(h.ip.header_len + l4) {
-            Ok(hdr) => packet::nat_rewrite(hdr, Side::Source, vaddr, t.vport, mode),
-            Err(_) => false,
-        };
-        if !rewritten {
+        if !nat_rewrite(&mut skb, h, Side::Source, vaddr, t.vport) {
             return skb.free();
         }
-        skb.checksum_rewritten();
         // Replies to remote clients are routed as if this host sent them (policy routing).
         if point != HookPoint::LocalIn
             && sysctl(ipvs, idx::SNAT_REROUTE) != 0
@@ -498,15 +616,154 @@ fn handle_response(
     Verdict::Accept
 }
 
-impl Conn {
-    /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
-    /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
-    fn expects_new(&self, mode: i32) -> bool {
-        if self.tuple.protocol != PROTO_TCP {
-            return false;
-        }
-        let (state, no_output) = self.tcp_state();
-        matches!(state, TcpState::TimeWait | TcpState::Close)
-            || (mode & 2 != 0 && state == TcpState::FinWait && no_output)
+/// Reassembles a fragmented ICMP packet and classifies it, with its (reassembled) IP header:
+/// `Err` with the verdict when it was kept for reassembly or cannot be read.
+fn read_icmp<'a>(
+    net: &Net,
+    point: HookPoint,
+    mut skb: HookSkb<'a>,
+    ip: &Ipv4,
+) -> Result<(HookSkb<'a>, Ipv4, Icmp), Verdict> {
+    let mut outer = *ip;
+    if outer.fragment {
+        skb = skb.defrag(net, point)?;
+        outer = read_headers(&skb).ok_or(Verdict::Accept)?.ip;
     }
+    let mut buf = [0u8; ICMP_ERROR_PARSE_LEN];
+    let n = ICMP_ERROR_PARSE_LEN.min(skb.len() as usize);
+    if !skb.copy_bits(0, &mut buf[..n]) {
+        return Err(Verdict::Accept);
+    }
+    let icmp = packet::parse_icmp(&buf[..n], &outer);
+    Ok((skb, outer, icmp))
+}
+
+/// The whole packet made writable, if its ICMP checksum is right (`ip_vs_checksum_common_check`:
+/// a checksum the device is still to fill in counts as right).
+fn icmp_writable<'s>(skb: &'s mut HookSkb<'_>, e: &IcmpError) -> Option<&'s mut [u8]> {
+    let partial = skb.checksum_partial();
+    let len = skb.len();
+    let pkt = skb.writable(len).ok()?;
+    (partial || packet::icmp_checksum_ok(pkt, e)).then_some(pkt)
+}
+
+/// `ip_vs_in_icmp`: an ICMP error from the client's side about a reply of a connection goes
+/// to the connection's real server, translated for NAT. `Err` gives back a packet that is not
+/// such an error, for the caller to handle as any other.
+fn in_icmp<'a>(
+    ipvs: &Ipvs,
+    net: &Net,
+    point: HookPoint,
+    skb: HookSkb<'a>,
+    ip: &Ipv4,
+) -> core::result::Result<Verdict, HookSkb<'a>> {
+    let (mut skb, outer, e) = match read_icmp(net, point, skb, ip) {
+        Ok((_, _, Icmp::Truncated)) => return Ok(Verdict::Drop),
+        Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
+        Ok((_, _, Icmp::Ignored)) => return Ok(Verdict::Accept),
+        Ok((skb, outer, Icmp::Error(e))) => (skb, outer, e),
+        Err(v) => return Ok(v),
+    };
+    let dp = &*ipvs.dp;
+    // The quoted packet is the reply: virtual address to client. Errors never schedule a
+    // connection here (`schedule_icmp` is not supported).
+    let q = &e.quoted;
+    let Some(conn) = dp.conns.lookup(
+        ConnSide::In,
+        q.protocol,
+        &addr16(q.daddr),
+        e.ports.1,
+        &addr16(q.saddr),
+        e.ports.0,
+    ) else {
+        return Ok(Verdict::Accept);
+    };
+    if conn.fwd() == FWD_MASQ && icmp_writable(&mut skb, &e).is_none() {
+        return Ok(Verdict::Drop);
+    }
+    let len = skb.len();
+    if conn.dest.available() {
+        conn.dest.stats.inbound(len);
+        conn.svc.stats.inbound(len);
+        dp.stats.inbound(len);
+    }
+    // `ip_vs_icmp_xmit`: errors about other forwarding methods go as their packets do.
+    match conn.fwd() {
+        FWD_MASQ => {}
+        FWD_DROUTE => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
+        _ => return Ok(Verdict::Accept),
+    }
+    let t = &conn.tuple;
+    let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
+    let mode = if point == HookPoint::Forward {
+        RtMode::NAT_FORWARD
+    } else {
+        RtMode::NAT
+    };
+    let Ok(local) = route_to_server(net, &mut skb, rs, &outer, mode, true) else {
+        return Ok(skb.free());
+    };
+    if (local && rs[0] == 127 && skb.route_is_input()) || skb.reserve_link_header().is_err() {
+        return Ok(skb.free());
+    }
+    let len = skb.len();
+    match skb.writable(len) {
+        Ok(pkt) => packet::nat_icmp(pkt, &e, Side::Destination, rs, t.dport),
+        Err(_) => return Ok(skb.free()),
+    }
+    skb.checksum_verified();
+    // Another error about this error would be wrong: fragment it instead if it must be.
+    skb.ignore_df();
+    Ok(send_or_continue(net, skb, local))
+}
+
+/// `ip_vs_out_icmp` and `handle_response_icmp`: an ICMP error from a real server's side about
+/// a packet of a NATed connection gets the virtual address back.
+fn out_icmp(
+    ipvs: &Ipvs,
+    net: &Net,
+    point: HookPoint,
+    skb: HookSkb<'_>,
+    ip: &Ipv4,
+) -> Option<Verdict> {
+    let (mut skb, e) = match read_icmp(net, point, skb, ip) {
+        Ok((_, _, Icmp::Truncated)) => return Some(Verdict::Drop),
+        Ok((skb, _, Icmp::Error(e))) => (skb, e),
+        Ok(_) => return None,
+        Err(v) => return Some(v),
+    };
+    let dp = &*ipvs.dp;
+    // The quoted packet is the request: client to real server.
+    let q = &e.quoted;
+    let conn = dp.conns.lookup(
+        ConnSide::Out,
+        q.protocol,
+        &addr16(q.daddr),
+        e.ports.1,
+        &addr16(q.saddr),
+        e.ports.0,
+    )?;
+    if conn.fwd() == FWD_MASQ {
+        let t = &conn.tuple;
+        let vaddr = [t.vaddr[0], t.vaddr[1], t.vaddr[2], t.vaddr[3]];
+        match icmp_writable(&mut skb, &e) {
+            Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, vaddr, t.vport),
+            None => return Some(Verdict::Drop),
+        }
+        skb.checksum_verified();
+        if point != HookPoint::LocalIn
+            && sysctl(ipvs, idx::SNAT_REROUTE) != 0
+            && skb.reroute_as_local(net).is_err()
+        {
+            return Some(skb.free());
+        }
+    }
+    let len = skb.len();
+    if conn.dest.available() {
+        conn.dest.stats.outbound(len);
+        conn.svc.stats.outbound(len);
+        dp.stats.outbound(len);
+    }
+    skb.mark_ipvs();
+    Some(Verdict::Accept)
 }

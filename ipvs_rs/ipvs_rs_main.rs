@@ -18,6 +18,7 @@ mod glue;
 // Pure logic, shared with the host crate (`pure.rs`).
 mod conn_text;
 mod daemon;
+mod estimator;
 mod packet;
 mod proc_text;
 mod request;

@@ -202,6 +202,114 @@ pub(crate) fn nat_rewrite(
     true
 }
 
+/// ICMP "destination unreachable".
+pub(crate) const ICMP_DEST_UNREACH: u8 = 3;
+/// ICMP "source quench".
+pub(crate) const ICMP_SOURCE_QUENCH: u8 = 4;
+/// ICMP "time exceeded".
+pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
+/// Length of an ICMP header.
+pub(crate) const ICMP_LEN: usize = 8;
+/// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
+/// quoted IP headers with the longest options, the ICMP header and the quoted ports.
+pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 4;
+
+/// An ICMP error quoting a TCP or UDP packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IcmpError {
+    /// Where the ICMP header starts (the outer IP header's length).
+    pub(crate) icmp_at: usize,
+    /// Where the quoted IP header starts.
+    pub(crate) quoted_at: usize,
+    /// The quoted IP header.
+    pub(crate) quoted: Ipv4,
+    /// The quoted source and destination ports.
+    pub(crate) ports: ([u8; 2], [u8; 2]),
+}
+
+/// What an ICMP packet is to IPVS (`ip_vs_in_icmp` / `ip_vs_out_icmp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Icmp {
+    /// Too short for an ICMP header: dropped.
+    Truncated,
+    /// Not an error type IPVS relates to connections: handled like any other packet.
+    Unrelated,
+    /// An error whose quoted packet is not one IPVS could own: passed unchanged.
+    Ignored,
+    /// An error about a TCP or UDP packet.
+    Error(IcmpError),
+}
+
+/// Classifies the ICMP packet in `b`, which starts at the outer IP header and holds up to
+/// [`ICMP_ERROR_PARSE_LEN`] of its bytes.
+pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
+    let icmp_at = outer.header_len as usize;
+    let Some(&ty) = b.get(icmp_at).filter(|_| b.len() >= icmp_at + ICMP_LEN) else {
+        return Icmp::Truncated;
+    };
+    if !matches!(
+        ty,
+        ICMP_DEST_UNREACH | ICMP_SOURCE_QUENCH | ICMP_TIME_EXCEEDED
+    ) {
+        return Icmp::Unrelated;
+    }
+    let quoted_at = icmp_at + ICMP_LEN;
+    let Some(q) = b.get(quoted_at..) else {
+        return Icmp::Ignored;
+    };
+    let Some(quoted) = parse_ipv4(q) else {
+        return Icmp::Ignored;
+    };
+    let first_fragment = u16::from_be_bytes([q[6], q[7]]) & 0x1fff == 0;
+    if q[0] >> 4 != 4
+        || (quoted.header_len as usize) < IPV4_MIN_LEN
+        || !matches!(quoted.protocol, PROTO_TCP | PROTO_UDP)
+        || !first_fragment
+    {
+        return Icmp::Ignored;
+    }
+    match q.get(quoted.header_len as usize..).and_then(ports) {
+        Some(ports) => Icmp::Error(IcmpError {
+            icmp_at,
+            quoted_at,
+            quoted,
+            ports,
+        }),
+        None => Icmp::Ignored,
+    }
+}
+
+/// Whether the ICMP checksum of the whole packet `ip` (from its IP header) is right.
+pub(crate) fn icmp_checksum_ok(ip: &[u8], e: &IcmpError) -> bool {
+    ip.get(e.icmp_at..)
+        .is_some_and(|icmp| fold(add_words(0, icmp)) == 0xffff)
+}
+
+/// Translates an ICMP error about a NATed flow, as C's `ip_vs_nat_icmp`. `ip` is the whole
+/// packet from its IP header.
+///
+/// `Side::Source` is an error from the real server's side on its way out: the outer source
+/// and the quoted destination become the virtual address and port. `Side::Destination` is an
+/// error from the client's side on its way in: the outer destination and the quoted source
+/// become the real server's. IP checksums are recomputed and the ICMP checksum summed anew.
+pub(crate) fn nat_icmp(ip: &mut [u8], e: &IcmpError, side: Side, addr: [u8; 4], port: [u8; 2]) {
+    let q = e.quoted_at;
+    let ql = e.quoted.header_len as usize;
+    let (outer_at, quoted_addr_at, port_at) = match side {
+        Side::Source => (12, q + 16, q + ql + 2),
+        Side::Destination => (16, q + 12, q + ql),
+    };
+    ip[outer_at..outer_at + 4].copy_from_slice(&addr);
+    ipv4_set_checksum(ip, e.icmp_at);
+    ip[quoted_addr_at..quoted_addr_at + 4].copy_from_slice(&addr);
+    ipv4_set_checksum(&mut ip[q..], ql);
+    ip[port_at..port_at + 2].copy_from_slice(&port);
+    let c = e.icmp_at + 2;
+    ip[c..c + 2].copy_from_slice(&[0, 0]);
+    let sum = !fold(add_words(0, &ip[e.icmp_at..]));
+    ip[c..c + 2].copy_from_slice(&sum.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +462,66 @@ mod tests {
             [0; 2],
             ChecksumMode::Full
         ));
+    }
+
+    /// Port unreachable from 10.0.0.9 to 192.0.2.1 quoting a UDP packet
+    /// 192.0.2.1:1000 -> 10.0.0.9:53.
+    fn port_unreachable() -> Vec<u8> {
+        let mut quoted = tcp_packet(PROTO_UDP);
+        quoted.truncate(IPV4_MIN_LEN + UDP_LEN);
+        quoted[2..4].copy_from_slice(&28u16.to_be_bytes());
+        quoted[12..16].copy_from_slice(&[192, 0, 2, 1]);
+        quoted[16..20].copy_from_slice(&[10, 0, 0, 9]);
+        quoted[20..24].copy_from_slice(&[0x03, 0xe8, 0, 53]);
+        ipv4_set_checksum(&mut quoted, IPV4_MIN_LEN);
+        let mut p = vec![0x45, 0, 0, 56, 0, 0, 0, 0, 64, PROTO_ICMP, 0, 0];
+        p.extend_from_slice(&[10, 0, 0, 9, 192, 0, 2, 1]);
+        p.extend_from_slice(&[ICMP_DEST_UNREACH, 3, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&quoted);
+        ipv4_set_checksum(&mut p, IPV4_MIN_LEN);
+        let sum = !fold(add_words(0, &p[20..]));
+        p[22..24].copy_from_slice(&sum.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn icmp_error_is_parsed_and_translated_with_valid_checksums() {
+        let mut p = port_unreachable();
+        let outer = parse_ipv4(&p).unwrap();
+        let Icmp::Error(e) = parse_icmp(&p, &outer) else {
+            panic!("not an error");
+        };
+        assert_eq!(e.quoted.daddr, [10, 0, 0, 9]);
+        assert_eq!(e.ports, ([0x03, 0xe8], [0, 53]));
+        assert!(icmp_checksum_ok(&p, &e));
+        nat_icmp(&mut p, &e, Side::Source, [198, 51, 100, 7], [0, 80]);
+        assert_eq!(&p[12..16], &[198, 51, 100, 7]);
+        assert_eq!(&p[44..48], &[198, 51, 100, 7]);
+        assert_eq!(&p[50..52], &[0, 80]);
+        assert!(ip_checksum_ok(&p));
+        assert!(ip_checksum_ok(&p[28..]));
+        assert!(icmp_checksum_ok(&p, &e));
+        nat_icmp(&mut p, &e, Side::Destination, [10, 0, 0, 5], [0, 8]);
+        assert_eq!(&p[16..20], &[10, 0, 0, 5]);
+        assert_eq!(&p[40..44], &[10, 0, 0, 5]);
+        assert_eq!(&p[48..50], &[0, 8]);
+        assert!(ip_checksum_ok(&p) && ip_checksum_ok(&p[28..]) && icmp_checksum_ok(&p, &e));
+    }
+
+    #[test]
+    fn icmp_other_types_and_bad_quotes() {
+        let p = port_unreachable();
+        let outer = parse_ipv4(&p).unwrap();
+        assert_eq!(parse_icmp(&p[..24], &outer), Icmp::Truncated);
+        let mut echo = p.clone();
+        echo[20] = 8;
+        assert_eq!(parse_icmp(&echo, &outer), Icmp::Unrelated);
+        assert_eq!(parse_icmp(&p[..50], &outer), Icmp::Ignored);
+        let mut frag = p.clone();
+        frag[34] = 0x01;
+        assert_eq!(parse_icmp(&frag, &outer), Icmp::Ignored);
+        let mut other = p.clone();
+        other[37] = PROTO_ICMP;
+        assert_eq!(parse_icmp(&other, &outer), Icmp::Ignored);
     }
 }

@@ -9,6 +9,7 @@
 
 mod conn_text;
 mod daemon;
+mod estimator;
 mod packet;
 mod proc_text;
 mod request;

@@ -266,6 +266,14 @@ struct SchedState {
 }
 
 impl ServiceShared {
+    /// Runs the estimators of the service and its real servers.
+    pub(crate) fn estimate(&self) {
+        self.stats.estimate();
+        for d in &self.sched.lock().dests {
+            d.stats.estimate();
+        }
+    }
+
     /// Picks the real server for a new connection.
     pub(crate) fn schedule(&self) -> Option<Arc<Dest>> {
         let mut s = self.sched.lock();
@@ -286,6 +294,11 @@ pub(crate) struct ServiceTable {
 }
 
 impl ServiceTable {
+    /// The services, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<ServiceShared>> {
+        self.list.iter()
+    }
+
     /// The address service for a packet of `protocol` to `addr`:`port` (IPv4 addresses in the
     /// first 4 bytes, the rest zero).
     pub(crate) fn find(

@@ -7,7 +7,7 @@
 //! addresses and ports in network byte order, as the C structs hold them.
 
 use crate::{
-    proc_text::{write_version, Counters},
+    proc_text::{write_version, Counters, Rates},
     request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
     timeouts::Timeouts,
 };
@@ -298,6 +298,8 @@ pub(crate) struct ServiceEntry<'a> {
     pub(crate) num_dests: u32,
     /// Traffic counters.
     pub(crate) stats: Counters,
+    /// Traffic rates.
+    pub(crate) rates: Rates,
 }
 
 impl ServiceEntry<'_> {
@@ -319,18 +321,25 @@ impl ServiceEntry<'_> {
         put(b, 36, &self.timeout.to_ne_bytes());
         put(b, 40, &self.netmask.to_ne_bytes());
         put(b, 44, &self.num_dests.to_ne_bytes());
-        encode_stats(&mut b[48..], &self.stats);
+        encode_stats(&mut b[48..], &self.stats, &self.rates);
     }
 }
 
 /// Counters into a `struct ip_vs_stats_user`, field by field (its padding is left alone):
-/// connection and packet counts truncated to 32 bits, rates zero (no estimator yet).
-fn encode_stats(b: &mut [u8], c: &Counters) {
-    for (off, v) in [(0, c.conns), (4, c.inpkts), (8, c.outpkts)] {
+/// counts and rates truncated to 32 bits, byte counts whole.
+fn encode_stats(b: &mut [u8], c: &Counters, r: &Rates) {
+    let narrow = [
+        (0, c.conns),
+        (4, c.inpkts),
+        (8, c.outpkts),
+        (32, r.cps),
+        (36, r.inpps),
+        (40, r.outpps),
+        (44, r.inbps),
+        (48, r.outbps),
+    ];
+    for (off, v) in narrow {
         put(b, off, &(v as u32).to_ne_bytes());
-    }
-    for off in [32, 36, 40, 44, 48] {
-        put(b, off, &0u32.to_ne_bytes());
     }
     put(b, 16, &c.inbytes.to_ne_bytes());
     put(b, 24, &c.outbytes.to_ne_bytes());
@@ -358,6 +367,8 @@ pub(crate) struct DestEntry {
     pub(crate) persistent: u32,
     /// Traffic counters.
     pub(crate) stats: Counters,
+    /// Traffic rates.
+    pub(crate) rates: Rates,
 }
 
 impl DestEntry {
@@ -372,7 +383,7 @@ impl DestEntry {
         put(b, 24, &self.active.to_ne_bytes());
         put(b, 28, &self.inactive.to_ne_bytes());
         put(b, 32, &self.persistent.to_ne_bytes());
-        encode_stats(&mut b[40..], &self.stats);
+        encode_stats(&mut b[40..], &self.stats, &self.rates);
     }
 }
 
@@ -432,6 +443,7 @@ mod tests {
                 inbytes: 77,
                 ..Counters::default()
             },
+            rates: Rates::default(),
         }
         .encode_into(&mut out);
         assert_eq!(&out[..4], &[6, 0, 0xaa, 0xaa]);

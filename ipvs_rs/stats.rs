@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Traffic counters of a namespace, service or real server: per-CPU on the packet path, added
-//! up for user space.
+//! up every 2 seconds by the estimator into the snapshot and rates user space reads.
 
-use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::prelude::*;
+use kernel::{new_spinlock_irq, prelude::*, sync::SpinLockIrq};
 
-use crate::{glue::percpu::PerCpuCounters, proc_text::Counters};
+use crate::{
+    estimator::Estimator,
+    glue::percpu::PerCpuCounters,
+    proc_text::{Counters, Rates},
+};
 
-/// Counters with a zero point (`ipvsadm -Z` moves it; C keeps `kstats0`).
+/// Live per-CPU counters and their estimator.
 pub(crate) struct Stats {
     per_cpu: PerCpuCounters,
-    /// The totals at the last zeroing: conns, inpkts, outpkts, inbytes, outbytes.
-    base: [AtomicU64; 5],
+    /// Taken by the estimator's timer and by readers and zeroing in process context.
+    est: Pin<KBox<SpinLockIrq<Estimator>>>,
 }
 
 fn counters(v: [u64; 5]) -> Counters {
@@ -30,7 +33,7 @@ impl Stats {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             per_cpu: PerCpuCounters::new()?,
-            base: [const { AtomicU64::new(0) }; 5],
+            est: KBox::pin_init(new_spinlock_irq!(Estimator::default()), GFP_KERNEL)?,
         })
     }
 
@@ -59,24 +62,25 @@ impl Stats {
         sum
     }
 
-    /// The counts since the last zeroing.
-    pub(crate) fn counters(&self) -> Counters {
-        let mut v = self.raw_sum();
-        for (v, b) in v.iter_mut().zip(&self.base) {
-            *v = v.wrapping_sub(b.load(Ordering::Relaxed));
-        }
-        counters(v)
+    /// Adds up the per-CPU counters into the snapshot and updates the rates (every 2 s).
+    pub(crate) fn estimate(&self) {
+        let totals = self.raw_sum();
+        self.est.lock().estimate(totals);
     }
 
-    /// The raw counts of one CPU (`/proc/net/ip_vs_stats_percpu` shows them unzeroed).
+    /// The counts of the last snapshot since the last zeroing, and the rates.
+    pub(crate) fn read(&self) -> (Counters, Rates) {
+        let e = self.est.lock();
+        (e.counters(), e.rates())
+    }
+
+    /// The raw counts of one CPU (`/proc/net/ip_vs_stats_percpu` shows them live and unzeroed).
     pub(crate) fn cpu(&self, cpu: u32) -> Counters {
         counters(self.per_cpu.cpu(cpu))
     }
 
-    /// Starts counting from zero again.
+    /// Starts counting from zero again (from the last snapshot, as C does).
     pub(crate) fn zero(&self) {
-        for (b, v) in self.base.iter().zip(self.raw_sum()) {
-            b.store(v, Ordering::Relaxed);
-        }
+        self.est.lock().zero();
     }
 }

@@ -225,6 +225,11 @@ bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb)
 	return rt_is_input_route(skb_rtable(skb));
 }
 
+bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb)
+{
+	return skb_rtable(skb)->rt_flags & RTCF_LOCAL;
+}
+
 bool ipvs_rs_skb_from_loopback(const struct sk_buff *skb)
 {
 	return !skb->dev || (skb->dev->flags & IFF_LOOPBACK);
@@ -264,6 +269,16 @@ void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb)
 		skb->ip_summed = CHECKSUM_NONE;
 }
 
+void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+void ipvs_rs_skb_ignore_df(struct sk_buff *skb)
+{
+	skb->ignore_df = 1;
+}
+
 bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
 {
 	if (skb->len <= mtu)
@@ -282,9 +297,12 @@ void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
 }
 
 /* An output route to daddr, with a reference; NULL if there is none. */
-struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr)
+struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh)
 {
-	struct flowi4 fl4 = { .daddr = daddr };
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
 	struct rtable *rt = ip_route_output_key(net, &fl4);
 
 	return IS_ERR(rt) ? NULL : rt;

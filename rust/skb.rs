@@ -80,6 +80,12 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_route_is_input(self.skb) }
     }
 
+    /// Whether the packet's route delivers locally. The packet must have a route.
+    pub(crate) fn route_is_local(&self) -> bool {
+        // SAFETY: As in `route_is_input`.
+        unsafe { glue::ipvs_rs_skb_route_is_local(self.skb) }
+    }
+
     /// Whether the packet came from this host (no device, or a loopback one).
     pub(crate) fn is_local_origin(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant).
@@ -151,6 +157,20 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_csum_rewritten(self.skb) }
     }
 
+    /// Notes that every checksum of the packet was verified or computed here
+    /// (`CHECKSUM_UNNECESSARY`).
+    pub(crate) fn checksum_verified(&mut self) {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        unsafe { glue::ipvs_rs_skb_csum_unnecessary(self.skb) }
+    }
+
+    /// Lets the packet be fragmented on output even with the don't-fragment flag, instead of
+    /// answering it with an ICMP error (for ICMP errors that are forwarded).
+    pub(crate) fn ignore_df(&mut self) {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        unsafe { glue::ipvs_rs_skb_ignore_df(self.skb) }
+    }
+
     /// Replaces the packet's route.
     pub(crate) fn set_route(&mut self, route: Route) {
         let rt = route.rt;
@@ -214,10 +234,13 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    /// The route this namespace takes to `daddr` (network byte order bytes).
-    pub(crate) fn output_v4(net: &Net, daddr: [u8; 4]) -> Option<Self> {
+    /// The route this namespace takes to `daddr` (network byte order bytes). With
+    /// `known_nexthop`, `daddr` itself is the next hop even for packets to another destination
+    /// (direct routing sends to the real server's link address).
+    pub(crate) fn output_v4(net: &Net, daddr: [u8; 4], known_nexthop: bool) -> Option<Self> {
+        let daddr = u32::from_ne_bytes(daddr);
         // SAFETY: `net` is live.
-        let rt = unsafe { glue::ipvs_rs_route_output4(net.as_raw(), u32::from_ne_bytes(daddr)) };
+        let rt = unsafe { glue::ipvs_rs_route_output4(net.as_raw(), daddr, known_nexthop) };
         // INVARIANT: a non-null result carries a reference.
         (!rt.is_null()).then_some(Self { rt })
     }

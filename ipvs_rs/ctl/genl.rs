@@ -17,7 +17,7 @@ use crate::{
         time::HZ,
     },
     netns::Ipvs,
-    proc_text::Counters,
+    proc_text::{Counters, Rates},
     request::{self, AttrLookup},
     service::{Dest, DestOp, Service},
     uapi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr},
@@ -396,10 +396,11 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
 }
 
 /// Counters of a service or destination: `STATS` truncates all but the byte counts to 32
-/// bits, `STATS64` has them whole. Rates stay zero until there is an estimator.
-fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, c: &Counters) -> Result {
+/// bits, `STATS64` has them whole.
+fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, (c, r): &(Counters, Rates)) -> Result {
     let values = [
-        c.conns, c.inpkts, c.outpkts, c.inbytes, c.outbytes, 0, 0, 0, 0, 0,
+        c.conns, c.inpkts, c.outpkts, c.inbytes, c.outbytes, r.cps, r.inpps, r.outpps, r.inbps,
+        r.outbps,
     ];
     w.nest(ty, |w| {
         for (attr, v) in (stats_attr::CONNS..=stats_attr::OUTBPS).zip(values) {
@@ -434,7 +435,7 @@ fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
         w.put(svc_attr::FLAGS, &flags)?;
         w.put_u32(svc_attr::TIMEOUT, svc.timeout)?;
         w.put(svc_attr::NETMASK, &svc.netmask.to_ne_bytes())?;
-        let c = svc.shared.stats.counters();
+        let c = svc.shared.stats.read();
         fill_stats(w, svc_attr::STATS, false, &c)?;
         fill_stats(w, svc_attr::STATS64, true, &c)
     })
@@ -456,7 +457,7 @@ fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
         w.put_u32(dest_attr::INACT_CONNS, d.inactive_conns() as u32)?;
         w.put_u32(dest_attr::PERSIST_CONNS, d.persistent_conns() as u32)?;
         w.put_u16(dest_attr::ADDR_FAMILY, d.af)?;
-        let c = d.stats.counters();
+        let c = d.stats.read();
         fill_stats(w, dest_attr::STATS, false, &c)?;
         fill_stats(w, dest_attr::STATS64, true, &c)
     })

@@ -14,7 +14,7 @@ use crate::{
         timer::jiffies,
     },
     netns::Ipvs,
-    proc_text::{self, Rates, ServiceText},
+    proc_text::{self, ServiceText},
     request::AF_INET,
 };
 
@@ -58,14 +58,13 @@ impl ProcShow for Services {
     }
 }
 
-/// `/proc/net/ip_vs_stats`: the namespace's traffic totals and rates (rates stay zero until
-/// there is an estimator).
+/// `/proc/net/ip_vs_stats`: the namespace's traffic totals and rates.
 pub(crate) struct Stats;
 
 impl ProcShow for Stats {
     fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
-        let total = Ipvs::of(net)?.dp.stats.counters();
-        proc_text::write_stats(out, &total, &Rates::default()).map_err(|_| EINVAL)
+        let (total, rates) = Ipvs::of(net)?.dp.stats.read();
+        proc_text::write_stats(out, &total, &rates).map_err(|_| EINVAL)
     }
 }
 
@@ -76,8 +75,8 @@ impl ProcShow for StatsPerCpu {
     fn show(net: &Net, out: &mut ProcText<'_>) -> Result {
         let stats = &Ipvs::of(net)?.dp.stats;
         let per_cpu = possible_cpus().map(|cpu| (cpu, stats.cpu(cpu)));
-        proc_text::write_stats_percpu(out, per_cpu, &stats.counters(), &Rates::default())
-            .map_err(|_| EINVAL)
+        let (total, rates) = stats.read();
+        proc_text::write_stats_percpu(out, per_cpu, &total, &rates).map_err(|_| EINVAL)
     }
 }
 

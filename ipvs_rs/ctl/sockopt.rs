@@ -163,6 +163,7 @@ impl Handler for IpvsSockopts {
                 let same_af = svc.dests_newest_first().filter(|d| d.af == svc.id.af);
                 for (k, d) in same_af.take(n).enumerate() {
                     let mut entry = [0u8; abi::DEST_ENTRY_LEN];
+                    let (stats, rates) = d.stats.read();
                     DestEntry {
                         addr: [d.addr[0], d.addr[1], d.addr[2], d.addr[3]],
                         port: d.port,
@@ -173,7 +174,8 @@ impl Handler for IpvsSockopts {
                         active: d.active_conns() as u32,
                         inactive: d.inactive_conns() as u32,
                         persistent: d.persistent_conns() as u32,
-                        stats: d.stats.counters(),
+                        stats,
+                        rates,
                     }
                     .encode_into(&mut entry);
                     req.write(abi::GET_DESTS_LEN + k * abi::DEST_ENTRY_LEN, &entry)?;
@@ -187,6 +189,7 @@ impl Handler for IpvsSockopts {
 }
 
 fn service_entry(svc: &crate::service::Service) -> ServiceEntry<'_> {
+    let (stats, rates) = svc.shared.stats.read();
     ServiceEntry {
         id: &svc.id,
         sched: svc.sched_name(),
@@ -194,7 +197,8 @@ fn service_entry(svc: &crate::service::Service) -> ServiceEntry<'_> {
         timeout: svc.timeout,
         netmask: svc.netmask,
         num_dests: svc.dests.len() as u32,
-        stats: svc.shared.stats.counters(),
+        stats,
+        rates,
     }
 }
 

@@ -14,6 +14,14 @@
   traffic.py tcp-rate N ADDR PORT      N TCP connections as above; prints connections per second
   traffic.py garbage ADDR PORT         raw IPv4 packets to ADDR:PORT that are truncated or
                                        malformed (needs CAP_NET_RAW)
+  traffic.py udp-connected N ADDR PORT N datagrams from one connected UDP socket: prints each
+                                       answer, "refused" (an ICMP error reached the socket) or
+                                       "no answer"
+  traffic.py icmp-error ADDR PORT CPORT
+                                       one UDP request from local port CPORT and its answer,
+                                       then ICMP port-unreachable errors about that answer sent
+                                       back to ADDR: one with a good and one with a bad ICMP
+                                       checksum (needs CAP_NET_RAW)
 """
 import os
 import select
@@ -147,6 +155,45 @@ def garbage(addr, port):
     s.close()
 
 
+def udp_connected(n, addr, port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.connect((addr, port))
+        for i in range(n):
+            try:
+                s.send(f"hello {i}".encode())
+                print(s.recv(2048).decode())
+            except ConnectionRefusedError:
+                print("refused")
+            except socket.timeout:
+                print("no answer")
+
+
+def icmp_error(addr, port, cport):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.bind(("0.0.0.0", cport))
+        s.sendto(b"hello", (addr, port))
+        answer, _ = s.recvfrom(2048)
+        src = s.getsockname()[0]
+        if src == "0.0.0.0":
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            probe.connect((addr, port))
+            src = probe.getsockname()[0]
+            probe.close()
+    print("answered by", answer.decode())
+    udp = struct.pack("!HHHH", port, cport, 8 + len(answer), 0) + answer
+    quoted = ipv4(addr, src, 17, udp)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for name, bad in (("good", 0), ("bad", 1)):
+        icmp = struct.pack("!BBHI", 3, 3, 0, 0) + quoted
+        c = checksum(icmp) ^ bad
+        icmp = icmp[:2] + struct.pack("!H", c) + icmp[4:]
+        raw.sendto(ipv4(src, addr, 1, icmp, frag=0), (addr, 0))
+        print(f"sent: port unreachable with a {name} checksum")
+    raw.close()
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "server":
@@ -161,6 +208,10 @@ def main():
         hold(args[0], int(args[1]), args[2])
     elif cmd == "garbage":
         garbage(args[0], int(args[1]))
+    elif cmd == "udp-connected":
+        udp_connected(int(args[0]), args[1], int(args[2]))
+    elif cmd == "icmp-error":
+        icmp_error(args[0], int(args[1]), int(args[2]))
     else:
         sys.exit(__doc__)
 

@@ -1,7 +1,8 @@
 # NAT traffic: a client namespace, a director namespace and three real servers behind TCP and
 # UDP virtual services. Sequential requests (so rr/wrr choices are deterministic), then the
 # counters, connection counts and connection table; a real server quiesced (weight 0) and then
-# deleted under an open connection; truncated and malformed packets to the virtual address.
+# deleted under an open connection; truncated and malformed packets to the virtual address;
+# ICMP errors about NATed connections, both ways.
 #
 # UDP counters are compared whole. For TCP only connections are: how many ACK and FIN segments
 # a connection takes depends on timing (delayed and merged ACKs), which varies between runs
@@ -54,6 +55,9 @@ stats() {
     run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
 }
 stats
+# Rates depend on when the estimator last ran, so only whether they moved is compared.
+run d sh -c 'ipvsadm -L -n --rate -u 10.0.0.1:8080 |
+    awk "NR == 4 { print (\$6 != \"0\" ? \"InBPS non-zero\" : \"InBPS zero\") }"'
 # Client ports are random and expiry times run on: connections per protocol, server and state.
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7, \$8 }" | sort | uniq -c'
 
@@ -84,6 +88,29 @@ run c $py "$traffic" garbage 10.0.0.1 8080
 sleep 3
 stats
 run d sh -c 'grep -c . /proc/net/ip_vs_conn'
+
+# ICMP errors about NATed connections. Out: a real server's port unreachable for a UDP port
+# nobody listens on reaches the client as if from the virtual address, so the client's
+# connected socket sees "refused". In: the client's port unreachable about an answer reaches
+# the real server that sent it (its ICMP counters show it); one with a bad checksum is dropped.
+run d ipvsadm -A -u 10.0.0.1:9999 -s rr
+run d ipvsadm -a -u 10.0.0.1:9999 -r 172.16.1.2:9999 -m
+run c $py "$traffic" udp-connected 2 10.0.0.1 9999
+unreach() {
+    for i in 1 2 3; do
+        printf 'rs%s: ' $i
+        ip netns exec nat-rs$i awk '/^Icmp:/ && !seen { split($0, h); seen = 1; next }
+            /^Icmp:/ { for (i = 2; i <= NF; i++) if (h[i] == "InDestUnreachs") print $i }' \
+            /proc/net/snmp
+    done
+}
+run unreach
+run c $py "$traffic" icmp-error 10.0.0.1 8080 40000
+sleep 1
+run unreach
+sleep 2
+run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
+run d ipvsadm -L -n --stats --exact -u 10.0.0.1:9999
 
 # Clean up.
 {
