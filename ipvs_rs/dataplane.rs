@@ -3,9 +3,8 @@
 //! The packet path: netfilter hooks that schedule new connections, forward their packets to
 //! the real servers and translate NAT replies back, as C's `ip_vs_in_hook`/`ip_vs_out_hook`.
 //!
-//! IPv4 TCP and UDP with NAT (masquerading) forwarding are handled, with the ICMP errors about
-//! NATed connections translated both ways; other forwarding methods are accepted unchanged for
-//! now.
+//! IPv4 TCP and UDP with NAT (masquerading) and direct routing are handled, with the ICMP
+//! errors about their connections; tunnels are accepted unchanged for now.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
