@@ -92,9 +92,21 @@ impl DataPlane {
             sweeps: AtomicU32::new(0),
         })
     }
-}
 
-impl DataPlane {
+    /// Counts a packet of `conn` of `len` bytes for its server, service and the namespace
+    /// (`ip_vs_in_stats`/`ip_vs_out_stats`: not once its server is gone).
+    fn count(&self, conn: &Conn, direction: Direction, len: u32) {
+        if !conn.dest.available() {
+            return;
+        }
+        for stats in [&conn.dest.stats, &conn.svc.stats, &self.stats] {
+            match direction {
+                Direction::Input => stats.inbound(len),
+                Direction::Output => stats.outbound(len),
+            }
+        }
+    }
+
     /// Runs the estimators of the namespace, its services and their real servers.
     fn estimate(&self) {
         self.stats.estimate();
@@ -136,12 +148,22 @@ fn addr16(a: [u8; 4]) -> [u8; 16] {
     x
 }
 
-fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
+/// The IPv4 address in the first 4 bytes of a connection's address.
+fn addr4(a: &[u8; 16]) -> [u8; 4] {
+    [a[0], a[1], a[2], a[3]]
+}
+
+/// The IPv4 header alone (its fixed part).
+fn read_ipv4(skb: &HookSkb<'_>) -> Option<Ipv4> {
     let mut b = [0u8; IPV4_MIN_LEN];
     if !skb.copy_bits(0, &mut b) {
         return None;
     }
-    let ip = packet::parse_ipv4(&b)?;
+    packet::parse_ipv4(&b)
+}
+
+fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
+    let ip = read_ipv4(skb)?;
     let mut l4 = [0u8; TCP_LEN];
     let want = if ip.protocol == PROTO_TCP {
         TCP_LEN
@@ -189,9 +211,10 @@ impl Hook for ForwardIcmpHook {
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
-        match read_headers(&skb) {
-            Some(h) if h.ip.protocol == PROTO_ICMP => {
-                in_icmp(ipvs, state.net(), point, skb, &h.ip).unwrap_or(Verdict::Accept)
+        // Every forwarded packet passes here: only its IP header is read.
+        match read_ipv4(&skb) {
+            Some(ip) if ip.protocol == PROTO_ICMP => {
+                in_icmp(ipvs, state.net(), point, skb, &ip).unwrap_or(Verdict::Accept)
             }
             _ => Verdict::Accept,
         }
@@ -275,11 +298,7 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     };
 
     let len = skb.len();
-    if conn.dest.available() {
-        conn.dest.stats.inbound(len);
-        conn.svc.stats.inbound(len);
-        dp.stats.inbound(len);
-    }
+    dp.count(&conn, Direction::Input, len);
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
     conn.transition(Direction::Input, h.tcp, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
@@ -378,26 +397,40 @@ fn schedule(
 /// `ip_vs_nat_xmit`: the packet goes to the real server with its destination rewritten.
 fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdict {
     let t = &conn.tuple;
-    let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
-    let Ok(local) = route_to_server(net, &mut skb, rs, &h.ip, RtMode::NAT, false) else {
+    let rs = addr4(&t.daddr);
+    let Ok(local) = nat_route(net, &mut skb, rs, &h.ip, RtMode::NAT, false) else {
         return skb.free();
     };
-    // From the world to a loopback address: not allowed.
-    if local && rs[0] == 127 && skb.route_is_input() {
-        return skb.free();
-    }
-    if skb.reserve_link_header().is_err()
-        || !nat_rewrite(&mut skb, h, Side::Destination, rs, t.dport)
-    {
+    if !nat_rewrite(&mut skb, h, Side::Destination, rs, t.dport) {
         return skb.free();
     }
     send_or_continue(net, skb, local)
 }
 
+/// [`route_to_server`] for a packet about to be rewritten for a NAT server, as C's NAT
+/// transmitters do after it: never from another host to a loopback address, and with room
+/// for the link header made before rewriting.
+fn nat_route(
+    net: &Net,
+    skb: &mut HookSkb<'_>,
+    rs: [u8; 4],
+    ip: &Ipv4,
+    mode: RtMode,
+    icmp: bool,
+) -> Result<bool> {
+    let local = route_to_server(net, skb, rs, ip, mode, icmp)?;
+    // A local packet keeps its route, so this is still where it came from.
+    if local && rs[0] == 127 && skb.route_is_input() {
+        return Err(EINVAL);
+    }
+    skb.reserve_link_header()?;
+    Ok(local)
+}
+
 /// `ip_vs_dr_xmit`: the packet goes unchanged to the real server's link address.
 fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ipv4, icmp: bool) -> Verdict {
     let t = &conn.tuple;
-    let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
+    let rs = addr4(&t.daddr);
     let Ok(local) = route_to_server(net, &mut skb, rs, ip, RtMode::DR, icmp) else {
         return skb.free();
     };
@@ -590,7 +623,7 @@ fn handle_response(
     let dp = &*ipvs.dp;
     if conn.fwd() == FWD_MASQ {
         let t = &conn.tuple;
-        let vaddr = [t.vaddr[0], t.vaddr[1], t.vaddr[2], t.vaddr[3]];
+        let vaddr = addr4(&t.vaddr);
         if !nat_rewrite(&mut skb, h, Side::Source, vaddr, t.vport) {
             return skb.free();
         }
@@ -603,11 +636,7 @@ fn handle_response(
         }
     }
     let len = skb.len();
-    if conn.dest.available() {
-        conn.dest.stats.outbound(len);
-        conn.svc.stats.outbound(len);
-        dp.stats.outbound(len);
-    }
+    dp.count(conn, Direction::Output, len);
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
     conn.transition(Direction::Output, h.tcp, &dp.timeouts, secure);
     skb.mark_ipvs();
@@ -626,7 +655,7 @@ fn read_icmp<'a>(
     let mut outer = *ip;
     if outer.fragment {
         skb = skb.defrag(net, point)?;
-        outer = read_headers(&skb).ok_or(Verdict::Accept)?.ip;
+        outer = read_ipv4(&skb).ok_or(Verdict::Accept)?;
     }
     let mut buf = [0u8; ICMP_ERROR_PARSE_LEN];
     let n = ICMP_ERROR_PARSE_LEN.min(skb.len() as usize);
@@ -635,6 +664,21 @@ fn read_icmp<'a>(
     }
     let icmp = packet::parse_icmp(&buf[..n], &outer);
     Ok((skb, outer, icmp))
+}
+
+/// The connection filed under `side` that the packet quoted by an ICMP error belongs to: the
+/// quoted packet went the other way, so its tuple is looked up reversed.
+fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn>> {
+    let q = &e.quoted;
+    let (sport, dport) = e.ports;
+    dp.conns.lookup(
+        side,
+        q.protocol,
+        &addr16(q.daddr),
+        dport,
+        &addr16(q.saddr),
+        sport,
+    )
 }
 
 /// The whole packet made writable, if its ICMP checksum is right (`ip_vs_checksum_common_check`:
@@ -666,26 +710,14 @@ fn in_icmp<'a>(
     let dp = &*ipvs.dp;
     // The quoted packet is the reply: virtual address to client. Errors never schedule a
     // connection here (`schedule_icmp` is not supported).
-    let q = &e.quoted;
-    let Some(conn) = dp.conns.lookup(
-        ConnSide::In,
-        q.protocol,
-        &addr16(q.daddr),
-        e.ports.1,
-        &addr16(q.saddr),
-        e.ports.0,
-    ) else {
+    let Some(conn) = quoted_conn(dp, ConnSide::In, &e) else {
         return Ok(Verdict::Accept);
     };
     if conn.fwd() == FWD_MASQ && icmp_writable(&mut skb, &e).is_none() {
         return Ok(Verdict::Drop);
     }
     let len = skb.len();
-    if conn.dest.available() {
-        conn.dest.stats.inbound(len);
-        conn.svc.stats.inbound(len);
-        dp.stats.inbound(len);
-    }
+    dp.count(&conn, Direction::Input, len);
     // `ip_vs_icmp_xmit`: errors about other forwarding methods go as their packets do.
     match conn.fwd() {
         FWD_MASQ => {}
@@ -693,18 +725,15 @@ fn in_icmp<'a>(
         _ => return Ok(Verdict::Accept),
     }
     let t = &conn.tuple;
-    let rs = [t.daddr[0], t.daddr[1], t.daddr[2], t.daddr[3]];
+    let rs = addr4(&t.daddr);
     let mode = if point == HookPoint::Forward {
         RtMode::NAT_FORWARD
     } else {
         RtMode::NAT
     };
-    let Ok(local) = route_to_server(net, &mut skb, rs, &outer, mode, true) else {
+    let Ok(local) = nat_route(net, &mut skb, rs, &outer, mode, true) else {
         return Ok(skb.free());
     };
-    if (local && rs[0] == 127 && skb.route_is_input()) || skb.reserve_link_header().is_err() {
-        return Ok(skb.free());
-    }
     let len = skb.len();
     match skb.writable(len) {
         Ok(pkt) => packet::nat_icmp(pkt, &e, Side::Destination, rs, t.dport),
@@ -733,18 +762,10 @@ fn out_icmp(
     };
     let dp = &*ipvs.dp;
     // The quoted packet is the request: client to real server.
-    let q = &e.quoted;
-    let conn = dp.conns.lookup(
-        ConnSide::Out,
-        q.protocol,
-        &addr16(q.daddr),
-        e.ports.1,
-        &addr16(q.saddr),
-        e.ports.0,
-    )?;
+    let conn = quoted_conn(dp, ConnSide::Out, &e)?;
     if conn.fwd() == FWD_MASQ {
         let t = &conn.tuple;
-        let vaddr = [t.vaddr[0], t.vaddr[1], t.vaddr[2], t.vaddr[3]];
+        let vaddr = addr4(&t.vaddr);
         match icmp_writable(&mut skb, &e) {
             Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, vaddr, t.vport),
             None => return Some(Verdict::Drop),
@@ -758,11 +779,7 @@ fn out_icmp(
         }
     }
     let len = skb.len();
-    if conn.dest.available() {
-        conn.dest.stats.outbound(len);
-        conn.svc.stats.outbound(len);
-        dp.stats.outbound(len);
-    }
+    dp.count(&conn, Direction::Output, len);
     skb.mark_ipvs();
     Some(Verdict::Accept)
 }

@@ -165,7 +165,8 @@ impl HookSkb<'_> {
     }
 
     /// Lets the packet be fragmented on output even with the don't-fragment flag, instead of
-    /// answering it with an ICMP error (for ICMP errors that are forwarded).
+    /// answering it with an ICMP error (for packets whose MTU was already checked, and for
+    /// forwarded ICMP errors).
     pub(crate) fn ignore_df(&mut self) {
         // SAFETY: `skb` is valid and ours (type invariant).
         unsafe { glue::ipvs_rs_skb_ignore_df(self.skb) }

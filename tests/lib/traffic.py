@@ -132,12 +132,16 @@ def ipv4(src, dst, proto, payload, frag=0x4000):
     return h + payload
 
 
+def source_address(addr, port):
+    """The local address this host sends from to addr:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((addr, port))
+        return probe.getsockname()[0]
+
+
 def garbage(addr, port):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.connect((addr, port))
-    src = probe.getsockname()[0]
-    probe.close()
+    src = source_address(addr, port)
     dport = struct.pack("!H", port)
     cases = {
         "tcp header cut to 10 bytes": ipv4(src, addr, 6, b"\x9c\x41" + dport + b"\0" * 6),
@@ -175,12 +179,7 @@ def icmp_error(addr, port, cport):
         s.bind(("0.0.0.0", cport))
         s.sendto(b"hello", (addr, port))
         answer, _ = s.recvfrom(2048)
-        src = s.getsockname()[0]
-        if src == "0.0.0.0":
-            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            probe.connect((addr, port))
-            src = probe.getsockname()[0]
-            probe.close()
+    src = source_address(addr, port)
     print("answered by", answer.decode())
     udp = struct.pack("!HHHH", port, cport, 8 + len(answer), 0) + answer
     quoted = ipv4(addr, src, 17, udp)
