@@ -31,6 +31,8 @@ use crate::{
 pub(crate) const FWD_MASQ: u32 = 0;
 /// `IP_VS_CONN_F_DROUTE`.
 pub(crate) const FWD_DROUTE: u32 = 3;
+/// `IP_VS_CONN_F_TUNNEL`.
+pub(crate) const FWD_TUNNEL: u32 = 2;
 const FWD_MASK: u32 = 0x7;
 /// `IP_VS_CONN_F_NOOUTPUT`.
 const F_NOOUTPUT: u32 = 0x80;

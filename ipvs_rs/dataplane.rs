@@ -10,14 +10,16 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::{
-    conn::{Conn, ConnTable, ProtoTimeouts, Side as ConnSide, Tuple, FWD_DROUTE, FWD_MASQ},
+    conn::{
+        Conn, ConnTable, ProtoTimeouts, Side as ConnSide, Tuple, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL,
+    },
     ctl::sysctl::idx,
     estimator,
     glue::{
         net::Net,
         netfilter::{Hook, HookPoint, HookSpec, HookState, HookTable, Verdict, NFPROTO_IPV4},
         rcu::RcuPtr,
-        skb::{count_header_error, HookSkb, Route},
+        skb::{count_header_error, Encap, HookSkb, Route},
         timer::Tick,
     },
     netns::Ipvs,
@@ -29,6 +31,7 @@ use crate::{
     service::ServiceTable,
     stats::Stats,
     tcp_state::{Direction, TcpFlags},
+    tunnel::{self, Kind as TunnelKind},
 };
 
 /// `NF_IP_PRI_NAT_SRC` and `NF_IP_PRI_NAT_DST`: IPVS hooks sit next to NAT.
@@ -304,8 +307,8 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     let verdict = match conn.fwd() {
         FWD_MASQ => nat_xmit(net, skb, &conn, &h),
         FWD_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
-        // Tunnels come with the next part of the data plane; a local node or bypass
-        // connection goes up the local stack.
+        FWD_TUNNEL => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
+        // A local node or bypass connection goes up the local stack.
         _ => Verdict::Accept,
     };
     if conn.one_packet() {
@@ -357,7 +360,7 @@ fn schedule(
     {
         return Err(Verdict::Accept);
     }
-    let Some(dest) = svc.schedule() else {
+    let Some(dest) = svc.schedule(saddr, sport, daddr) else {
         // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
         if svc.id.port == FTP_PORT && dport != FTP_PORT {
             return Err(Verdict::Accept);
@@ -441,6 +444,93 @@ fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ipv4, icmp: bool) 
     send_or_continue(net, skb, local)
 }
 
+/// `ip_vs_tunnel_xmit`: the packet goes to the real server inside a new IPv4 header (and a
+/// GUE or GRE header if the server was configured with one), from the address the route to
+/// the server chose.
+fn tunnel_xmit(
+    ipvs: &Ipvs,
+    net: &Net,
+    mut skb: HookSkb<'_>,
+    conn: &Conn,
+    ip: &Ipv4,
+    icmp: bool,
+) -> Verdict {
+    let rs = addr4(&conn.tuple.daddr);
+    let dest = &conn.dest;
+    let kind = TunnelKind::of_dest(dest.tun_type(), dest.tun_port(), dest.tun_flags());
+    let pmtu_disc = sysctl(ipvs, idx::PMTU_DISC) != 0;
+    let partial = skb.partial_checksum();
+    let overhead = kind.overhead(partial.is_some());
+    let tunnel = TunnelPath {
+        overhead,
+        pmtu_disc,
+    };
+    let saddr = match route_tunnel(net, &mut skb, rs, ip, tunnel, icmp) {
+        Ok(None) => return send_or_continue(net, skb, true),
+        Ok(Some(saddr)) => saddr,
+        Err(_) => return skb.free(),
+    };
+    match encapsulate(net, &mut skb, kind, partial, saddr, rs, pmtu_disc) {
+        Ok(()) => skb.send_encapsulated(net),
+        Err(_) => skb.free(),
+    }
+}
+
+/// Puts a routed packet into the tunnel `kind` from `saddr` to `daddr` (the steps of
+/// `ip_vs_tunnel_xmit` after routing).
+fn encapsulate(
+    net: &Net,
+    skb: &mut HookSkb<'_>,
+    kind: TunnelKind,
+    partial: Option<(u32, u16)>,
+    saddr: [u8; 4],
+    daddr: [u8; 4],
+    pmtu_disc: bool,
+) -> Result {
+    skb.reserve_headroom(kind.overhead(partial.is_some()))?;
+    // The inner header as routing left it (TTL decremented).
+    let inner = read_ipv4(skb).ok_or(EINVAL)?;
+    let remote = partial.filter(|_| kind.remote_checksum(true));
+    let encap = match kind {
+        TunnelKind::Ipip => Encap::Ipip,
+        TunnelKind::Gue {
+            checksum,
+            remote_checksum,
+            ..
+        } => Encap::Udp {
+            checksum: checksum || remote_checksum,
+            remote: remote.is_some(),
+        },
+        TunnelKind::Gre { checksum } => Encap::Gre { checksum },
+    };
+    skb.start_encapsulation(encap, tunnel::PROTO_IPIP)?;
+    match kind {
+        TunnelKind::Ipip => {}
+        TunnelKind::Gue {
+            port,
+            checksum,
+            remote_checksum,
+        } => {
+            let gue_len = kind.gue_len(remote.is_some());
+            let remote = match remote {
+                Some((start, offset)) => Some((u16::try_from(start).map_err(|_| EINVAL)?, offset)),
+                None => None,
+            };
+            tunnel::write_gue(skb.push_transport(gue_len)?, tunnel::PROTO_IPIP, remote);
+            if remote.is_some() {
+                skb.checksum_remote();
+            }
+            let sport = skb.udp_flow_source_port(net);
+            let len = u16::try_from(skb.len() + UDP_LEN as u32).map_err(|_| EMSGSIZE)?;
+            tunnel::write_udp(skb.push_transport(UDP_LEN as u32)?, sport, port, len);
+            skb.set_udp_checksum(checksum || remote_checksum, saddr, daddr);
+        }
+        TunnelKind::Gre { checksum } => skb.push_gre(checksum, tunnel::ETH_P_IP)?,
+    }
+    let header = tunnel::outer_ipv4(&inner, kind.outer_protocol(), saddr, daddr, pmtu_disc);
+    skb.push_ipv4(net, &header)
+}
+
 /// `ip_vs_send_or_cont`: a packet for this host continues up the stack; any other is sent on
 /// its new route.
 fn send_or_continue(net: &Net, mut skb: HookSkb<'_>, local: bool) -> Verdict {
@@ -462,6 +552,8 @@ struct RtMode {
     redirect: bool,
     /// The real server is the next hop whatever the packet's destination.
     known_nexthop: bool,
+    /// Route from the source address a first lookup chooses (tunnels send from it).
+    connect: bool,
 }
 
 impl RtMode {
@@ -470,25 +562,45 @@ impl RtMode {
         local: true,
         redirect: true,
         known_nexthop: false,
+        connect: false,
     };
     /// ICMP errors from the FORWARD hook to a NAT server: `NON_LOCAL` only.
     const NAT_FORWARD: Self = Self {
         local: false,
         redirect: false,
         known_nexthop: false,
+        connect: false,
     };
     /// Direct routing: `LOCAL | NON_LOCAL | KNOWN_NH`.
     const DR: Self = Self {
         local: true,
         redirect: false,
         known_nexthop: true,
+        connect: false,
+    };
+    /// Tunnels: `LOCAL | NON_LOCAL | CONNECT | TUNNEL`.
+    const TUNNEL: Self = Self {
+        local: true,
+        redirect: false,
+        known_nexthop: false,
+        connect: true,
     };
 }
 
-/// `__ip_vs_get_out_rt`: routes the packet to real server `rs` as `mode` allows, with the TTL
-/// and MTU checks of a forwarded packet (no MTU error answers an ICMP error). `Ok(true)` if
-/// the server is this host: the packet keeps its route and goes up the stack. `Err` if the
-/// packet is to be dropped (the sender has been told where C tells it).
+/// The path through a tunnel, for [`route_out`].
+#[derive(Clone, Copy)]
+struct TunnelPath {
+    /// Bytes the tunnel puts in front of the packet (taken off the route's MTU).
+    overhead: u32,
+    /// The `pmtu_disc` sysctl: without it tunnelled packets are fragmented, never refused.
+    pmtu_disc: bool,
+}
+
+/// Smallest MTU a tunnel may leave for the packet (C's limit).
+const TUNNEL_MIN_MTU: u32 = 68;
+
+/// `__ip_vs_get_out_rt` for NAT and direct routing: [`route_out`], `Ok(true)` if the server
+/// is this host.
 fn route_to_server(
     net: &Net,
     skb: &mut HookSkb<'_>,
@@ -497,7 +609,36 @@ fn route_to_server(
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
-    let Some(route) = Route::output_v4(net, rs, mode.known_nexthop) else {
+    route_out(net, skb, rs, ip, mode, icmp, None).map(|saddr| saddr.is_none())
+}
+
+/// `__ip_vs_get_out_rt` for tunnels: [`route_out`] from the source address of the route.
+fn route_tunnel(
+    net: &Net,
+    skb: &mut HookSkb<'_>,
+    rs: [u8; 4],
+    ip: &Ipv4,
+    tunnel: TunnelPath,
+    icmp: bool,
+) -> Result<Option<[u8; 4]>> {
+    route_out(net, skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel))
+}
+
+/// `__ip_vs_get_out_rt`: routes the packet to real server `rs` as `mode` allows, with the TTL
+/// and MTU checks of a forwarded packet (no MTU error answers an ICMP error). `Ok(None)` if
+/// the server is this host: the packet keeps its route and goes up the stack; otherwise the
+/// packet has its new route and `Ok` has the source address the route chose. `Err` if the
+/// packet is to be dropped (the sender has been told where C tells it).
+fn route_out(
+    net: &Net,
+    skb: &mut HookSkb<'_>,
+    rs: [u8; 4],
+    ip: &Ipv4,
+    mode: RtMode,
+    icmp: bool,
+    tunnel: Option<TunnelPath>,
+) -> Result<Option<[u8; 4]>> {
+    let Some(route) = Route::output_v4(net, rs, mode.known_nexthop, mode.connect) else {
         skb.link_failure();
         return Err(EHOSTUNREACH);
     };
@@ -508,7 +649,7 @@ fn route_to_server(
             return Err(EINVAL);
         }
         drop(route);
-        return Ok(true);
+        return Ok(None);
     }
     if ip.saddr[0] == 127 {
         return Err(EINVAL);
@@ -516,13 +657,24 @@ fn route_to_server(
     if !decrement_ttl(net, skb, ip) {
         return Err(EINVAL);
     }
-    let mtu = route.mtu();
-    if !icmp && ip.dont_fragment && skb.exceeds_mtu(mtu) {
+    let mut mtu = route.mtu();
+    let mut check_mtu = true;
+    if let Some(t) = tunnel {
+        mtu = mtu.saturating_sub(t.overhead);
+        if mtu < TUNNEL_MIN_MTU {
+            return Err(EINVAL);
+        }
+        skb.update_pmtu(mtu);
+        // Without path MTU discovery a tunnelled packet is fragmented whatever its flag.
+        check_mtu = t.pmtu_disc;
+    }
+    if check_mtu && !icmp && ip.dont_fragment && skb.exceeds_mtu(mtu) {
         skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
         return Err(EMSGSIZE);
     }
+    let saddr = route.source();
     skb.set_route(route);
-    Ok(false)
+    Ok(Some(saddr))
 }
 
 /// Rewrites the address and port on `side` of a TCP/UDP packet in place, with its checksums;
@@ -722,6 +874,7 @@ fn in_icmp<'a>(
     match conn.fwd() {
         FWD_MASQ => {}
         FWD_DROUTE => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
+        FWD_TUNNEL => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
         _ => return Ok(Verdict::Accept),
     }
     let t = &conn.tuple;

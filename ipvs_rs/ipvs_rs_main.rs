@@ -26,6 +26,7 @@ mod sched;
 mod sockopt_abi;
 mod tcp_state;
 mod timeouts;
+mod tunnel;
 mod uapi;
 
 // Kernel-side logic.

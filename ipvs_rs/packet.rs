@@ -28,6 +28,8 @@ pub(crate) struct Ipv4 {
     pub(crate) header_len: u32,
     /// Transport protocol.
     pub(crate) protocol: u8,
+    /// Type of service (DSCP and ECN).
+    pub(crate) tos: u8,
     /// Time to live.
     pub(crate) ttl: u8,
     /// Don't-fragment flag.
@@ -48,6 +50,7 @@ pub(crate) fn parse_ipv4(b: &[u8]) -> Option<Ipv4> {
     Some(Ipv4 {
         header_len: u32::from(b[0] & 0xf) * 4,
         protocol: b[9],
+        tos: b[1],
         ttl: b[8],
         dont_fragment: frag & 0x4000 != 0,
         fragment: frag & 0x3fff != 0,

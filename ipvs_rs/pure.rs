@@ -17,4 +17,5 @@ mod sched;
 mod sockopt_abi;
 mod tcp_state;
 mod timeouts;
+mod tunnel;
 mod uapi;

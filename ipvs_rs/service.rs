@@ -19,7 +19,7 @@ use crate::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
     },
-    sched::{self, Algorithm, Candidate},
+    sched::{self, Algorithm, Candidate, Flow},
     stats::Stats,
 };
 
@@ -274,11 +274,24 @@ impl ServiceShared {
         }
     }
 
-    /// Picks the real server for a new connection.
-    pub(crate) fn schedule(&self) -> Option<Arc<Dest>> {
+    /// Picks the real server for a new connection from `saddr:sport` to `daddr` (hashing
+    /// schedulers read them).
+    pub(crate) fn schedule(
+        &self,
+        saddr: &[u8; 16],
+        sport: [u8; 2],
+        daddr: &[u8; 16],
+    ) -> Option<Arc<Dest>> {
+        let flow = Flow {
+            af: self.id.af,
+            saddr: *saddr,
+            daddr: *daddr,
+            sport,
+            svc_flags: self.flags(),
+        };
         let mut s = self.sched.lock();
         let s = &mut *s;
-        let i = s.algorithm.schedule(&s.dests)?;
+        let i = s.algorithm.schedule(&s.dests, &flow)?;
         s.dests.get(i).cloned()
     }
 

@@ -78,13 +78,25 @@ void ipvs_rs_skb_ignore_df(struct sk_buff *skb);
 bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 void ipvs_rs_ip_inc_inhdrerrors(struct net *net);
-struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh);
+struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
+		bool connect, __be32 *saddr);
 bool ipvs_rs_rt_is_local(const struct rtable *rt);
 unsigned int ipvs_rs_rt_mtu(const struct rtable *rt);
 void ipvs_rs_rt_put(struct rtable *rt);
 void ipvs_rs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
 void ipvs_rs_skb_link_failure(struct sk_buff *skb);
 void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan);
+int ipvs_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
+bool ipvs_rs_skb_csum_partial_offsets(const struct sk_buff *skb, int *start, u16 *offset);
+int ipvs_rs_skb_tunnel_offloads(struct sk_buff *skb, int gso_type, u8 inner_proto);
+void ipvs_rs_skb_csum_remote(struct sk_buff *skb);
+void *ipvs_rs_skb_push_transport(struct sk_buff *skb, unsigned int len);
+__be16 ipvs_rs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
+void ipvs_rs_udp_tunnel_csum(struct sk_buff *skb, bool nocheck, __be32 saddr, __be32 daddr);
+int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto);
+int ipvs_rs_skb_push_ipv4(struct net *net, struct sk_buff *skb, const void *hdr);
+void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu);
+void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb);
 int ipvs_rs_skb_reroute4(struct net *net, struct sk_buff *skb);
 int ipvs_rs_skb_defrag4(struct net *net, struct sk_buff *skb, unsigned int hooknum);
 

@@ -5,11 +5,14 @@
  */
 #include <linux/sched/isolation.h>
 #include <linux/netfilter_ipv4.h>
+#include <net/gre.h>
 #include <net/gso.h>
 #include <net/icmp.h>
+#include <net/ip_tunnels.h>
 #include <net/ip6_route.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
+#include <net/udp.h>
 #include "glue.h"
 
 void *ipvs_rs_net_generic(const struct net *net, unsigned int id)
@@ -296,8 +299,14 @@ void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
 	IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
 }
 
-/* An output route to daddr, with a reference; NULL if there is none. */
-struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh)
+/*
+ * An output route to daddr, with a reference; NULL if there is none. *saddr
+ * gets the source address the route chose. With connect, the route is looked
+ * up once more from that source, as for a connected socket (tunnels send from
+ * it).
+ */
+struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
+				     bool connect, __be32 *saddr)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -305,7 +314,15 @@ struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_n
 	};
 	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	return IS_ERR(rt) ? NULL : rt;
+	if (!IS_ERR(rt) && connect && fl4.saddr) {
+		ip_rt_put(rt);
+		flowi4_update_output(&fl4, 0, daddr, fl4.saddr);
+		rt = ip_route_output_key(net, &fl4);
+	}
+	if (IS_ERR(rt))
+		return NULL;
+	*saddr = fl4.saddr;
+	return rt;
 }
 
 bool ipvs_rs_rt_is_local(const struct rtable *rt)
@@ -353,6 +370,132 @@ void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan)
 		skb_clear_tstamp(skb);
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
 		skb_dst(skb)->dev, dst_output);
+}
+
+/*
+ * Tunnels. Headroom for headers in front of the network header, in a private
+ * (uncloned) head.
+ */
+int ipvs_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
+{
+	return skb_cow_head(skb, headroom);
+}
+
+/* Where the checksum a device is to compute starts (from the data) and is stored. */
+bool ipvs_rs_skb_csum_partial_offsets(const struct sk_buff *skb, int *start, u16 *offset)
+{
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return false;
+	*start = skb_checksum_start_offset(skb);
+	*offset = skb->csum_offset;
+	return true;
+}
+
+/*
+ * iptunnel_handle_offloads, then inner headers as IP tunnel transmitters set
+ * them: the inner packet starts at the current network header.
+ */
+int ipvs_rs_skb_tunnel_offloads(struct sk_buff *skb, int gso_type, u8 inner_proto)
+{
+	int err = iptunnel_handle_offloads(skb, gso_type);
+
+	if (err)
+		return err;
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, inner_proto);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	return 0;
+}
+
+/* The inner checksum is left to the receiver (GUE remote checksum offload). */
+void ipvs_rs_skb_csum_remote(struct sk_buff *skb)
+{
+	if (!skb_is_gso(skb)) {
+		skb->ip_summed = CHECKSUM_NONE;
+		skb->encapsulation = 0;
+	}
+}
+
+/* len bytes pushed in front of the data, which become the transport header; NULL without room. */
+void *ipvs_rs_skb_push_transport(struct sk_buff *skb, unsigned int len)
+{
+	if (skb_headroom(skb) < len)
+		return NULL;
+	skb_push(skb, len);
+	skb_reset_transport_header(skb);
+	return skb->data;
+}
+
+__be16 ipvs_rs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
+{
+	return udp_flow_src_port(net, skb, 0, 0, false);
+}
+
+/* The UDP checksum of a tunnel header just pushed (none if nocheck). */
+void ipvs_rs_udp_tunnel_csum(struct sk_buff *skb, bool nocheck, __be32 saddr, __be32 daddr)
+{
+	udp_set_csum(nocheck, skb, saddr, daddr, skb->len);
+}
+
+/* A GRE header (with its checksum if csum) in front of the data; non-zero without room. */
+int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto)
+{
+	IP_TUNNEL_DECLARE_FLAGS(flags) = { };
+	int len;
+
+	if (csum)
+		__set_bit(IP_TUNNEL_CSUM_BIT, flags);
+	len = gre_calc_hlen(flags);
+	if (skb_headroom(skb) < len)
+		return -ENOBUFS;
+	gre_build_header(skb, len, flags, proto, 0, 0);
+	return 0;
+}
+
+/*
+ * hdr (an outer IPv4 header without ID, length and checksum) in front of the
+ * data as the network header, with an ID chosen as for any datagram; non-zero
+ * without room.
+ */
+int ipvs_rs_skb_push_ipv4(struct net *net, struct sk_buff *skb, const void *hdr)
+{
+	if (skb_headroom(skb) < sizeof(struct iphdr))
+		return -ENOBUFS;
+	skb_push(skb, sizeof(struct iphdr));
+	skb_reset_network_header(skb);
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+	memcpy(ip_hdr(skb), hdr, sizeof(struct iphdr));
+	ip_select_ident(net, skb, NULL);
+	return 0;
+}
+
+/*
+ * A locally sent packet learns the tunnel's smaller path MTU (so TCP sizes
+ * its segments for it).
+ */
+void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
+{
+	struct sock *sk = skb->sk;
+	struct rtable *ort = skb_rtable(skb);
+
+	if (!skb->dev && sk && sk_fullsock(sk))
+		ort->dst.ops->update_pmtu(&ort->dst, sk, NULL, mtu, true);
+}
+
+/*
+ * Sends an encapsulated packet: IPVS's own, a new flow for connection
+ * tracking, through ip_local_out (which fills in the outer length and
+ * checksum). The packet is consumed.
+ */
+void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb)
+{
+	skb->ignore_df = 1;
+	skb->ipvs_property = 1;
+	nf_reset_ct(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	ip_local_out(net, skb->sk, skb);
 }
 
 /* Routes a reply again as if this host sent it (policy routing); non-zero to drop. */

@@ -180,6 +180,111 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_set_route(self.skb, rt) }
     }
 
+    /// Makes `len` bytes of private room in front of the packet, for headers to be pushed.
+    pub(crate) fn reserve_headroom(&mut self, len: u32) -> Result {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        kernel::error::to_result(unsafe { glue::ipvs_rs_skb_cow_head(self.skb, len) })
+    }
+
+    /// For a packet whose transport checksum a device is to compute: where the summed data
+    /// starts (from the network header) and where in it the sum goes.
+    pub(crate) fn partial_checksum(&self) -> Option<(u32, u16)> {
+        let (mut start, mut offset) = (0i32, 0u16);
+        // SAFETY: `skb` is valid (type invariant); both outputs are writable.
+        let partial =
+            unsafe { glue::ipvs_rs_skb_csum_partial_offsets(self.skb, &mut start, &mut offset) };
+        (partial && start >= 0).then_some((start as u32, offset))
+    }
+
+    /// Prepares the packet to be encapsulated: segmentation offloads of `encap`, and the
+    /// current packet recorded as the inner one, of protocol `inner_protocol`.
+    pub(crate) fn start_encapsulation(&mut self, encap: Encap, inner_protocol: u8) -> Result {
+        let gso = match encap {
+            Encap::Ipip => 0,
+            Encap::Udp { checksum, remote } => {
+                let mut gso = if checksum {
+                    bindings::SKB_GSO_UDP_TUNNEL_CSUM
+                } else {
+                    bindings::SKB_GSO_UDP_TUNNEL
+                };
+                if remote {
+                    gso |= bindings::SKB_GSO_TUNNEL_REMCSUM;
+                }
+                gso
+            }
+            Encap::Gre { checksum: true } => bindings::SKB_GSO_GRE_CSUM,
+            Encap::Gre { checksum: false } => bindings::SKB_GSO_GRE,
+        } | bindings::SKB_GSO_IPXIP4;
+        // SAFETY: `skb` is valid and ours (type invariant).
+        kernel::error::to_result(unsafe {
+            glue::ipvs_rs_skb_tunnel_offloads(self.skb, gso, inner_protocol)
+        })
+    }
+
+    /// Leaves the inner transport checksum to the receiver (remote checksum offload).
+    pub(crate) fn checksum_remote(&mut self) {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        unsafe { glue::ipvs_rs_skb_csum_remote(self.skb) }
+    }
+
+    /// Pushes `len` bytes in front of the packet as its transport header and returns them to
+    /// be filled in; `Err` without the headroom.
+    pub(crate) fn push_transport(&mut self, len: u32) -> Result<&mut [u8]> {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        let p = unsafe { glue::ipvs_rs_skb_push_transport(self.skb, len) };
+        if p.is_null() {
+            return Err(ENOBUFS);
+        }
+        // SAFETY: `p` points to `len` bytes of the packet's private head, which only this
+        // `&mut self` can reach while the slice lives.
+        Ok(unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len as usize) })
+    }
+
+    /// The UDP source port the kernel's UDP tunnels give this flow (from its hash).
+    pub(crate) fn udp_flow_source_port(&mut self, net: &Net) -> [u8; 2] {
+        // SAFETY: `skb` is valid and ours; `net` is live.
+        unsafe { glue::ipvs_rs_udp_flow_src_port(net.as_raw(), self.skb) }.to_ne_bytes()
+    }
+
+    /// Sets the checksum of the UDP header just pushed for a datagram from `saddr` to `daddr`
+    /// (zero, none, when `!checksum`).
+    pub(crate) fn set_udp_checksum(&mut self, checksum: bool, saddr: [u8; 4], daddr: [u8; 4]) {
+        let (s, d) = (u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr));
+        // SAFETY: `skb` is valid and ours, its transport header the UDP header just pushed.
+        unsafe { glue::ipvs_rs_udp_tunnel_csum(self.skb, !checksum, s, d) }
+    }
+
+    /// Pushes a GRE header for an inner packet of `ethertype`, with a checksum if `checksum`.
+    pub(crate) fn push_gre(&mut self, checksum: bool, ethertype: u16) -> Result {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        kernel::error::to_result(unsafe {
+            glue::ipvs_rs_skb_push_gre(self.skb, checksum, ethertype.to_be())
+        })
+    }
+
+    /// Pushes `header` as the packet's new IPv4 header, with an ID chosen for it as for any
+    /// datagram; its length and checksum are filled in by [`HookSkb::send_encapsulated`].
+    pub(crate) fn push_ipv4(&mut self, net: &Net, header: &[u8; 20]) -> Result {
+        // SAFETY: `skb` is valid and ours; `header` is the 20 bytes of an IPv4 header; `net` is
+        // live.
+        kernel::error::to_result(unsafe {
+            glue::ipvs_rs_skb_push_ipv4(net.as_raw(), self.skb, header.as_ptr().cast())
+        })
+    }
+
+    /// Tells a local sender's socket the smaller path MTU of a tunnel.
+    pub(crate) fn update_pmtu(&mut self, mtu: u32) {
+        // SAFETY: `skb` is valid, ours and routed (callers route before).
+        unsafe { glue::ipvs_rs_skb_update_pmtu(self.skb, mtu) }
+    }
+
+    /// Sends an encapsulated packet on its route as a new datagram of this host.
+    pub(crate) fn send_encapsulated(self, net: &Net) -> Verdict {
+        // SAFETY: `skb` is valid and ours, routed, with its new IPv4 header; handed over here.
+        unsafe { glue::ipvs_rs_skb_tunnel_out(net.as_raw(), self.skb) };
+        Verdict::Stolen(Stolen(()))
+    }
+
     /// Routes a reply again as if this host had sent it; `Err` if that fails.
     pub(crate) fn reroute_as_local(&mut self, net: &Net) -> Result {
         // SAFETY: `skb` is valid, ours and routed; `net` is live.
@@ -219,6 +324,17 @@ impl HookSkb<'_> {
     }
 }
 
+/// An outer header a packet is put in (offloads must know it).
+#[derive(Clone, Copy)]
+pub(crate) enum Encap {
+    /// IP in IP.
+    Ipip,
+    /// IP in UDP (GUE): with a UDP checksum, with the inner checksum left to the receiver.
+    Udp { checksum: bool, remote: bool },
+    /// IP in GRE, with a GRE checksum or without.
+    Gre { checksum: bool },
+}
+
 /// Increments the namespace's IP header error counter (`IPSTATS_MIB_INHDRERRORS`).
 pub(crate) fn count_header_error(net: &Net) {
     // SAFETY: `net` is live.
@@ -232,18 +348,36 @@ pub(crate) fn count_header_error(net: &Net) {
 /// `rt` is a valid route on which `self` holds a reference.
 pub(crate) struct Route {
     rt: *mut glue::rtable,
+    source: [u8; 4],
 }
 
 impl Route {
     /// The route this namespace takes to `daddr` (network byte order bytes). With
     /// `known_nexthop`, `daddr` itself is the next hop even for packets to another destination
-    /// (direct routing sends to the real server's link address).
-    pub(crate) fn output_v4(net: &Net, daddr: [u8; 4], known_nexthop: bool) -> Option<Self> {
+    /// (direct routing sends to the real server's link address). With `connect`, the route is
+    /// the one from the source address the first lookup chose (as a connected socket's).
+    pub(crate) fn output_v4(
+        net: &Net,
+        daddr: [u8; 4],
+        known_nexthop: bool,
+        connect: bool,
+    ) -> Option<Self> {
         let daddr = u32::from_ne_bytes(daddr);
-        // SAFETY: `net` is live.
-        let rt = unsafe { glue::ipvs_rs_route_output4(net.as_raw(), daddr, known_nexthop) };
+        let mut saddr = 0u32;
+        // SAFETY: `net` is live; `saddr` is writable.
+        let rt = unsafe {
+            glue::ipvs_rs_route_output4(net.as_raw(), daddr, known_nexthop, connect, &mut saddr)
+        };
         // INVARIANT: a non-null result carries a reference.
-        (!rt.is_null()).then_some(Self { rt })
+        (!rt.is_null()).then_some(Self {
+            rt,
+            source: saddr.to_ne_bytes(),
+        })
+    }
+
+    /// The source address the route lookup chose.
+    pub(crate) fn source(&self) -> [u8; 4] {
+        self.source
     }
 
     /// Whether the route delivers locally.

@@ -216,4 +216,5 @@ pub(crate) mod idx {
     pub(crate) const SLOPPY_TCP: usize = index(c"sloppy_tcp");
     pub(crate) const CONN_REUSE_MODE: usize = index(c"conn_reuse_mode");
     pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
+    pub(crate) const PMTU_DISC: usize = index(c"pmtu_disc");
 }

@@ -10,13 +10,25 @@
 //! that picking needs no search. The algorithms not written yet are known by
 //! name only, so that services can be configured exactly as with the C module.
 
+mod dh;
+mod fo;
 mod lc;
+mod nq;
+mod ovf;
 mod rr;
+mod sed;
+mod sh;
 mod wlc;
 mod wrr;
 
+use dh::DestinationHashing;
+use fo::WeightedFailover;
 use lc::LeastConnection;
+use nq::NeverQueue;
+use ovf::WeightedOverflow;
 use rr::RoundRobin;
+use sed::ShortestExpectedDelay;
+use sh::SourceHashing;
 use wlc::WeightedLeastConnection;
 use wrr::WeightedRoundRobin;
 
@@ -32,6 +44,44 @@ pub(crate) trait Candidate {
     fn total_conns(&self) -> i32;
 }
 
+/// What hashing schedulers read of the packet that opens a connection, with the service's
+/// flags (some select hashing options).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Flow {
+    /// Address family of the service (`AF_INET` or `AF_INET6`).
+    pub(crate) af: u16,
+    /// Source (client) address; IPv4 in the first 4 bytes.
+    pub(crate) saddr: [u8; 16],
+    /// Destination (virtual) address.
+    pub(crate) daddr: [u8; 16],
+    /// Source port, network byte order.
+    pub(crate) sport: [u8; 2],
+    /// The service's `IP_VS_SVC_F_*` flags.
+    pub(crate) svc_flags: u32,
+}
+
+/// `AF_INET6`.
+const AF_INET6: u16 = 10;
+
+impl Flow {
+    /// An address folded to 32 bits as C's hashing schedulers do (an IPv6 address's four
+    /// words XORed), in host order.
+    fn fold(&self, addr: &[u8; 16]) -> u32 {
+        let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
+        if self.af == AF_INET6 {
+            word(0) ^ word(4) ^ word(8) ^ word(12)
+        } else {
+            word(0)
+        }
+    }
+}
+
+/// The kernel's `hash_32`: the top `bits` of the product with the golden ratio.
+fn hash_32(value: u32, bits: u32) -> u32 {
+    const GOLDEN_RATIO_32: u32 = 0x61C8_8647;
+    value.wrapping_mul(GOLDEN_RATIO_32) >> (32 - bits)
+}
+
 /// C's estimate of a server's load (`ip_vs_dest_conn_overhead`): an active connection costs
 /// 256 times an inactive one.
 fn overhead(d: &impl Candidate) -> i32 {
@@ -40,9 +90,9 @@ fn overhead(d: &impl Candidate) -> i32 {
 
 /// A scheduling algorithm with its per-service state.
 pub(crate) trait Scheduler {
-    /// Picks the server for a new connection: an index into `dests`, or `None` when no server
-    /// is available.
-    fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize>;
+    /// Picks the server for a new connection of `flow`: an index into `dests`, or `None` when
+    /// no server is available.
+    fn schedule<C: Candidate>(&mut self, dests: &[C], flow: &Flow) -> Option<usize>;
     /// A server was added (at the head of the list, index 0); `dests` is the new list.
     /// Stateless algorithms ignore it.
     fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
@@ -64,6 +114,18 @@ pub(crate) enum Algorithm {
     Lc(LeastConnection),
     /// `wlc`.
     Wlc(WeightedLeastConnection),
+    /// `sed`.
+    Sed(ShortestExpectedDelay),
+    /// `nq`.
+    Nq(NeverQueue),
+    /// `fo`.
+    Fo(WeightedFailover),
+    /// `ovf`.
+    Ovf(WeightedOverflow),
+    /// `dh`.
+    Dh(DestinationHashing),
+    /// `sh`.
+    Sh(SourceHashing),
     /// A scheduler C has that ipvs_rs only knows by name so far: it picks no server.
     NotYet,
 }
@@ -78,6 +140,12 @@ macro_rules! each_algorithm {
             Algorithm::Wrr($s) => $call,
             Algorithm::Lc($s) => $call,
             Algorithm::Wlc($s) => $call,
+            Algorithm::Sed($s) => $call,
+            Algorithm::Nq($s) => $call,
+            Algorithm::Fo($s) => $call,
+            Algorithm::Ovf($s) => $call,
+            Algorithm::Dh($s) => $call,
+            Algorithm::Sh($s) => $call,
         }
     };
 }
@@ -91,6 +159,12 @@ impl Algorithm {
             Some("wrr") => Self::Wrr(WeightedRoundRobin::default()),
             Some("lc") => Self::Lc(LeastConnection),
             Some("wlc") => Self::Wlc(WeightedLeastConnection),
+            Some("sed") => Self::Sed(ShortestExpectedDelay),
+            Some("nq") => Self::Nq(NeverQueue),
+            Some("fo") => Self::Fo(WeightedFailover),
+            Some("ovf") => Self::Ovf(WeightedOverflow),
+            Some("dh") => Self::Dh(DestinationHashing::default()),
+            Some("sh") => Self::Sh(SourceHashing::default()),
             Some(_) => Self::NotYet,
         };
         a.dest_updated(dests);
@@ -98,8 +172,8 @@ impl Algorithm {
     }
 
     /// See [`Scheduler::schedule`].
-    pub(crate) fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
-        each_algorithm!(self, s => s.schedule(dests), None)
+    pub(crate) fn schedule<C: Candidate>(&mut self, dests: &[C], flow: &Flow) -> Option<usize> {
+        each_algorithm!(self, s => s.schedule(dests, flow), None)
     }
 
     /// See [`Scheduler::dest_added`].
@@ -192,10 +266,31 @@ pub(crate) mod tests {
         }
     }
 
+    /// A flow for schedulers that do not look at it.
+    pub(crate) const ANY: Flow = Flow {
+        af: 2,
+        saddr: [0; 16],
+        daddr: [0; 16],
+        sport: [0; 2],
+        svc_flags: 0,
+    };
+
+    /// An IPv4 flow from `saddr:sport` to `daddr`.
+    pub(crate) fn flow4(saddr: [u8; 4], sport: u16, daddr: [u8; 4], svc_flags: u32) -> Flow {
+        let mut f = Flow {
+            sport: sport.to_be_bytes(),
+            svc_flags,
+            ..ANY
+        };
+        f.saddr[..4].copy_from_slice(&saddr);
+        f.daddr[..4].copy_from_slice(&daddr);
+        f
+    }
+
     /// The keys of the next `n` picks, stopping at the first `None`.
     pub(crate) fn picks(s: &mut impl Scheduler, dests: &[D], n: usize) -> Vec<u64> {
         (0..n)
-            .map_while(|_| s.schedule(dests).map(|i| dests[i].key))
+            .map_while(|_| s.schedule(dests, &ANY).map(|i| dests[i].key))
             .collect()
     }
 

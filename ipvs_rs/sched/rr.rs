@@ -2,7 +2,7 @@
 
 //! Round robin (`rr`): each new connection goes to the next available server in list order.
 
-use super::{Candidate, Scheduler};
+use super::{Candidate, Flow, Scheduler};
 
 /// The cursor: the index of the server picked last, or `None` (the list head) before the first
 /// pick.
@@ -12,7 +12,7 @@ pub(crate) struct RoundRobin {
 }
 
 impl Scheduler for RoundRobin {
-    fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
+    fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
         // From the server after the cursor to the end, then from the start up to and including
         // the cursor's own server; from the head, the whole list once.
         let start = self.last.map_or(0, |i| (i + 1).min(dests.len()));

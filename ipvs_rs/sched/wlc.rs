@@ -3,14 +3,14 @@
 //! Weighted least connection (`wlc`): the available server with the least overhead per unit of
 //! weight; the first in list order on ties.
 
-use super::{overhead, Candidate, Scheduler};
+use super::{overhead, Candidate, Flow, Scheduler};
 
 /// Stateless.
 #[derive(Default)]
 pub(crate) struct WeightedLeastConnection;
 
 impl Scheduler for WeightedLeastConnection {
-    fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
+    fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
         // The first available server with a positive weight starts the comparison; after it,
         // C skips only overloaded servers, so a weight of 0 or less never wins (its product is
         // never smaller).
@@ -34,21 +34,21 @@ impl Scheduler for WeightedLeastConnection {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::D;
+    use super::super::tests::{ANY, D};
     use super::*;
 
     #[test]
     fn least_overhead_per_weight() {
         let mut wlc = WeightedLeastConnection;
         let mut dests = [D::new(1, 1), D::new(2, 3), D::new(3, 0)];
-        assert_eq!(wlc.schedule(&dests), Some(0));
+        assert_eq!(wlc.schedule(&dests, &ANY), Some(0));
         dests[0].active = 1;
-        assert_eq!(wlc.schedule(&dests), Some(1));
+        assert_eq!(wlc.schedule(&dests, &ANY), Some(1));
         dests[1].active = 3;
         // 256/1 vs 768/3: equal, the first stays.
-        assert_eq!(wlc.schedule(&dests), Some(0));
+        assert_eq!(wlc.schedule(&dests, &ANY), Some(0));
         dests[0].overloaded = true;
         dests[1].weight = 0;
-        assert_eq!(wlc.schedule(&dests), None);
+        assert_eq!(wlc.schedule(&dests, &ANY), None);
     }
 }

@@ -3,7 +3,7 @@
 //! Weighted round robin (`wrr`): passes over the list with a falling weight threshold, so that
 //! a server of weight `w` gets `w` of every `max weight` rounds (interleaved, as C does it).
 
-use super::{Candidate, Scheduler};
+use super::{Candidate, Flow, Scheduler};
 
 /// The scan state (C's `struct ip_vs_wrr_mark`).
 pub(crate) struct WeightedRoundRobin {
@@ -60,7 +60,7 @@ impl WeightedRoundRobin {
 }
 
 impl Scheduler for WeightedRoundRobin {
-    fn schedule<C: Candidate>(&mut self, dests: &[C]) -> Option<usize> {
+    fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
         if self.mw == 0 {
             return None;
         }

@@ -7,13 +7,22 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 fail() { echo "FAIL: $*"; exit 1; }
 
 ipvs_load rs
-for ns in scale1 scale2; do
-    ip netns add $ns
+# The two namespaces are filled at once: each `ipvsadm -R` line is a netlink round trip of its
+# own, slow in a debug guest, and the guest has two CPUs.
+fill() { # namespace
+    ip netns add $1
     # Real servers must be routable: a namespace has no local routing table until lo is up.
-    ip netns exec $ns ip link set lo up
-    "$repo/tests/lib/gen-rules" 1000 10 | ip netns exec $ns ipvsadm -R
-    n=$(ip netns exec $ns ipvsadm -L -n | grep -c '^TCP')
-    d=$(ip netns exec $ns ipvsadm -L -n | grep -c -- '->.*Masq')
+    ip netns exec $1 ip link set lo up
+    "$repo/tests/lib/gen-rules" 1000 10 | ip netns exec $1 ipvsadm -R
+}
+fill scale1 & one=$!
+fill scale2 & two=$!
+wait $one || fail "filling scale1"
+wait $two || fail "filling scale2"
+for ns in scale1 scale2; do
+    list=$(ip netns exec $ns ipvsadm -L -n)
+    n=$(grep -c '^TCP' <<< "$list")
+    d=$(grep -c -- '->.*Masq' <<< "$list")
     [ "$n" = 1000 ] && [ "$d" = 10000 ] || fail "$ns lists $n services, $d servers"
     echo "$ns: $n services, $d real servers"
 done

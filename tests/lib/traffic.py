@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Deterministic test traffic for IPVS scenarios (standard library only).
 
-  traffic.py server NAME PORT          TCP and UDP server on PORT: each TCP connection gets
-                                       "NAME\\n" and then its lines echoed; each UDP datagram
-                                       gets "NAME"
+  traffic.py server NAME PORT[,PORT..] TCP and UDP server on each PORT: each TCP connection
+                                       gets "NAME\\n" and then its lines echoed; each UDP
+                                       datagram gets "NAME". With TRAFFIC_READY set, creates
+                                       that file once it listens
   traffic.py tcp N ADDR PORT           N TCP connections one after another; prints how many
                                        answers came from each server name
   traffic.py udp N ADDR PORT           the same with N UDP datagrams, each from a new socket
@@ -22,6 +23,15 @@
                                        then ICMP port-unreachable errors about that answer sent
                                        back to ADDR: one with a good and one with a bad ICMP
                                        checksum (needs CAP_NET_RAW)
+  traffic.py batch "CMD ARGS" ...      each command in turn (as its own traffic.py command line),
+                                       each output after a line "# CMD ARGS"
+  traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
+                                       for each service in turn, N TCP connections from the
+                                       addresses SOURCES (comma-separated, in turn) and source
+                                       ports 30000, 30001, ...; prints each service's answers
+                                       per server. All are held open (so the connections of
+                                       every server are active when the next is scheduled)
+                                       until DIR/stop appears; DIR/ready says they are all open
 """
 import os
 import select
@@ -31,24 +41,30 @@ import sys
 import time
 
 
-def server(name, port):
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    tcp.bind(("0.0.0.0", port))
-    tcp.listen(64)
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("0.0.0.0", port))
+def server(name, ports):
+    listeners, udps = [], []
+    for port in ports:
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind(("0.0.0.0", port))
+        tcp.listen(64)
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("0.0.0.0", port))
+        listeners.append(tcp)
+        udps.append(udp)
+    if os.environ.get("TRAFFIC_READY"):
+        open(os.environ["TRAFFIC_READY"], "w").close()
     conns = {}
     while True:
-        ready, _, _ = select.select([tcp, udp, *conns], [], [])
+        ready, _, _ = select.select([*listeners, *udps, *conns], [], [])
         for s in ready:
-            if s is tcp:
-                c, _ = tcp.accept()
+            if s in listeners:
+                c, _ = s.accept()
                 c.sendall(name.encode() + b"\n")
                 conns[c] = b""
-            elif s is udp:
-                _, peer = udp.recvfrom(2048)
-                udp.sendto(name.encode(), peer)
+            elif s in udps:
+                _, peer = s.recvfrom(2048)
+                s.sendto(name.encode(), peer)
             else:
                 data = s.recv(2048)
                 if not data:
@@ -114,6 +130,32 @@ def hold(addr, port, ctl):
         open(os.path.join(ctl, f"done{i}"), "w").close()
         i += 1
     s.close()
+
+
+def sweep(n, sources, ctl, services):
+    held = []
+    for svc in services:
+        vip, port = svc.rsplit(":", 1)
+        names = []
+        for i in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.settimeout(5)
+            try:
+                s.bind((sources[i % len(sources)], 30000 + i))
+                s.connect((vip, int(port)))
+                line = s.makefile("rb").readline().decode().strip()
+                names.append(line or "no answer")
+            except OSError:
+                names.append("no answer")
+            held.append(s)
+        print(f"{svc}:", ", ".join(f"{m} {names.count(m)}" for m in sorted(set(names))))
+    sys.stdout.flush()
+    open(os.path.join(ctl, "ready"), "w").close()
+    while not os.path.exists(os.path.join(ctl, "stop")):
+        time.sleep(0.05)
+    for s in held:
+        s.close()
 
 
 def checksum(b):
@@ -193,10 +235,14 @@ def icmp_error(addr, port, cport):
     raw.close()
 
 
-def main():
-    cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd == "server":
-        server(args[0], int(args[1]))
+def run(cmd, args):
+    if cmd == "batch":
+        # Python starts slowly in the debug guest: several commands in one process.
+        for line in args:
+            print(f"# {line}")
+            run(line.split()[0], line.split()[1:])
+    elif cmd == "server":
+        server(args[0], [int(p) for p in args[1].split(",")])
     elif cmd == "tcp":
         tcp_clients(int(args[0]), args[1], int(args[2]))
     elif cmd == "tcp-rate":
@@ -209,10 +255,16 @@ def main():
         garbage(args[0], int(args[1]))
     elif cmd == "udp-connected":
         udp_connected(int(args[0]), args[1], int(args[2]))
+    elif cmd == "sweep":
+        sweep(int(args[0]), args[1].split(","), args[2], args[3:])
     elif cmd == "icmp-error":
         icmp_error(args[0], int(args[1]), int(args[2]))
     else:
         sys.exit(__doc__)
+
+
+def main():
+    run(sys.argv[1], sys.argv[2:])
 
 
 if __name__ == "__main__":

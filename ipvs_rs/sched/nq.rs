@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Never queue (`nq`): the first idle server (no active connections) in list order, otherwise
+//! the shortest expected delay as `sed` computes it.
+
+use super::{sed::expected, Candidate, Flow, Scheduler};
+
+/// Stateless.
+#[derive(Default)]
+pub(crate) struct NeverQueue;
+
+impl Scheduler for NeverQueue {
+    fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
+        let mut least: Option<(usize, i64)> = None;
+        for (i, d) in dests.iter().enumerate() {
+            if d.overloaded() || d.weight() == 0 {
+                continue;
+            }
+            let doh = expected(d);
+            if d.active_conns() == 0 {
+                return Some(i);
+            }
+            let better = match least {
+                None => true,
+                Some((l, loh)) => loh * i64::from(d.weight()) > doh * i64::from(dests[l].weight()),
+            };
+            if better {
+                least = Some((i, doh));
+            }
+        }
+        least.map(|(i, _)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{ANY, D};
+    use super::*;
+
+    #[test]
+    fn idle_first_then_shortest_delay() {
+        let mut nq = NeverQueue;
+        let mut dests = [D::new(1, 1), D::new(2, 4), D::new(3, 0)];
+        dests[0].active = 1;
+        // The second is idle: taken although the first comes first.
+        assert_eq!(nq.schedule(&dests, &ANY), Some(1));
+        dests[1].active = 5;
+        // 2/1 against 6/4: the second.
+        assert_eq!(nq.schedule(&dests, &ANY), Some(1));
+        dests[1].active = 8;
+        // 2/1 against 9/4: the first.
+        assert_eq!(nq.schedule(&dests, &ANY), Some(0));
+        dests[0].overloaded = true;
+        dests[1].overloaded = true;
+        assert_eq!(nq.schedule(&dests, &ANY), None);
+    }
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shortest expected delay (`sed`): the available server with the fewest active connections
+//! (plus the one to come) per unit of weight; the first in list order on ties.
+
+use super::{Candidate, Flow, Scheduler};
+
+/// Stateless.
+#[derive(Default)]
+pub(crate) struct ShortestExpectedDelay;
+
+/// The expected delay of one more connection: only active connections count.
+pub(super) fn expected(d: &impl Candidate) -> i64 {
+    i64::from(d.active_conns()) + 1
+}
+
+impl Scheduler for ShortestExpectedDelay {
+    fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
+        // As in wlc: the first server with a positive weight starts; after it only overloaded
+        // servers are skipped, and a weight of 0 or less never compares smaller.
+        let first = dests
+            .iter()
+            .position(|d| !d.overloaded() && d.weight() > 0)?;
+        let (mut least, mut loh) = (first, expected(&dests[first]));
+        for (i, d) in dests.iter().enumerate().skip(first + 1) {
+            if d.overloaded() {
+                continue;
+            }
+            let doh = expected(d);
+            if loh * i64::from(d.weight()) > doh * i64::from(dests[least].weight()) {
+                least = i;
+                loh = doh;
+            }
+        }
+        Some(least)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{ANY, D};
+    use super::*;
+
+    #[test]
+    fn fewest_active_per_weight() {
+        let mut sed = ShortestExpectedDelay;
+        let mut dests = [D::new(1, 1), D::new(2, 2), D::new(3, 0)];
+        // 1/1 against 1/2: the heavier server.
+        assert_eq!(sed.schedule(&dests, &ANY), Some(1));
+        dests[1].active = 1;
+        // 1/1 against 2/2: a tie, the first stays.
+        assert_eq!(sed.schedule(&dests, &ANY), Some(0));
+        // Inactive connections do not count.
+        dests[0].total = 100;
+        assert_eq!(sed.schedule(&dests, &ANY), Some(0));
+        dests[0].overloaded = true;
+        dests[1].overloaded = true;
+        assert_eq!(sed.schedule(&dests, &ANY), None);
+    }
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! IPVS tunnels (`-i`): the real server gets the packet inside a new IPv4 header, directly
+//! (IP-IP), behind UDP and GUE (`--tun-type gue`), or behind GRE (`--tun-type gre`). What goes
+//! in front of the packet, and how much room it takes, is decided here; the packet work is in
+//! the data plane.
+
+use crate::packet::Ipv4;
+
+/// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
+const TYPE_GUE: u8 = 1;
+/// `IP_VS_CONN_F_TUNNEL_TYPE_GRE`.
+const TYPE_GRE: u8 = 2;
+/// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM`: a UDP or GRE checksum.
+const FLAG_CSUM: u16 = 1 << 0;
+/// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`: GUE remote checksum offload.
+const FLAG_REMCSUM: u16 = 1 << 1;
+
+/// `IPPROTO_IPIP`.
+pub(crate) const PROTO_IPIP: u8 = 4;
+/// `IPPROTO_UDP`.
+const PROTO_UDP: u8 = 17;
+/// `IPPROTO_GRE`.
+const PROTO_GRE: u8 = 47;
+/// `ETH_P_IP`: what a GRE header says it carries.
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+
+const IPV4_LEN: u32 = 20;
+const UDP_LEN: u32 = 8;
+/// `struct guehdr`.
+const GUE_LEN: u32 = 4;
+/// The private flags word and the remote checksum option (`GUE_LEN_PRIV + GUE_PLEN_REMCSUM`).
+const GUE_REMCSUM_LEN: u32 = 8;
+/// `GUE_FLAG_PRIV`: private flags follow the header.
+const GUE_FLAG_PRIV: u16 = 1;
+/// `GUE_PFLAG_REMCSUM`.
+const GUE_PFLAG_REMCSUM: u32 = 1 << 31;
+/// GRE base header and its optional checksum word.
+const GRE_LEN: u32 = 4;
+const GRE_CSUM_LEN: u32 = 4;
+
+/// The header between the outer IPv4 header and the packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// None: IP in IP.
+    Ipip,
+    /// UDP to `port` (network byte order) and a GUE header.
+    Gue {
+        port: [u8; 2],
+        checksum: bool,
+        /// The inner checksum is left to the receiver (only asked for; it applies to packets
+        /// whose checksum is still to be computed).
+        remote_checksum: bool,
+    },
+    /// GRE.
+    Gre { checksum: bool },
+}
+
+impl Kind {
+    /// The tunnel a real server was configured with (`tun_type`, `tun_port`, `tun_flags`).
+    pub(crate) fn of_dest(tun_type: u8, port: [u8; 2], flags: u16) -> Self {
+        match tun_type {
+            TYPE_GUE => Self::Gue {
+                port,
+                checksum: flags & FLAG_CSUM != 0,
+                remote_checksum: flags & FLAG_REMCSUM != 0,
+            },
+            TYPE_GRE => Self::Gre {
+                checksum: flags & FLAG_CSUM != 0,
+            },
+            _ => Self::Ipip,
+        }
+    }
+
+    /// Whether a packet gets remote checksum offload: it was asked for and the packet's
+    /// checksum is still to be computed (`partial`).
+    pub(crate) fn remote_checksum(self, partial: bool) -> bool {
+        matches!(
+            self,
+            Self::Gue {
+                remote_checksum: true,
+                ..
+            }
+        ) && partial
+    }
+
+    /// Bytes put in front of a packet: outer IPv4 header and tunnel header (C subtracts this
+    /// from the route's MTU and reserves it as headroom).
+    pub(crate) fn overhead(self, partial: bool) -> u32 {
+        IPV4_LEN
+            + match self {
+                Self::Ipip => 0,
+                Self::Gue { .. } => UDP_LEN + self.gue_len(partial),
+                Self::Gre { checksum } => GRE_LEN + if checksum { GRE_CSUM_LEN } else { 0 },
+            }
+    }
+
+    /// Length of the GUE header with its options.
+    pub(crate) fn gue_len(self, partial: bool) -> u32 {
+        GUE_LEN
+            + if self.remote_checksum(partial) {
+                GUE_REMCSUM_LEN
+            } else {
+                0
+            }
+    }
+
+    /// The protocol of the outer IPv4 header.
+    pub(crate) fn outer_protocol(self) -> u8 {
+        match self {
+            Self::Ipip => PROTO_IPIP,
+            Self::Gue { .. } => PROTO_UDP,
+            Self::Gre { .. } => PROTO_GRE,
+        }
+    }
+}
+
+/// Writes a GUE header for an inner packet of `protocol` into `b` (of [`Kind::gue_len`]
+/// bytes). `remote` is the inner checksum left to the receiver: where its summing starts and
+/// where the sum goes, from the start of the inner packet.
+pub(crate) fn write_gue(b: &mut [u8], protocol: u8, remote: Option<(u16, u16)>) {
+    let options = b.len().saturating_sub(GUE_LEN as usize);
+    // Version 0, data message (control 0), options length in words.
+    b[0] = (options / 4) as u8 & 0x1f;
+    b[1] = protocol;
+    let flags = if remote.is_some() { GUE_FLAG_PRIV } else { 0 };
+    b[2..4].copy_from_slice(&flags.to_be_bytes());
+    if let Some((start, offset)) = remote {
+        b[4..8].copy_from_slice(&GUE_PFLAG_REMCSUM.to_be_bytes());
+        b[8..10].copy_from_slice(&start.to_be_bytes());
+        b[10..12].copy_from_slice(&start.wrapping_add(offset).to_be_bytes());
+    }
+}
+
+/// Writes the UDP header in front of a GUE header: `len` is the datagram's length; the
+/// checksum is left zero (set afterwards if the tunnel has one).
+pub(crate) fn write_udp(b: &mut [u8], sport: [u8; 2], dport: [u8; 2], len: u16) {
+    b[0..2].copy_from_slice(&sport);
+    b[2..4].copy_from_slice(&dport);
+    b[4..6].copy_from_slice(&len.to_be_bytes());
+    b[6..8].fill(0);
+}
+
+/// `INET_ECN_encapsulate`: the outer TOS keeps the inner DSCP and ECN codepoint, except that
+/// congestion experienced becomes ECT(0) (RFC 6040).
+fn ecn_encapsulate(tos: u8) -> u8 {
+    const ECN_MASK: u8 = 3;
+    const ECN_CE: u8 = 3;
+    const ECN_ECT_0: u8 = 2;
+    let ecn = if tos & ECN_MASK == ECN_CE {
+        ECN_ECT_0
+    } else {
+        tos & ECN_MASK
+    };
+    (tos & !ECN_MASK) | ecn
+}
+
+/// The outer IPv4 header for `inner` (whose TTL was already decremented), from `saddr` to the
+/// real server `daddr`. The don't-fragment flag is copied from the inner packet when path MTU
+/// discovery is on (`pmtu_disc`). ID, total length and checksum are left for the output path.
+pub(crate) fn outer_ipv4(
+    inner: &Ipv4,
+    protocol: u8,
+    saddr: [u8; 4],
+    daddr: [u8; 4],
+    pmtu_disc: bool,
+) -> [u8; 20] {
+    let mut h = [0u8; 20];
+    h[0] = 0x45;
+    h[1] = ecn_encapsulate(inner.tos);
+    if pmtu_disc && inner.dont_fragment {
+        h[6] = 0x40;
+    }
+    h[8] = inner.ttl;
+    h[9] = protocol;
+    h[12..16].copy_from_slice(&saddr);
+    h[16..20].copy_from_slice(&daddr);
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::parse_ipv4;
+
+    #[test]
+    fn overhead_as_c() {
+        let gue = Kind::of_dest(1, 6080u16.to_be_bytes(), 0);
+        assert_eq!(Kind::Ipip.overhead(true), 20);
+        assert_eq!(gue.overhead(true), 32);
+        let rem = Kind::of_dest(1, 6080u16.to_be_bytes(), FLAG_REMCSUM);
+        assert_eq!(rem.overhead(false), 32);
+        assert_eq!(rem.overhead(true), 40);
+        assert_eq!(Kind::of_dest(2, [0; 2], 0).overhead(false), 24);
+        assert_eq!(Kind::of_dest(2, [0; 2], FLAG_CSUM).overhead(false), 28);
+        assert_eq!(Kind::of_dest(0, [0; 2], FLAG_CSUM), Kind::Ipip);
+    }
+
+    #[test]
+    fn gue_header() {
+        let mut b = [0xffu8; 4];
+        write_gue(&mut b, 4, None);
+        assert_eq!(b, [0, 4, 0, 0]);
+        let mut b = [0xffu8; 12];
+        write_gue(&mut b, 4, Some((40, 16)));
+        assert_eq!(b, [2, 4, 0, 1, 0x80, 0, 0, 0, 0, 40, 0, 56]);
+    }
+
+    #[test]
+    fn outer_header() {
+        let mut inner = [0u8; 20];
+        inner[0] = 0x45;
+        inner[1] = 0xb7; // DSCP 45, CE
+        inner[6] = 0x40;
+        inner[8] = 63;
+        inner[9] = 6;
+        let ip = parse_ipv4(&inner).unwrap();
+        let h = outer_ipv4(&ip, PROTO_IPIP, [10, 0, 0, 1], [172, 16, 0, 2], true);
+        assert_eq!(h[..10], [0x45, 0xb6, 0, 0, 0, 0, 0x40, 0, 63, 4]);
+        assert_eq!(h[12..], [10, 0, 0, 1, 172, 16, 0, 2]);
+        let h = outer_ipv4(&ip, PROTO_GRE, [10, 0, 0, 1], [172, 16, 0, 2], false);
+        assert_eq!(h[6], 0);
+        assert_eq!(ecn_encapsulate(0x01), 0x01);
+    }
+}
