@@ -1,0 +1,102 @@
+# Direct routing and tunnels: a client, a director and two real servers on one switch (a bridge
+# in its own namespace). The real servers hold the virtual address on lo and do not answer ARP
+# for it; replies go straight to the client.
+# - Direct routing (port 8080): the director forwards each packet unchanged to a real server's
+#   link address.
+# - Tunnels: the director puts each packet in a new IPv4 header to the real server, which
+#   takes it out on its tunnel device: IP-IP (port 8081, tunl0), GUE (port 8082, a fou port
+#   6080 feeding tunl0; one server with UDP checksums and remote checksum offload) and GRE
+#   (port 8083, gre0; one server with GRE checksums).
+# Sequential TCP and UDP requests, then what the director counted (it sees the client's
+# packets only) and its connection table.
+#
+# As in nat-traffic, TCP packet counts depend on ACK timing and are left out.
+. "$(dirname "$0")/../lib/scenario.sh"
+
+py=/usr/bin/python3
+traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
+d() { ip netns exec dr-dir "$@"; }
+c() { ip netns exec dr-cli "$@"; }
+vip=192.168.100.1
+
+{
+    ip netns add dr-sw
+    ip -n dr-sw link add br0 type bridge
+    ip -n dr-sw link set br0 up
+    i=1
+    for n in cli dir rs1 rs2; do
+        ip netns add dr-$n
+        ip -n dr-$n link set lo up
+        ip link add eth0 netns dr-$n type veth peer name p-$n netns dr-sw
+        ip -n dr-sw link set p-$n master br0
+        ip -n dr-sw link set p-$n up
+        ip -n dr-$n link set eth0 up
+    done
+    ip -n dr-cli addr add 10.0.0.2/24 dev eth0
+    ip -n dr-cli route add $vip via 10.0.0.1
+    ip -n dr-dir addr add 10.0.0.1/24 dev eth0
+    ip -n dr-dir addr add $vip/32 dev lo
+    for i in 1 2; do
+        ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1
+        ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.all.arp_announce=2
+        ip -n dr-rs$i addr add 10.0.0.1$i/24 dev eth0
+        ip -n dr-rs$i addr add $vip/32 dev lo
+        for dev in all default tunl0 gre0; do
+            ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.$dev.rp_filter=0
+        done
+        ip -n dr-rs$i link set tunl0 up
+        ip -n dr-rs$i link set gre0 up
+        ip -n dr-rs$i fou add port 6080 gue
+        rm -f /tmp/dr-tun-ready$i
+        TRAFFIC_READY=/tmp/dr-tun-ready$i ip netns exec dr-rs$i \
+            $py "$traffic" server rs$i 8080,8081,8082,8083 &
+    done
+    until [ -e /tmp/dr-tun-ready1 ] && [ -e /tmp/dr-tun-ready2 ]; do sleep 0.2; done
+} > /dev/null 2>&1
+
+# One `ipvsadm -R` for all services (every process costs about a second in the debug guest).
+rules=/tmp/dr-tun-rules
+cat > $rules <<EOF
+-A -t $vip:8080 -s rr
+-A -u $vip:8080 -s wrr
+-a -t $vip:8080 -r 10.0.0.11 -g
+-a -t $vip:8080 -r 10.0.0.12 -g
+-a -u $vip:8080 -r 10.0.0.11 -g -w 1
+-a -u $vip:8080 -r 10.0.0.12 -g -w 2
+-A -t $vip:8081 -s rr
+-A -u $vip:8081 -s wrr
+-a -t $vip:8081 -r 10.0.0.11 -i
+-a -t $vip:8081 -r 10.0.0.12 -i
+-a -u $vip:8081 -r 10.0.0.11 -i -w 2
+-a -u $vip:8081 -r 10.0.0.12 -i -w 1
+-A -t $vip:8082 -s rr
+-A -u $vip:8082 -s wrr
+-a -t $vip:8082 -r 10.0.0.11 -i --tun-type gue --tun-port 6080
+-a -t $vip:8082 -r 10.0.0.12 -i --tun-type gue --tun-port 6080 --tun-remcsum
+-a -u $vip:8082 -r 10.0.0.11 -i --tun-type gue --tun-port 6080 --tun-csum
+-a -u $vip:8082 -r 10.0.0.12 -i --tun-type gue --tun-port 6080
+-A -t $vip:8083 -s rr
+-A -u $vip:8083 -s wrr
+-a -t $vip:8083 -r 10.0.0.11 -i --tun-type gre
+-a -t $vip:8083 -r 10.0.0.12 -i --tun-type gre --tun-csum
+-a -u $vip:8083 -r 10.0.0.11 -i --tun-type gre --tun-csum
+-a -u $vip:8083 -r 10.0.0.12 -i --tun-type gre
+EOF
+run d sh -c "ipvsadm -R < $rules"
+batch=()
+for port in 8080 8081 8082 8083; do batch+=("tcp 4 $vip $port" "udp 6 $vip $port"); done
+run c $py "$traffic" batch "${batch[@]}"
+sleep 3
+run d ipvsadm -L -n --tun-info
+run d sh -c "for p in 8080 8081 8082 8083; do
+    ipvsadm -L -n --stats --exact -t $vip:\$p | cut -c1-42
+    ipvsadm -L -n --stats --exact -u $vip:\$p
+done"
+run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$5, \$6, \$7, \$8 }" | sort | uniq -c'
+
+{
+    kill $(jobs -p) 2>/dev/null
+    wait
+    for ns in dr-cli dr-dir dr-rs1 dr-rs2 dr-sw; do ip netns del $ns; done
+} > /dev/null 2>&1
+true
