@@ -460,37 +460,46 @@ fn tunnel_xmit(
     let kind = TunnelKind::of_dest(dest.tun_type(), dest.tun_port(), dest.tun_flags());
     let pmtu_disc = sysctl(ipvs, idx::PMTU_DISC) != 0;
     let partial = skb.partial_checksum();
-    let overhead = kind.overhead(partial.is_some());
     let tunnel = TunnelPath {
-        overhead,
+        kind,
+        overhead: kind.overhead(partial.is_some()),
         pmtu_disc,
     };
-    let saddr = match route_tunnel(net, &mut skb, rs, ip, tunnel, icmp) {
+    let saddr = match route_out(net, &mut skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
         Ok(None) => return send_or_continue(net, skb, true),
         Ok(Some(saddr)) => saddr,
         Err(_) => return skb.free(),
     };
-    match encapsulate(net, &mut skb, kind, partial, saddr, rs, pmtu_disc) {
+    // Routing to another host decremented the TTL in the packet.
+    let inner = Ipv4 {
+        ttl: ip.ttl - 1,
+        ..*ip
+    };
+    match encapsulate(net, &mut skb, &inner, tunnel, partial, saddr, rs) {
         Ok(()) => skb.send_encapsulated(net),
         Err(_) => skb.free(),
     }
 }
 
-/// Puts a routed packet into the tunnel `kind` from `saddr` to `daddr` (the steps of
-/// `ip_vs_tunnel_xmit` after routing).
+/// Puts a routed packet with header `inner` into the tunnel `path` from `saddr` to `daddr`
+/// (the steps of `ip_vs_tunnel_xmit` after routing). `partial` is where the packet's
+/// checksum still to be computed starts and goes.
 fn encapsulate(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    kind: TunnelKind,
+    inner: &Ipv4,
+    path: TunnelPath,
     partial: Option<(u32, u16)>,
     saddr: [u8; 4],
     daddr: [u8; 4],
-    pmtu_disc: bool,
 ) -> Result {
-    skb.reserve_headroom(kind.overhead(partial.is_some()))?;
-    // The inner header as routing left it (TTL decremented).
-    let inner = read_ipv4(skb).ok_or(EINVAL)?;
-    let remote = partial.filter(|_| kind.remote_checksum(true));
+    let kind = path.kind;
+    skb.reserve_headroom(path.overhead)?;
+    let remote = if kind.remote_checksum(partial.is_some()) {
+        partial
+    } else {
+        None
+    };
     let encap = match kind {
         TunnelKind::Ipip => Encap::Ipip,
         TunnelKind::Gue {
@@ -527,7 +536,7 @@ fn encapsulate(
         }
         TunnelKind::Gre { checksum } => skb.push_gre(checksum, tunnel::ETH_P_IP)?,
     }
-    let header = tunnel::outer_ipv4(&inner, kind.outer_protocol(), saddr, daddr, pmtu_disc);
+    let header = tunnel::outer_ipv4(inner, kind.outer_protocol(), saddr, daddr, path.pmtu_disc);
     skb.push_ipv4(net, &header)
 }
 
@@ -587,9 +596,11 @@ impl RtMode {
     };
 }
 
-/// The path through a tunnel, for [`route_out`].
+/// The path through a tunnel: what [`route_out`] and [`encapsulate`] need of it.
 #[derive(Clone, Copy)]
 struct TunnelPath {
+    /// The tunnel's header.
+    kind: TunnelKind,
     /// Bytes the tunnel puts in front of the packet (taken off the route's MTU).
     overhead: u32,
     /// The `pmtu_disc` sysctl: without it tunnelled packets are fragmented, never refused.
@@ -610,18 +621,6 @@ fn route_to_server(
     icmp: bool,
 ) -> Result<bool> {
     route_out(net, skb, rs, ip, mode, icmp, None).map(|saddr| saddr.is_none())
-}
-
-/// `__ip_vs_get_out_rt` for tunnels: [`route_out`] from the source address of the route.
-fn route_tunnel(
-    net: &Net,
-    skb: &mut HookSkb<'_>,
-    rs: [u8; 4],
-    ip: &Ipv4,
-    tunnel: TunnelPath,
-    icmp: bool,
-) -> Result<Option<[u8; 4]>> {
-    route_out(net, skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel))
 }
 
 /// `__ip_vs_get_out_rt`: routes the packet to real server `rs` as `mode` allows, with the TTL

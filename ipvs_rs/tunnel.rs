@@ -5,7 +5,7 @@
 //! in front of the packet, and how much room it takes, is decided here; the packet work is in
 //! the data plane.
 
-use crate::packet::Ipv4;
+use crate::packet::{Ipv4, IPV4_MIN_LEN, PROTO_UDP, UDP_LEN as UDP_HEADER_LEN};
 
 /// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
 const TYPE_GUE: u8 = 1;
@@ -18,15 +18,13 @@ const FLAG_REMCSUM: u16 = 1 << 1;
 
 /// `IPPROTO_IPIP`.
 pub(crate) const PROTO_IPIP: u8 = 4;
-/// `IPPROTO_UDP`.
-const PROTO_UDP: u8 = 17;
 /// `IPPROTO_GRE`.
 const PROTO_GRE: u8 = 47;
 /// `ETH_P_IP`: what a GRE header says it carries.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 
-const IPV4_LEN: u32 = 20;
-const UDP_LEN: u32 = 8;
+const IPV4_LEN: u32 = IPV4_MIN_LEN as u32;
+const UDP_LEN: u32 = UDP_HEADER_LEN as u32;
 /// `struct guehdr`.
 const GUE_LEN: u32 = 4;
 /// The private flags word and the remote checksum option (`GUE_LEN_PRIV + GUE_PLEN_REMCSUM`).

@@ -356,6 +356,19 @@ void ipvs_rs_skb_link_failure(struct sk_buff *skb)
 }
 
 /*
+ * What every IPVS transmitter does to a packet it sends on: may be fragmented
+ * (its MTU was checked), a forwarded packet's checksum state and receive
+ * timestamp do not go out with it.
+ */
+static void ipvs_rs_skb_prepare_out(struct sk_buff *skb)
+{
+	skb->ignore_df = 1;
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+}
+
+/*
  * Sends a rewritten packet on its new route through LOCAL_OUT, as IPVS
  * transmitters do; the packet is consumed. A packet from another host
  * (orphan) loses its early-demux socket, which belongs to the old tuple.
@@ -364,10 +377,7 @@ void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan)
 {
 	if (orphan && skb->dev)
 		skb_orphan(skb);
-	skb->ignore_df = 1;
-	skb_forward_csum(skb);
-	if (skb->dev)
-		skb_clear_tstamp(skb);
+	ipvs_rs_skb_prepare_out(skb);
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
 		skb_dst(skb)->dev, dst_output);
 }
@@ -416,10 +426,23 @@ void ipvs_rs_skb_csum_remote(struct sk_buff *skb)
 	}
 }
 
-/* len bytes pushed in front of the data, which become the transport header; NULL without room. */
+/*
+ * Whether len bytes may be pushed in front of the data and written: there is
+ * room, and the head is not shared with a clone (ipvs_rs_skb_cow_head makes
+ * it so).
+ */
+static bool ipvs_rs_skb_can_push(const struct sk_buff *skb, unsigned int len)
+{
+	return skb_headroom(skb) >= len && !skb_header_cloned(skb);
+}
+
+/*
+ * len bytes pushed in front of the data, which become the transport header;
+ * NULL if they cannot be (see ipvs_rs_skb_can_push).
+ */
 void *ipvs_rs_skb_push_transport(struct sk_buff *skb, unsigned int len)
 {
-	if (skb_headroom(skb) < len)
+	if (!ipvs_rs_skb_can_push(skb, len))
 		return NULL;
 	skb_push(skb, len);
 	skb_reset_transport_header(skb);
@@ -437,7 +460,7 @@ void ipvs_rs_udp_tunnel_csum(struct sk_buff *skb, bool nocheck, __be32 saddr, __
 	udp_set_csum(nocheck, skb, saddr, daddr, skb->len);
 }
 
-/* A GRE header (with its checksum if csum) in front of the data; non-zero without room. */
+/* A GRE header (with its checksum if csum) in front of the data; non-zero if it cannot be. */
 int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto)
 {
 	IP_TUNNEL_DECLARE_FLAGS(flags) = { };
@@ -446,7 +469,7 @@ int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto)
 	if (csum)
 		__set_bit(IP_TUNNEL_CSUM_BIT, flags);
 	len = gre_calc_hlen(flags);
-	if (skb_headroom(skb) < len)
+	if (!ipvs_rs_skb_can_push(skb, len))
 		return -ENOBUFS;
 	gre_build_header(skb, len, flags, proto, 0, 0);
 	return 0;
@@ -459,7 +482,7 @@ int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto)
  */
 int ipvs_rs_skb_push_ipv4(struct net *net, struct sk_buff *skb, const void *hdr)
 {
-	if (skb_headroom(skb) < sizeof(struct iphdr))
+	if (!ipvs_rs_skb_can_push(skb, sizeof(struct iphdr)))
 		return -ENOBUFS;
 	skb_push(skb, sizeof(struct iphdr));
 	skb_reset_network_header(skb);
@@ -478,7 +501,7 @@ void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
 	struct sock *sk = skb->sk;
 	struct rtable *ort = skb_rtable(skb);
 
-	if (!skb->dev && sk && sk_fullsock(sk))
+	if (ort && !skb->dev && sk && sk_fullsock(sk))
 		ort->dst.ops->update_pmtu(&ort->dst, sk, NULL, mtu, true);
 }
 
@@ -489,12 +512,9 @@ void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
  */
 void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb)
 {
-	skb->ignore_df = 1;
 	skb->ipvs_property = 1;
 	nf_reset_ct(skb);
-	skb_forward_csum(skb);
-	if (skb->dev)
-		skb_clear_tstamp(skb);
+	ipvs_rs_skb_prepare_out(skb);
 	ip_local_out(net, skb->sk, skb);
 }
 

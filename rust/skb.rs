@@ -228,15 +228,16 @@ impl HookSkb<'_> {
     }
 
     /// Pushes `len` bytes in front of the packet as its transport header and returns them to
-    /// be filled in; `Err` without the headroom.
+    /// be filled in; `Err` without the headroom or if the head is shared with a clone (see
+    /// [`HookSkb::reserve_headroom`]).
     pub(crate) fn push_transport(&mut self, len: u32) -> Result<&mut [u8]> {
         // SAFETY: `skb` is valid and ours (type invariant).
         let p = unsafe { glue::ipvs_rs_skb_push_transport(self.skb, len) };
         if p.is_null() {
             return Err(ENOBUFS);
         }
-        // SAFETY: `p` points to `len` bytes of the packet's private head, which only this
-        // `&mut self` can reach while the slice lives.
+        // SAFETY: `p` points to `len` bytes of the packet's head, which the helper checked is
+        // not shared with a clone; only this `&mut self` can reach them while the slice lives.
         Ok(unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len as usize) })
     }
 
@@ -272,9 +273,10 @@ impl HookSkb<'_> {
         })
     }
 
-    /// Tells a local sender's socket the smaller path MTU of a tunnel.
+    /// Tells a local sender's socket the smaller path MTU of a tunnel (through the packet's
+    /// current route, if it has one).
     pub(crate) fn update_pmtu(&mut self, mtu: u32) {
-        // SAFETY: `skb` is valid, ours and routed (callers route before).
+        // SAFETY: `skb` is valid and ours (type invariant); the helper checks for a route.
         unsafe { glue::ipvs_rs_skb_update_pmtu(self.skb, mtu) }
     }
 

@@ -41,15 +41,7 @@ impl Scheduler for DestinationHashing {
         (d.weight() > 0 && !d.overloaded()).then_some(i)
     }
 
-    fn dest_added<C: Candidate>(&mut self, dests: &[C]) {
-        self.reassign(dests);
-    }
-
-    fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
-        self.reassign(dests);
-    }
-
-    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
+    fn dests_changed<C: Candidate>(&mut self, dests: &[C]) {
         self.reassign(dests);
     }
 }

@@ -60,15 +60,12 @@ pub(crate) struct Flow {
     pub(crate) svc_flags: u32,
 }
 
-/// `AF_INET6`.
-const AF_INET6: u16 = 10;
-
 impl Flow {
     /// An address folded to 32 bits as C's hashing schedulers do (an IPv6 address's four
     /// words XORed), in host order.
     fn fold(&self, addr: &[u8; 16]) -> u32 {
         let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
-        if self.af == AF_INET6 {
+        if self.af == crate::request::AF_INET6 {
             word(0) ^ word(4) ^ word(8) ^ word(12)
         } else {
             word(0)
@@ -82,6 +79,27 @@ fn hash_32(value: u32, bits: u32) -> u32 {
     value.wrapping_mul(GOLDEN_RATIO_32) >> (32 - bits)
 }
 
+/// The loop C's wlc and sed share: the first server with a weight that is not overloaded,
+/// replaced by each later one whose `cost` per weight is strictly lower (so ties go to the
+/// earlier server, as in C). Costs are compared cross-multiplied by weight, in 64 bits.
+fn weighted_least<C: Candidate>(dests: &[C], cost: impl Fn(&C) -> i64) -> Option<usize> {
+    let first = dests
+        .iter()
+        .position(|d| !d.overloaded() && d.weight() > 0)?;
+    let (mut least, mut loh) = (first, cost(&dests[first]));
+    for (i, d) in dests.iter().enumerate().skip(first + 1) {
+        if d.overloaded() {
+            continue;
+        }
+        let doh = cost(d);
+        if loh * i64::from(d.weight()) > doh * i64::from(dests[least].weight()) {
+            least = i;
+            loh = doh;
+        }
+    }
+    Some(least)
+}
+
 /// C's estimate of a server's load (`ip_vs_dest_conn_overhead`): an active connection costs
 /// 256 times an inactive one.
 fn overhead(d: &impl Candidate) -> i32 {
@@ -93,13 +111,22 @@ pub(crate) trait Scheduler {
     /// Picks the server for a new connection of `flow`: an index into `dests`, or `None` when
     /// no server is available.
     fn schedule<C: Candidate>(&mut self, dests: &[C], flow: &Flow) -> Option<usize>;
+    /// The server list or a server's settings changed; `dests` is the new list. What the three
+    /// hooks below do unless an algorithm needs to know which change it was: algorithms that
+    /// rebuild their state from the whole list implement only this, stateless ones nothing.
+    fn dests_changed<C: Candidate>(&mut self, _dests: &[C]) {}
     /// A server was added (at the head of the list, index 0); `dests` is the new list.
-    /// Stateless algorithms ignore it.
-    fn dest_added<C: Candidate>(&mut self, _dests: &[C]) {}
+    fn dest_added<C: Candidate>(&mut self, dests: &[C]) {
+        self.dests_changed(dests);
+    }
     /// A server's settings changed.
-    fn dest_updated<C: Candidate>(&mut self, _dests: &[C]) {}
+    fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
+        self.dests_changed(dests);
+    }
     /// The server at index `removed` was taken out of the list; `dests` is the new list.
-    fn dest_removed<C: Candidate>(&mut self, _dests: &[C], _removed: usize) {}
+    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
+        self.dests_changed(dests);
+    }
 }
 
 /// The algorithm a service is bound to, with its state.

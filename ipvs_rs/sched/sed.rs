@@ -3,7 +3,7 @@
 //! Shortest expected delay (`sed`): the available server with the fewest active connections
 //! (plus the one to come) per unit of weight; the first in list order on ties.
 
-use super::{Candidate, Flow, Scheduler};
+use super::{weighted_least, Candidate, Flow, Scheduler};
 
 /// Stateless.
 #[derive(Default)]
@@ -16,23 +16,7 @@ pub(super) fn expected(d: &impl Candidate) -> i64 {
 
 impl Scheduler for ShortestExpectedDelay {
     fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
-        // As in wlc: the first server with a positive weight starts; after it only overloaded
-        // servers are skipped, and a weight of 0 or less never compares smaller.
-        let first = dests
-            .iter()
-            .position(|d| !d.overloaded() && d.weight() > 0)?;
-        let (mut least, mut loh) = (first, expected(&dests[first]));
-        for (i, d) in dests.iter().enumerate().skip(first + 1) {
-            if d.overloaded() {
-                continue;
-            }
-            let doh = expected(d);
-            if loh * i64::from(d.weight()) > doh * i64::from(dests[least].weight()) {
-                least = i;
-                loh = doh;
-            }
-        }
-        Some(least)
+        weighted_least(dests, |d| expected(d))
     }
 }
 

@@ -102,15 +102,7 @@ impl Scheduler for SourceHashing {
         }
     }
 
-    fn dest_added<C: Candidate>(&mut self, dests: &[C]) {
-        self.reassign(dests);
-    }
-
-    fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
-        self.reassign(dests);
-    }
-
-    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
+    fn dests_changed<C: Candidate>(&mut self, dests: &[C]) {
         self.reassign(dests);
     }
 }

@@ -3,7 +3,7 @@
 //! Weighted least connection (`wlc`): the available server with the least overhead per unit of
 //! weight; the first in list order on ties.
 
-use super::{overhead, Candidate, Flow, Scheduler};
+use super::{overhead, weighted_least, Candidate, Flow, Scheduler};
 
 /// Stateless.
 #[derive(Default)]
@@ -11,24 +11,7 @@ pub(crate) struct WeightedLeastConnection;
 
 impl Scheduler for WeightedLeastConnection {
     fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
-        // The first available server with a positive weight starts the comparison; after it,
-        // C skips only overloaded servers, so a weight of 0 or less never wins (its product is
-        // never smaller).
-        let first = dests
-            .iter()
-            .position(|d| !d.overloaded() && d.weight() > 0)?;
-        let (mut least, mut loh) = (first, i64::from(overhead(&dests[first])));
-        for (i, d) in dests.iter().enumerate().skip(first + 1) {
-            if d.overloaded() {
-                continue;
-            }
-            let doh = i64::from(overhead(d));
-            if loh * i64::from(d.weight()) > doh * i64::from(dests[least].weight()) {
-                least = i;
-                loh = doh;
-            }
-        }
-        Some(least)
+        weighted_least(dests, |d| i64::from(overhead(d)))
     }
 }
 

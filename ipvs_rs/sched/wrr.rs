@@ -99,15 +99,7 @@ impl Scheduler for WeightedRoundRobin {
         }
     }
 
-    fn dest_added<C: Candidate>(&mut self, dests: &[C]) {
-        self.changed(dests);
-    }
-
-    fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
-        self.changed(dests);
-    }
-
-    fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
+    fn dests_changed<C: Candidate>(&mut self, dests: &[C]) {
         self.changed(dests);
     }
 }
