@@ -14,7 +14,7 @@ use kernel::{
 };
 
 use crate::{
-    glue::{rcu::RcuPtr, time::HZ},
+    glue::{random::random_below, rcu::RcuPtr, time::HZ},
     request::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
@@ -233,6 +233,15 @@ impl Candidate for Arc<Dest> {
     fn weight(&self) -> i32 {
         Dest::weight(self)
     }
+    fn last_weight(&self) -> i32 {
+        self.last_weight.load(Ordering::Relaxed)
+    }
+    fn addr(&self) -> [u8; 16] {
+        self.addr
+    }
+    fn port(&self) -> [u8; 2] {
+        self.port
+    }
     fn overloaded(&self) -> bool {
         self.overloaded.load(Ordering::Relaxed)
     }
@@ -242,6 +251,12 @@ impl Candidate for Arc<Dest> {
     fn total_conns(&self) -> i32 {
         self.active_conns() + self.inactive_conns()
     }
+}
+
+/// Zeroed storage for the large tables of the scheduler called `name` (none for most).
+fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
+    KVec::from_elem(0, Algorithm::<KVec<u16>>::storage_len(name), GFP_KERNEL)
+        .map_err(|_| Errno::NoMem)
 }
 
 /// What the packet path sees of a service: its identity, counters and scheduler.
@@ -260,7 +275,8 @@ pub(crate) struct ServiceShared {
 
 /// A service's scheduler with its view of the real servers.
 struct SchedState {
-    algorithm: Algorithm,
+    /// The algorithm, with its large tables in storage of its own.
+    algorithm: Algorithm<KVec<u16>>,
     /// The servers newest first, as C keeps its list.
     dests: KVec<Arc<Dest>>,
 }
@@ -288,6 +304,7 @@ impl ServiceShared {
             daddr: *daddr,
             sport,
             svc_flags: self.flags(),
+            random_below,
         };
         let mut s = self.sched.lock();
         let s = &mut *s;
@@ -374,20 +391,30 @@ impl Service {
         for d in self.dests_newest_first() {
             list.push(d.clone(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
         }
-        let old = {
+        let storage = match change {
+            DestChange::Scheduler => Some(sched_storage(self.sched)?),
+            _ => None,
+        };
+        let (old_dests, old_algorithm) = {
             let mut s = self.shared.sched.lock();
-            let old = core::mem::replace(&mut s.dests, list);
+            let old_dests = core::mem::replace(&mut s.dests, list);
             let s = &mut *s;
+            let mut old_algorithm = None;
             match change {
                 DestChange::Added => s.algorithm.dest_added(&s.dests),
                 DestChange::Updated => s.algorithm.dest_updated(&s.dests),
                 DestChange::Removed(i) => s.algorithm.dest_removed(&s.dests, i),
-                DestChange::Scheduler => s.algorithm = Algorithm::new(self.sched, &s.dests),
+                DestChange::Scheduler => {
+                    if let Some(storage) = storage {
+                        let new = Algorithm::new(self.sched, self.id.af, &s.dests, storage);
+                        old_algorithm = Some(core::mem::replace(&mut s.algorithm, new));
+                    }
+                }
             }
-            old
+            (old_dests, old_algorithm)
         };
         // Dropped outside the lock.
-        drop(old);
+        drop((old_dests, old_algorithm));
         Ok(())
     }
 
@@ -562,13 +589,14 @@ impl Services {
         let id = canonical_id(id);
         let flags = merge_flags(0, s.flags, s.flags_mask) | SVC_F_HASHED;
         let no_dests: &[Arc<Dest>] = &[];
+        let storage = sched_storage(sched)?;
         let shared = Arc::pin_init(
             try_pin_init!(ServiceShared {
                 id,
                 stats: Stats::new()?,
                 flags: AtomicU32::new(flags),
                 sched <- new_spinlock_irq!(SchedState {
-                    algorithm: Algorithm::new(sched, no_dests),
+                    algorithm: Algorithm::new(sched, id.af, no_dests, storage),
                     dests: KVec::new(),
                 }),
             }),

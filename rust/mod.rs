@@ -16,6 +16,7 @@ pub(crate) mod netfilter;
 pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod procfs;
+pub(crate) mod random;
 pub(crate) mod rcu;
 pub(crate) mod siphash;
 pub(crate) mod skb;

@@ -9,26 +9,34 @@
 //! (C keeps a list pointer) keep an index, which the change hooks move along with the list, so
 //! that picking needs no search. The algorithms not written yet are known by
 //! name only, so that services can be configured exactly as with the C module.
+//!
+//! This crate cannot allocate, so a scheduler whose state is too large to keep inline (mh's
+//! lookup table) keeps it in storage the caller lends: [`Algorithm`] is generic over it.
 
 mod dh;
 mod fo;
 mod lc;
+mod mh;
 mod nq;
 mod ovf;
 mod rr;
 mod sed;
 mod sh;
+mod twos;
 mod wlc;
 mod wrr;
 
+use core::ops::DerefMut;
 use dh::DestinationHashing;
 use fo::WeightedFailover;
 use lc::LeastConnection;
+use mh::MaglevHashing;
 use nq::NeverQueue;
 use ovf::WeightedOverflow;
 use rr::RoundRobin;
 use sed::ShortestExpectedDelay;
 use sh::SourceHashing;
+use twos::WeightedRandomTwos;
 use wlc::WeightedLeastConnection;
 use wrr::WeightedRoundRobin;
 
@@ -36,6 +44,12 @@ use wrr::WeightedRoundRobin;
 pub(crate) trait Candidate {
     /// Weight; 0 quiesces the server.
     fn weight(&self) -> i32;
+    /// The last non-zero weight (a quiesced server keeps its place by it).
+    fn last_weight(&self) -> i32;
+    /// Address, IPv4 in the first 4 bytes.
+    fn addr(&self) -> [u8; 16];
+    /// Port, network byte order.
+    fn port(&self) -> [u8; 2];
     /// Whether the server has reached its upper connection threshold.
     fn overloaded(&self) -> bool;
     /// Active connections.
@@ -58,18 +72,26 @@ pub(crate) struct Flow {
     pub(crate) sport: [u8; 2],
     /// The service's `IP_VS_SVC_F_*` flags.
     pub(crate) svc_flags: u32,
+    /// A uniformly random number below a non-zero bound (the kernel's
+    /// `get_random_u32_below`), for randomised schedulers.
+    pub(crate) random_below: fn(u32) -> u32,
 }
 
 impl Flow {
-    /// An address folded to 32 bits as C's hashing schedulers do (an IPv6 address's four
-    /// words XORed), in host order.
+    /// An address of this flow's family folded as [`fold`] does.
     fn fold(&self, addr: &[u8; 16]) -> u32 {
-        let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
-        if self.af == crate::request::AF_INET6 {
-            word(0) ^ word(4) ^ word(8) ^ word(12)
-        } else {
-            word(0)
-        }
+        fold(self.af, addr)
+    }
+}
+
+/// An address of family `af` folded to 32 bits as C's hashing schedulers do (an IPv6
+/// address's four words XORed), in host order.
+fn fold(af: u16, addr: &[u8; 16]) -> u32 {
+    let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
+    if af == crate::request::AF_INET6 {
+        word(0) ^ word(4) ^ word(8) ^ word(12)
+    } else {
+        word(0)
     }
 }
 
@@ -129,8 +151,9 @@ pub(crate) trait Scheduler {
     }
 }
 
-/// The algorithm a service is bound to, with its state.
-pub(crate) enum Algorithm {
+/// The algorithm a service is bound to, with its state; `T` is storage lent for large tables
+/// (see [`Algorithm::storage_len`]).
+pub(crate) enum Algorithm<T> {
     /// No scheduler (`none`): new connections find no server.
     None,
     /// `rr`.
@@ -153,6 +176,10 @@ pub(crate) enum Algorithm {
     Dh(DestinationHashing),
     /// `sh`.
     Sh(SourceHashing),
+    /// `mh`.
+    Mh(MaglevHashing<T>),
+    /// `twos`.
+    Twos(WeightedRandomTwos),
     /// A scheduler C has that ipvs_rs only knows by name so far: it picks no server.
     NotYet,
 }
@@ -173,13 +200,26 @@ macro_rules! each_algorithm {
             Algorithm::Ovf($s) => $call,
             Algorithm::Dh($s) => $call,
             Algorithm::Sh($s) => $call,
+            Algorithm::Mh($s) => $call,
+            Algorithm::Twos($s) => $call,
         }
     };
 }
 
-impl Algorithm {
-    /// The algorithm called `name` (`None` for no scheduler), set up for the servers `dests`.
-    pub(crate) fn new<C: Candidate>(name: Option<&str>, dests: &[C]) -> Self {
+impl<T: DerefMut<Target = [u16]>> Algorithm<T> {
+    /// How many entries of lent storage the algorithm called `name` needs (0: it needs none,
+    /// and [`Algorithm::new`] drops what it is given).
+    pub(crate) fn storage_len(name: Option<&str>) -> usize {
+        match name {
+            Some("mh") => mh::STORAGE_LEN,
+            _ => 0,
+        }
+    }
+
+    /// The algorithm called `name` (`None` for no scheduler) of a service of family `af`, set
+    /// up for the servers `dests`, keeping large tables in `storage` (of
+    /// [`Algorithm::storage_len`] entries).
+    pub(crate) fn new<C: Candidate>(name: Option<&str>, af: u16, dests: &[C], storage: T) -> Self {
         let mut a = match name {
             None => Self::None,
             Some("rr") => Self::Rr(RoundRobin::default()),
@@ -192,6 +232,8 @@ impl Algorithm {
             Some("ovf") => Self::Ovf(WeightedOverflow),
             Some("dh") => Self::Dh(DestinationHashing::default()),
             Some("sh") => Self::Sh(SourceHashing::default()),
+            Some("mh") => Self::Mh(MaglevHashing::new(storage, af)),
+            Some("twos") => Self::Twos(WeightedRandomTwos),
             Some(_) => Self::NotYet,
         };
         a.dest_updated(dests);
@@ -261,6 +303,7 @@ pub(crate) mod tests {
     pub(crate) struct D {
         pub(crate) key: u64,
         pub(crate) weight: i32,
+        pub(crate) last_weight: i32,
         pub(crate) overloaded: bool,
         pub(crate) active: i32,
         pub(crate) total: i32,
@@ -271,6 +314,7 @@ pub(crate) mod tests {
             Self {
                 key,
                 weight,
+                last_weight: weight,
                 overloaded: false,
                 active: 0,
                 total: 0,
@@ -281,6 +325,18 @@ pub(crate) mod tests {
     impl Candidate for D {
         fn weight(&self) -> i32 {
             self.weight
+        }
+        fn last_weight(&self) -> i32 {
+            self.last_weight
+        }
+        /// 10.0.0.`key`.
+        fn addr(&self) -> [u8; 16] {
+            let mut a = [0; 16];
+            a[..4].copy_from_slice(&[10, 0, 0, self.key as u8]);
+            a
+        }
+        fn port(&self) -> [u8; 2] {
+            80u16.to_be_bytes()
         }
         fn overloaded(&self) -> bool {
             self.overloaded
@@ -300,6 +356,7 @@ pub(crate) mod tests {
         daddr: [0; 16],
         sport: [0; 2],
         svc_flags: 0,
+        random_below: |_| 0,
     };
 
     /// An IPv4 flow from `saddr:sport` to `daddr`.

@@ -1,0 +1,80 @@
+# Schedulers choosing as C does: one NAT service per scheduler on its own port (dh on four
+# virtual addresses, since it hashes the destination; sh and mh also with their -port and
+# -fallback flags), three real servers of weights 1, 2 and 3 (real server 2 quiesced after it
+# was added for the fallback cases, so that mh keeps its slots by the last weight), and
+# the same 12 connections from 6 client addresses and fixed ports through each. Connections
+# stay open until the end, so the connection counts the lc family weighs are the same at each
+# choice. Compared: answers per server, the listing with its connection counts, and every
+# connection's choice from /proc/net/ip_vs_conn. twos is not here: it draws at random.
+. "$(dirname "$0")/../lib/scenario.sh"
+
+py=/usr/bin/python3
+traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
+d() { ip netns exec sch-dir "$@"; }
+
+{
+    for ns in sch-cli sch-dir sch-rs1 sch-rs2 sch-rs3; do
+        ip netns add $ns
+        ip -n $ns link set lo up
+    done
+    ip link add cli0 netns sch-cli type veth peer name dir0 netns sch-dir
+    for i in 1 2 3 4 5 6; do ip -n sch-cli addr add 10.0.0.1$i/24 dev cli0; done
+    ip -n sch-cli link set cli0 up
+    for i in 1 3 4 5; do ip -n sch-dir addr add 10.0.0.$i/24 dev dir0; done
+    ip -n sch-dir link set dir0 up
+    for i in 1 2 3; do
+        ip link add rs$i netns sch-dir type veth peer name eth0 netns sch-rs$i
+        ip -n sch-dir addr add 172.16.$i.1/24 dev rs$i
+        ip -n sch-dir link set rs$i up
+        ip -n sch-rs$i addr add 172.16.$i.2/24 dev eth0
+        ip -n sch-rs$i link set eth0 up
+        ip -n sch-rs$i route add default via 172.16.$i.1
+        rm -f /tmp/sch-ready$i
+        TRAFFIC_READY=/tmp/sch-ready$i ip netns exec sch-rs$i $py "$traffic" server rs$i 80 &
+    done
+    d sysctl -qw net.ipv4.ip_forward=1
+    until [ -e /tmp/sch-ready1 ] && [ -e /tmp/sch-ready2 ] && [ -e /tmp/sch-ready3 ]; do
+        sleep 0.2
+    done
+} > /dev/null 2>&1
+
+# Port, scheduler and flags of each service on 10.0.0.1; dh also on the other addresses. The
+# rules go in with one `ipvsadm -R` (every process costs about a second in the debug guest).
+services="81:rr 82:wrr 83:lc 84:wlc 85:sed 86:nq 87:fo 88:ovf 89:dh 90:sh 91:sh:sh-port
+          92:sh:sh-port,sh-fallback 93:mh 94:mh:mh-port 95:mh:mh-port,mh-fallback"
+rules=/tmp/sch-rules
+add() { # vip port scheduler [flags]
+    echo "-A -t $1:$2 -s $3${4:+ -b $4}"
+    for i in 1 2 3; do echo "-a -t $1:$2 -r 172.16.$i.2:80 -m -w $i"; done
+    case "$4" in *fallback) echo "-e -t $1:$2 -r 172.16.2.2:80 -m -w 0" ;; esac
+}
+for s in $services; do
+    IFS=: read -r port sched flags <<< "$s"
+    add 10.0.0.1 $port $sched $flags
+done > $rules
+for i in 3 4 5; do add 10.0.0.$i 89 dh; done >> $rules
+targets=()
+for s in $services; do targets+=(10.0.0.1:${s%%:*}); done
+for i in 3 4 5; do targets+=(10.0.0.$i:89); done
+run d sh -c "ipvsadm -R < $rules"
+
+ctl=/tmp/sch-sweep
+mkdir -p $ctl && rm -f $ctl/*
+sources=10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16
+ip netns exec sch-cli $py "$traffic" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
+sweep=$!
+until [ -e $ctl/ready ] || ! kill -0 $sweep 2>/dev/null; do sleep 0.2; done
+echo "\$ sweep 12 connections through each service"
+cat $ctl/out
+run d ipvsadm -L -n
+# Each connection: client address and port, service, real server.
+run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$2, \$3, \$4, \$5, \$6 }" | sort'
+touch $ctl/stop
+wait $sweep
+
+{
+    kill $(jobs -p) 2>/dev/null
+    wait
+    for ns in sch-cli sch-dir sch-rs1 sch-rs2 sch-rs3; do ip netns del $ns; done
+} > /dev/null 2>&1
+true
