@@ -345,7 +345,7 @@ fn schedule(
     let Some(svc) = dp
         .services
         .get(&guard)
-        .and_then(|t| t.find(AF_INET, h.ip.protocol, daddr, dport))
+        .and_then(|t| t.find(AF_INET, skb.mark(), h.ip.protocol, daddr, dport))
         .cloned()
     else {
         return Err(Verdict::Accept);

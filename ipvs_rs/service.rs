@@ -329,22 +329,32 @@ impl ServiceTable {
         self.list.iter()
     }
 
-    /// The address service for a packet of `protocol` to `addr`:`port` (IPv4 addresses in the
-    /// first 4 bytes, the rest zero).
+    /// The service for a packet of `protocol` to `addr`:`port` (IPv4 addresses in the first 4
+    /// bytes, the rest zero) carrying firewall mark `mark`: as in C, the firewall-mark service
+    /// of the family first (whatever the protocol), then the address service.
     pub(crate) fn find(
         &self,
         af: u16,
+        mark: u32,
         protocol: u8,
         addr: &[u8; 16],
         port: [u8; 2],
     ) -> Option<&Arc<ServiceShared>> {
-        self.list.iter().find(|s| {
-            s.id.fwmark == 0
-                && s.id.af == af
-                && s.id.protocol == u16::from(protocol)
-                && s.id.addr == *addr
-                && s.id.port == port
-        })
+        let by_mark = || {
+            self.list
+                .iter()
+                .find(|s| s.id.fwmark == mark && s.id.af == af)
+        };
+        let by_address = || {
+            self.list.iter().find(|s| {
+                s.id.fwmark == 0
+                    && s.id.af == af
+                    && s.id.protocol == u16::from(protocol)
+                    && s.id.addr == *addr
+                    && s.id.port == port
+            })
+        };
+        (if mark != 0 { by_mark() } else { None }).or_else(by_address)
     }
 }
 

@@ -62,6 +62,7 @@ int ipvs_rs_proc_cpulist(const struct ctl_table *table, int write, void *buffer,
 
 /* Packets (see skb.rs): accessors for bitfields and inlines. */
 bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb);
+u32 ipvs_rs_skb_mark(const struct sk_buff *skb);
 void ipvs_rs_skb_mark_ipvs(struct sk_buff *skb);
 bool ipvs_rs_skb_host_or_local_out(const struct sk_buff *skb, unsigned int hooknum);
 bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);

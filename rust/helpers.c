@@ -197,6 +197,12 @@ bool ipvs_rs_skb_ipvs_property(const struct sk_buff *skb)
 	return skb->ipvs_property;
 }
 
+/* The firewall mark (`skb->mark` shares a union with the tail-room reservation). */
+u32 ipvs_rs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
 /*
  * Marks a packet as handled by IPVS (its own hooks let it pass from now on)
  * and takes it out of connection tracking, as the C module does by default

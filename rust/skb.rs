@@ -54,6 +54,12 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_ipvs_property(self.skb) }
     }
 
+    /// The packet's firewall mark (`skb->mark`), 0 for none.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { glue::ipvs_rs_skb_mark(self.skb) }
+    }
+
     /// Marks the packet as handled by IPVS and takes it out of connection tracking.
     pub(crate) fn mark_ipvs(&mut self) {
         // SAFETY: `skb` is valid and ours (type invariant).
