@@ -7,7 +7,8 @@
                                        datagram gets "NAME". With TRAFFIC_READY set, creates
                                        that file once it listens
   traffic.py tcp N ADDR PORT           N TCP connections one after another; prints how many
-                                       answers came from each server name
+                                       answers came from each server name ("refused" and
+                                       "no answer" counted too)
   traffic.py udp N ADDR PORT           the same with N UDP datagrams, each from a new socket
   traffic.py hold ADDR PORT DIR        one TCP connection kept open: prints the server's name,
                                        then each time DIR/goN appears (N = 1, 2, ...) sends a
@@ -82,10 +83,16 @@ def count(names):
 def tcp_clients(n, addr, port):
     names = []
     for _ in range(n):
-        with socket.create_connection((addr, port), timeout=5) as s:
-            f = s.makefile("rb")
-            line = f.readline().decode().strip()
-            names.append(line or "no answer")
+        # A connection that is refused or never answered is counted, not fatal, so that the
+        # commands after it in a batch still run.
+        try:
+            with socket.create_connection((addr, port), timeout=5) as s:
+                line = s.makefile("rb").readline().decode().strip()
+                names.append(line or "no answer")
+        except ConnectionRefusedError:
+            names.append("refused")
+        except socket.timeout:
+            names.append("no answer")
     count(names)
 
 
