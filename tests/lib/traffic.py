@@ -29,7 +29,8 @@
   traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
                                        for each service in turn, N TCP connections from the
                                        addresses SOURCES (comma-separated, in turn) and source
-                                       ports 30000, 30001, ...; prints each service's answers
+                                       ports 30000 + 100 * (the service's place) + 0, 1, ...;
+                                       prints each service's answers
                                        per server. All are held open (so the connections of
                                        every server are active when the next is scheduled)
                                        until DIR/stop appears; DIR/ready says they are all open
@@ -141,7 +142,7 @@ def hold(addr, port, ctl):
 
 def sweep(n, sources, ctl, services):
     held = []
-    for svc in services:
+    for k, svc in enumerate(services):
         vip, port = svc.rsplit(":", 1)
         names = []
         for i in range(n):
@@ -149,7 +150,9 @@ def sweep(n, sources, ctl, services):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.settimeout(5)
             try:
-                s.bind((sources[i % len(sources)], 30000 + i))
+                # Ports of their own per service: NAT gives every service the same real
+                # servers, which must not see one client address and port twice.
+                s.bind((sources[i % len(sources)], 30000 + 100 * k + i))
                 s.connect((vip, int(port)))
                 line = s.makefile("rb").readline().decode().strip()
                 names.append(line or "no answer")
