@@ -35,7 +35,7 @@ d() { ip netns exec fwm-dir "$@"; }
 } > /dev/null 2>&1
 
 cat > /tmp/fwm.nft <<'NFT'
-table ip mark {
+table ip ipvs_marks {
     chain pre {
         type filter hook prerouting priority -150;
         ip daddr 10.0.0.1 tcp dport { 80, 81 } meta mark set 1
@@ -59,6 +59,8 @@ RULES
 run d sh -c "ipvsadm -R < /tmp/fwm-rules"
 run ip netns exec fwm-cli $py "$traffic" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
     "udp 4 10.0.0.1 53" "tcp 4 10.0.0.1 82"
+# The servers close after answering: let the last FINs pass before counting packets.
+sleep 2
 run d ipvsadm -L -n
 run d ipvsadm -L -n --stats
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7 }" | sort | uniq -c'
