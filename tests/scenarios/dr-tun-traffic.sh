@@ -23,7 +23,6 @@ vip=192.168.100.1
     ip netns add dr-sw
     ip -n dr-sw link add br0 type bridge
     ip -n dr-sw link set br0 up
-    i=1
     for n in cli dir rs1 rs2; do
         ip netns add dr-$n
         ip -n dr-$n link set lo up
