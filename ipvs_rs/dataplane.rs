@@ -28,6 +28,7 @@ use crate::{
         ICMP_TIME_EXCEEDED, IPV4_MIN_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_LEN, UDP_LEN,
     },
     request::AF_INET,
+    sched,
     service::ServiceTable,
     stats::Stats,
     tcp_state::{Direction, TcpFlags},
@@ -120,6 +121,16 @@ impl DataPlane {
             }
         }
     }
+
+    /// Runs the schedulers' periodic upkeep (the lblc and lblcr caches' collection).
+    fn collect(&self) {
+        let guard = kernel::sync::rcu::read_lock();
+        if let Some(table) = self.services.get(&guard) {
+            for svc in table.iter() {
+                svc.collect();
+            }
+        }
+    }
 }
 
 impl Tick for DataPlane {
@@ -129,6 +140,9 @@ impl Tick for DataPlane {
         let n = self.sweeps.fetch_add(1, Ordering::Relaxed);
         if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
             self.estimate();
+        }
+        if n % sched::COLLECT_PERIOD_SECS == sched::COLLECT_PERIOD_SECS - 1 {
+            self.collect();
         }
         Some(crate::conn::SWEEP_PERIOD)
     }

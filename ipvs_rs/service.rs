@@ -14,12 +14,12 @@ use kernel::{
 };
 
 use crate::{
-    glue::{random::random_below, rcu::RcuPtr, time::HZ},
+    glue::{random::random_below, rcu::RcuPtr, time::HZ, timer::jiffies},
     request::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
     },
-    sched::{self, Algorithm, Candidate, Flow},
+    sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
 };
 
@@ -253,9 +253,27 @@ impl Candidate for Arc<Dest> {
     }
 }
 
-/// Zeroed storage for the large tables of the scheduler called `name` (none for most).
+/// Schedulers grow their arrays under the service's scheduler lock, also in softirq: atomically.
+impl<E> Growable<E> for KVec<E> {
+    fn push(&mut self, e: E) -> bool {
+        KVec::push(self, e, GFP_ATOMIC).is_ok()
+    }
+    fn pop(&mut self) -> Option<E> {
+        KVec::pop(self)
+    }
+}
+
+/// Schedulers' arrays are kernel vectors.
+struct KernelLender;
+
+impl Lender for KernelLender {
+    type Vec<E> = KVec<E>;
+}
+
+/// Zeroed storage for the fixed tables of the scheduler called `name` (none for most),
+/// allocated before the scheduler lock is taken.
 fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
-    KVec::from_elem(0, Algorithm::<KVec<u16>>::storage_len(name), GFP_KERNEL)
+    KVec::from_elem(0, Algorithm::<KernelLender>::storage_len(name), GFP_KERNEL)
         .map_err(|_| Errno::NoMem)
 }
 
@@ -276,7 +294,7 @@ pub(crate) struct ServiceShared {
 /// A service's scheduler with its view of the real servers.
 struct SchedState {
     /// The algorithm, with its large tables in storage of its own.
-    algorithm: Algorithm<KVec<u16>>,
+    algorithm: Algorithm<KernelLender>,
     /// The servers newest first, as C keeps its list.
     dests: KVec<Arc<Dest>>,
 }
@@ -288,6 +306,11 @@ impl ServiceShared {
         for d in &self.sched.lock().dests {
             d.stats.estimate();
         }
+    }
+
+    /// The scheduler's periodic upkeep, every [`sched::COLLECT_PERIOD_SECS`] seconds.
+    pub(crate) fn collect(&self) {
+        self.sched.lock().algorithm.collect(jiffies(), HZ);
     }
 
     /// Picks the real server for a new connection from `saddr:sport` to `daddr` (hashing
@@ -305,6 +328,8 @@ impl ServiceShared {
             sport,
             svc_flags: self.flags(),
             random_below,
+            now: jiffies(),
+            hz: HZ,
         };
         let mut s = self.sched.lock();
         let s = &mut *s;

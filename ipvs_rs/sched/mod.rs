@@ -10,12 +10,16 @@
 //! that picking needs no search. The algorithms not written yet are known by
 //! name only, so that services can be configured exactly as with the C module.
 //!
-//! This crate cannot allocate, so a scheduler whose state is too large to keep inline (mh's
-//! lookup table) keeps it in storage the caller lends: [`Algorithm`] is generic over it.
+//! This crate cannot allocate, so schedulers whose state is too large to keep inline (mh's
+//! lookup table) or grows (the lblc and lblcr caches) keep it in arrays the caller lends:
+//! [`Algorithm`] is generic over a [`Lender`].
 
 mod dh;
 mod fo;
+mod lblc;
+mod lblcr;
 mod lc;
+mod locality;
 mod mh;
 mod nq;
 mod ovf;
@@ -29,6 +33,8 @@ mod wrr;
 use core::ops::DerefMut;
 use dh::DestinationHashing;
 use fo::WeightedFailover;
+use lblc::LocalityLeastConnection;
+use lblcr::LocalityLeastConnectionReplicated;
 use lc::LeastConnection;
 use mh::MaglevHashing;
 use nq::NeverQueue;
@@ -75,6 +81,26 @@ pub(crate) struct Flow {
     /// A uniformly random number below a non-zero bound (the kernel's
     /// `get_random_u32_below`), for randomised schedulers.
     pub(crate) random_below: fn(u32) -> u32,
+    /// The time, in jiffies (caching schedulers date their entries).
+    pub(crate) now: u64,
+    /// Jiffies per second.
+    pub(crate) hz: u32,
+}
+
+/// A growable array lent by the caller, since this crate cannot allocate: `KVec` in the
+/// kernel, where pushing allocates atomically (schedulers run under a spinlock, also in
+/// softirq), `Vec` in host tests.
+pub(crate) trait Growable<E>: DerefMut<Target = [E]> + Default {
+    /// Appends `e`; `false` (and `e` dropped) if memory is short.
+    fn push(&mut self, e: E) -> bool;
+    /// Removes the last element.
+    fn pop(&mut self) -> Option<E>;
+}
+
+/// Where schedulers get their arrays.
+pub(crate) trait Lender {
+    /// An array of `E`.
+    type Vec<E>: Growable<E>;
 }
 
 impl Flow {
@@ -145,15 +171,21 @@ pub(crate) trait Scheduler {
     fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
         self.dests_changed(dests);
     }
+    /// Periodic upkeep, every [`COLLECT_PERIOD_SECS`] seconds: `now` in jiffies of `hz` per
+    /// second.
+    fn collect(&mut self, _now: u64, _hz: u32) {}
     /// The server at index `removed` was taken out of the list; `dests` is the new list.
     fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
         self.dests_changed(dests);
     }
 }
 
-/// The algorithm a service is bound to, with its state; `T` is storage lent for large tables
-/// (see [`Algorithm::storage_len`]).
-pub(crate) enum Algorithm<T> {
+/// Seconds between runs of [`Scheduler::collect`] (C's lblc/lblcr `CHECK_EXPIRE_INTERVAL`).
+pub(crate) const COLLECT_PERIOD_SECS: u32 = 60;
+
+/// The algorithm a service is bound to, with its state, keeping large tables in arrays from
+/// `L`.
+pub(crate) enum Algorithm<L: Lender> {
     /// No scheduler (`none`): new connections find no server.
     None,
     /// `rr`.
@@ -162,6 +194,10 @@ pub(crate) enum Algorithm<T> {
     Wrr(WeightedRoundRobin),
     /// `lc`.
     Lc(LeastConnection),
+    /// `lblc`.
+    Lblc(LocalityLeastConnection<L>),
+    /// `lblcr`.
+    Lblcr(LocalityLeastConnectionReplicated<L>),
     /// `wlc`.
     Wlc(WeightedLeastConnection),
     /// `sed`.
@@ -177,11 +213,9 @@ pub(crate) enum Algorithm<T> {
     /// `sh`.
     Sh(SourceHashing),
     /// `mh`.
-    Mh(MaglevHashing<T>),
+    Mh(MaglevHashing<L::Vec<u16>>),
     /// `twos`.
     Twos(WeightedRandomTwos),
-    /// A scheduler C has that ipvs_rs only knows by name so far: it picks no server.
-    NotYet,
 }
 
 /// Runs `$call` on the scheduler inside an [`Algorithm`] (`$none` without one): the trait's
@@ -189,10 +223,12 @@ pub(crate) enum Algorithm<T> {
 macro_rules! each_algorithm {
     ($a:expr, $s:ident => $call:expr, $none:expr) => {
         match $a {
-            Algorithm::None | Algorithm::NotYet => $none,
+            Algorithm::None => $none,
             Algorithm::Rr($s) => $call,
             Algorithm::Wrr($s) => $call,
             Algorithm::Lc($s) => $call,
+            Algorithm::Lblc($s) => $call,
+            Algorithm::Lblcr($s) => $call,
             Algorithm::Wlc($s) => $call,
             Algorithm::Sed($s) => $call,
             Algorithm::Nq($s) => $call,
@@ -206,7 +242,7 @@ macro_rules! each_algorithm {
     };
 }
 
-impl<T: DerefMut<Target = [u16]>> Algorithm<T> {
+impl<L: Lender> Algorithm<L> {
     /// How many entries of lent storage the algorithm called `name` needs (0: it needs none,
     /// and [`Algorithm::new`] drops what it is given).
     pub(crate) fn storage_len(name: Option<&str>) -> usize {
@@ -219,12 +255,19 @@ impl<T: DerefMut<Target = [u16]>> Algorithm<T> {
     /// The algorithm called `name` (`None` for no scheduler) of a service of family `af`, set
     /// up for the servers `dests`, keeping large tables in `storage` (of
     /// [`Algorithm::storage_len`] entries).
-    pub(crate) fn new<C: Candidate>(name: Option<&str>, af: u16, dests: &[C], storage: T) -> Self {
+    pub(crate) fn new<C: Candidate>(
+        name: Option<&str>,
+        af: u16,
+        dests: &[C],
+        storage: L::Vec<u16>,
+    ) -> Self {
         let mut a = match name {
             None => Self::None,
             Some("rr") => Self::Rr(RoundRobin::default()),
             Some("wrr") => Self::Wrr(WeightedRoundRobin::default()),
             Some("lc") => Self::Lc(LeastConnection),
+            Some("lblc") => Self::Lblc(LocalityLeastConnection::new(af)),
+            Some("lblcr") => Self::Lblcr(LocalityLeastConnectionReplicated::new(af)),
             Some("wlc") => Self::Wlc(WeightedLeastConnection),
             Some("sed") => Self::Sed(ShortestExpectedDelay),
             Some("nq") => Self::Nq(NeverQueue),
@@ -234,7 +277,8 @@ impl<T: DerefMut<Target = [u16]>> Algorithm<T> {
             Some("sh") => Self::Sh(SourceHashing::default()),
             Some("mh") => Self::Mh(MaglevHashing::new(storage, af)),
             Some("twos") => Self::Twos(WeightedRandomTwos),
-            Some(_) => Self::NotYet,
+            // `lookup` only gives the names above.
+            Some(_) => Self::None,
         };
         a.dest_updated(dests);
         a
@@ -253,6 +297,11 @@ impl<T: DerefMut<Target = [u16]>> Algorithm<T> {
     /// See [`Scheduler::dest_updated`].
     pub(crate) fn dest_updated<C: Candidate>(&mut self, dests: &[C]) {
         each_algorithm!(self, s => s.dest_updated(dests), ())
+    }
+
+    /// See [`Scheduler::collect`].
+    pub(crate) fn collect(&mut self, now: u64, hz: u32) {
+        each_algorithm!(self, s => s.collect(now, hz), ())
     }
 
     /// See [`Scheduler::dest_removed`].
@@ -357,7 +406,26 @@ pub(crate) mod tests {
         sport: [0; 2],
         svc_flags: 0,
         random_below: |_| 0,
+        now: 0,
+        hz: 100,
     };
+
+    impl<E> Growable<E> for Vec<E> {
+        fn push(&mut self, e: E) -> bool {
+            Vec::push(self, e);
+            true
+        }
+        fn pop(&mut self) -> Option<E> {
+            Vec::pop(self)
+        }
+    }
+
+    /// Arrays for host tests.
+    pub(crate) struct HostLender;
+
+    impl Lender for HostLender {
+        type Vec<E> = Vec<E>;
+    }
 
     /// An IPv4 flow from `saddr:sport` to `daddr`.
     pub(crate) fn flow4(saddr: [u8; 4], sport: u16, daddr: [u8; 4], svc_flags: u32) -> Flow {
