@@ -48,7 +48,8 @@ run c $py "$traffic" batch "udp-connected 4 10.0.0.1 53" "udp-connected 4 10.0.0
 # C's exported counters are refreshed every 2 s.
 sleep 3
 run d ipvsadm -L -n
-run d cat /proc/net/ip_vs
+# The service lines of /proc/net/ip_vs, with C's "ops" marker (C lists in hash order: sorted).
+run d sh -c 'grep "^UDP" /proc/net/ip_vs | sort'
 run d ipvsadm -L -n --stats --exact
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7 }" | sort | uniq -c'
 
