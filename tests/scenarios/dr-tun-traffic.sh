@@ -14,7 +14,6 @@
 . "$(dirname "$0")/../lib/scenario.sh"
 
 py=/usr/bin/python3
-traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
 d() { ip netns exec dr-dir "$@"; }
 c() { ip netns exec dr-cli "$@"; }
 vip=192.168.100.1
@@ -48,7 +47,7 @@ vip=192.168.100.1
         ip -n dr-rs$i fou add port 6080 gue
         rm -f /tmp/dr-tun-ready$i
         TRAFFIC_READY=/tmp/dr-tun-ready$i ip netns exec dr-rs$i \
-            $py "$traffic" server rs$i 8080,8081,8082,8083 &
+            $py "$traffic_py" server rs$i 8080,8081,8082,8083 &
     done
     until [ -e /tmp/dr-tun-ready1 ] && [ -e /tmp/dr-tun-ready2 ]; do sleep 0.2; done
 } > /dev/null 2>&1
@@ -84,7 +83,7 @@ EOF
 run d sh -c "ipvsadm -R < $rules"
 batch=()
 for port in 8080 8081 8082 8083; do batch+=("tcp 4 $vip $port" "udp 6 $vip $port"); done
-run c $py "$traffic" batch "${batch[@]}"
+run c $py "$traffic_py" batch "${batch[@]}"
 sleep 3
 run d ipvsadm -L -n --tun-info
 run d sh -c "for p in 8080 8081 8082 8083; do

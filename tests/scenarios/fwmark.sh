@@ -7,32 +7,9 @@
 . "$(dirname "$0")/../lib/scenario.sh"
 
 py=/usr/bin/python3
-traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
 d() { ip netns exec fwm-dir "$@"; }
 
-{
-    for ns in fwm-cli fwm-dir fwm-rs1 fwm-rs2; do
-        ip netns add $ns
-        ip -n $ns link set lo up
-    done
-    ip link add cli0 netns fwm-cli type veth peer name dir0 netns fwm-dir
-    ip -n fwm-cli addr add 10.0.0.2/24 dev cli0
-    ip -n fwm-cli link set cli0 up
-    ip -n fwm-dir addr add 10.0.0.1/24 dev dir0
-    ip -n fwm-dir link set dir0 up
-    for i in 1 2; do
-        ip link add rs$i netns fwm-dir type veth peer name eth0 netns fwm-rs$i
-        ip -n fwm-dir addr add 172.16.$i.1/24 dev rs$i
-        ip -n fwm-dir link set rs$i up
-        ip -n fwm-rs$i addr add 172.16.$i.2/24 dev eth0
-        ip -n fwm-rs$i link set eth0 up
-        ip -n fwm-rs$i route add default via 172.16.$i.1
-        rm -f /tmp/fwm-ready$i
-        TRAFFIC_READY=/tmp/fwm-ready$i ip netns exec fwm-rs$i $py "$traffic" server rs$i 53,80,81,82 &
-    done
-    d sysctl -qw net.ipv4.ip_forward=1
-    until [ -e /tmp/fwm-ready1 ] && [ -e /tmp/fwm-ready2 ]; do sleep 0.2; done
-} > /dev/null 2>&1
+nat_topology fwm 2 53,80,81,82 "10.0.0.2" "10.0.0.1"
 
 cat > /tmp/fwm.nft <<'NFT'
 table ip ipvs_marks {
@@ -57,7 +34,7 @@ cat > /tmp/fwm-rules <<'RULES'
 -a -t 10.0.0.1:82 -r 172.16.2.2:82 -m -w 1
 RULES
 run d sh -c "ipvsadm -R < /tmp/fwm-rules"
-run ip netns exec fwm-cli $py "$traffic" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
+run ip netns exec fwm-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
     "udp 4 10.0.0.1 53" "tcp 4 10.0.0.1 82"
 # C's exported counters are refreshed every 2 s.
 sleep 3
@@ -69,9 +46,5 @@ run d sh -c 'ipvsadm -L -n --stats --exact | cut -c1-42'
 run d ipvsadm -L -n --stats --exact -f 2
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7 }" | sort | uniq -c'
 
-{
-    kill $(jobs -p) 2>/dev/null
-    wait
-    for ns in fwm-cli fwm-dir fwm-rs1 fwm-rs2; do ip netns del $ns; done
-} > /dev/null 2>&1
+topology_del fwm
 true

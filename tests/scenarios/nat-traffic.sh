@@ -10,33 +10,10 @@
 . "$(dirname "$0")/../lib/scenario.sh"
 
 py=/usr/bin/python3
-traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
 d() { ip netns exec nat-dir "$@"; }
 c() { ip netns exec nat-cli "$@"; }
 
-# Topology (built quietly: only IPVS results go into the transcript).
-{
-    for ns in nat-cli nat-dir nat-rs1 nat-rs2 nat-rs3; do
-        ip netns add $ns
-        ip -n $ns link set lo up
-    done
-    ip link add cli0 netns nat-cli type veth peer name dir0 netns nat-dir
-    ip -n nat-cli addr add 10.0.0.2/24 dev cli0
-    ip -n nat-cli link set cli0 up
-    ip -n nat-dir addr add 10.0.0.1/24 dev dir0
-    ip -n nat-dir link set dir0 up
-    for i in 1 2 3; do
-        ip link add rs$i netns nat-dir type veth peer name eth0 netns nat-rs$i
-        ip -n nat-dir addr add 172.16.$i.1/24 dev rs$i
-        ip -n nat-dir link set rs$i up
-        ip -n nat-rs$i addr add 172.16.$i.2/24 dev eth0
-        ip -n nat-rs$i link set eth0 up
-        ip -n nat-rs$i route add default via 172.16.$i.1
-        ip netns exec nat-rs$i $py "$traffic" server rs$i 8080 &
-    done
-    d sysctl -qw net.ipv4.ip_forward=1
-    sleep 1
-} > /dev/null 2>&1
+nat_topology nat 3 8080 "10.0.0.2" "10.0.0.1"
 
 run d ipvsadm -A -t 10.0.0.1:8080 -s rr
 run d ipvsadm -A -u 10.0.0.1:8080 -s wrr
@@ -45,8 +22,8 @@ for i in 1 2 3; do
     run d ipvsadm -a -u 10.0.0.1:8080 -r 172.16.$i.2:8080 -m -w $i
 done
 
-run c $py "$traffic" tcp 12 10.0.0.1 8080
-run c $py "$traffic" udp 12 10.0.0.1 8080
+run c $py "$traffic_py" tcp 12 10.0.0.1 8080
+run c $py "$traffic_py" udp 12 10.0.0.1 8080
 # C's exported counters are refreshed every 2 s.
 sleep 3
 run d ipvsadm -L -n
@@ -64,7 +41,7 @@ run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7, \$8 }
 # A real server quiesced, then deleted, under an open connection: with weight 0 the connection
 # keeps working and new ones go elsewhere; once deleted, its packets are dropped.
 mkdir -p /tmp/nat-hold && rm -f /tmp/nat-hold/*
-c $py "$traffic" hold 10.0.0.1 8080 /tmp/nat-hold > /tmp/nat-hold/out 2>&1 &
+c $py "$traffic_py" hold 10.0.0.1 8080 /tmp/nat-hold > /tmp/nat-hold/out 2>&1 &
 holder=$!
 until grep -q '^connected' /tmp/nat-hold/out; do sleep 0.1; done
 held=$(sed -n 's/^connected to //p' /tmp/nat-hold/out)
@@ -72,7 +49,7 @@ n=${held#rs}
 run d ipvsadm -e -t 10.0.0.1:8080 -r 172.16.$n.2:8080 -m -w 0
 touch /tmp/nat-hold/go1
 while [ ! -e /tmp/nat-hold/done1 ]; do sleep 0.1; done
-run c $py "$traffic" tcp 6 10.0.0.1 8080
+run c $py "$traffic_py" tcp 6 10.0.0.1 8080
 run d ipvsadm -d -t 10.0.0.1:8080 -r 172.16.$n.2:8080
 touch /tmp/nat-hold/go2
 while [ ! -e /tmp/nat-hold/done2 ]; do sleep 0.1; done
@@ -84,7 +61,7 @@ stats
 
 # Truncated and malformed packets to the virtual address: dropped or passed as C does, without
 # touching the counters.
-run c $py "$traffic" garbage 10.0.0.1 8080
+run c $py "$traffic_py" garbage 10.0.0.1 8080
 sleep 3
 stats
 run d sh -c 'grep -c . /proc/net/ip_vs_conn'
@@ -95,7 +72,7 @@ run d sh -c 'grep -c . /proc/net/ip_vs_conn'
 # the real server that sent it (its ICMP counters show it); one with a bad checksum is dropped.
 run d ipvsadm -A -u 10.0.0.1:9999 -s rr
 run d ipvsadm -a -u 10.0.0.1:9999 -r 172.16.1.2:9999 -m
-run c $py "$traffic" udp-connected 2 10.0.0.1 9999
+run c $py "$traffic_py" udp-connected 2 10.0.0.1 9999
 unreach() {
     for i in 1 2 3; do
         printf 'rs%s: ' $i
@@ -105,17 +82,12 @@ unreach() {
     done
 }
 run unreach
-run c $py "$traffic" icmp-error 10.0.0.1 8080 40000
+run c $py "$traffic_py" icmp-error 10.0.0.1 8080 40000
 sleep 1
 run unreach
 sleep 2
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:9999
 
-# Clean up.
-{
-    kill $(jobs -p) 2>/dev/null
-    wait
-    for ns in nat-cli nat-dir nat-rs1 nat-rs2 nat-rs3; do ip netns del $ns; done
-} > /dev/null 2>&1
+topology_del nat
 true

@@ -15,34 +15,9 @@
 . "$(dirname "$0")/../lib/scenario.sh"
 
 py=/usr/bin/python3
-traffic=$(realpath "$(dirname "$0")/../lib/traffic.py")
 d() { ip netns exec sch-dir "$@"; }
 
-{
-    for ns in sch-cli sch-dir sch-rs1 sch-rs2 sch-rs3; do
-        ip netns add $ns
-        ip -n $ns link set lo up
-    done
-    ip link add cli0 netns sch-cli type veth peer name dir0 netns sch-dir
-    for i in 1 2 3 4 5 6; do ip -n sch-cli addr add 10.0.0.1$i/24 dev cli0; done
-    ip -n sch-cli link set cli0 up
-    for i in 1 3 4 5; do ip -n sch-dir addr add 10.0.0.$i/24 dev dir0; done
-    ip -n sch-dir link set dir0 up
-    for i in 1 2 3; do
-        ip link add rs$i netns sch-dir type veth peer name eth0 netns sch-rs$i
-        ip -n sch-dir addr add 172.16.$i.1/24 dev rs$i
-        ip -n sch-dir link set rs$i up
-        ip -n sch-rs$i addr add 172.16.$i.2/24 dev eth0
-        ip -n sch-rs$i link set eth0 up
-        ip -n sch-rs$i route add default via 172.16.$i.1
-        rm -f /tmp/sch-ready$i
-        TRAFFIC_READY=/tmp/sch-ready$i ip netns exec sch-rs$i $py "$traffic" server rs$i 80 &
-    done
-    d sysctl -qw net.ipv4.ip_forward=1
-    until [ -e /tmp/sch-ready1 ] && [ -e /tmp/sch-ready2 ] && [ -e /tmp/sch-ready3 ]; do
-        sleep 0.2
-    done
-} > /dev/null 2>&1
+nat_topology sch 3 80 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16" "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5"
 
 # Port, scheduler and flags of each service on 10.0.0.1; dh also on the other addresses. lblc
 # and lblcr remember a server per destination address, so they are also firewall-mark services
@@ -86,7 +61,7 @@ run d sh -c "ipvsadm -R < $rules"
 ctl=/tmp/sch-sweep
 mkdir -p $ctl && rm -f $ctl/*
 sources=10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16
-ip netns exec sch-cli $py "$traffic" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
+ip netns exec sch-cli $py "$traffic_py" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
 sweep=$!
 until [ -e $ctl/ready ] || ! kill -0 $sweep 2>/dev/null; do sleep 0.2; done
 echo "\$ sweep 12 connections through each service"
@@ -97,9 +72,5 @@ run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$2, \$3, \$4, \$5, 
 touch $ctl/stop
 wait $sweep
 
-{
-    kill $(jobs -p) 2>/dev/null
-    wait
-    for ns in sch-cli sch-dir sch-rs1 sch-rs2 sch-rs3; do ip netns del $ns; done
-} > /dev/null 2>&1
+topology_del sch
 true
