@@ -23,6 +23,7 @@ use kernel::{
 use crate::{
     glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
     packet::{PROTO_TCP, PROTO_UDP},
+    persist::{self, TemplateKey, CONN_F_TEMPLATE, INVALID_DPORT},
     service::{Dest, ServiceShared},
     tcp_state::{self, Direction, TcpFlags, TcpState},
 };
@@ -73,7 +74,8 @@ impl Tuple {
 /// The protocol state of a connection, under its lock (which also serialises changes of the
 /// connection's flags).
 struct State {
-    /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP).
+    /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP; for a template, whether it is
+    /// assured).
     state: u8,
     /// Still in the table: its server's connection counts include it.
     hashed: bool,
@@ -97,6 +99,12 @@ pub(crate) struct Conn {
     flags: AtomicU32,
     /// Jiffies the connection lives after its last packet.
     timeout: AtomicU32,
+    /// The persistence template the connection was made by (`cp->control`).
+    control: Option<Arc<Conn>>,
+    /// For a template: how many connections it made are still there (`n_control`).
+    controlled: AtomicI32,
+    /// For a template: invalidated because its server went (C sets its dport to 0xffff).
+    invalid: AtomicBool,
     #[pin]
     state: SpinLockIrq<State>,
 }
@@ -107,6 +115,40 @@ impl Conn {
         self.flags.load(Ordering::Relaxed) & FWD_MASK
     }
 
+    /// Whether this is a persistence template.
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & CONN_F_TEMPLATE != 0
+    }
+
+    /// The real server port, as listed (an invalidated template's is 0xffff, as in C).
+    pub(crate) fn dport(&self) -> [u8; 2] {
+        if self.invalid.load(Ordering::Relaxed) {
+            INVALID_DPORT
+        } else {
+            self.tuple.dport
+        }
+    }
+
+    /// `ip_vs_check_template`: whether a template still leads to its server (there, and not
+    /// quiesced when `expire_quiescent` is set). One that does not is invalidated for good.
+    pub(crate) fn template_usable(&self, expire_quiescent: bool) -> bool {
+        let usable = self.dest.available() && !(expire_quiescent && self.dest.weight() == 0);
+        if !usable {
+            self.invalid.store(true, Ordering::Relaxed);
+        }
+        usable
+    }
+
+    /// `ip_vs_control_assure_ct`: a connection the template made got going, so the template is
+    /// kept when that connection is dropped early.
+    fn assure_control(&self) {
+        if let Some(ct) = &self.control {
+            if ct.is_template() {
+                ct.state.lock().state = 1;
+            }
+        }
+    }
+
     /// Whether the connection dies after one packet (UDP one-packet scheduling).
     pub(crate) fn one_packet(&self) -> bool {
         self.flags.load(Ordering::Relaxed) & F_ONE_PACKET != 0
@@ -115,13 +157,19 @@ impl Conn {
     /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
     /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
     pub(crate) fn expects_new(&self, conn_reuse_mode: i32) -> bool {
-        if self.tuple.protocol != PROTO_TCP {
+        // A connection a template made belongs to its client's persistence.
+        if self.control.is_some() || self.tuple.protocol != PROTO_TCP {
             return false;
         }
         let state = TcpState::ALL[usize::from(self.state.lock().state)];
         let no_output = self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0;
         matches!(state, TcpState::TimeWait | TcpState::Close)
             || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
+    }
+
+    /// Sets how long the connection lives after its last use, in jiffies.
+    pub(crate) fn set_timeout(&self, timeout: u32) {
+        self.timeout.store(timeout, Ordering::Relaxed);
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
@@ -164,8 +212,17 @@ impl Conn {
                 self.flags.store(flags, Ordering::Relaxed);
                 s.state = new as u8;
                 self.timeout.store(timeouts.tcp(new), Ordering::Relaxed);
+                drop(s);
+                if new != old && new == TcpState::Established {
+                    self.assure_control();
+                }
             }
-            PROTO_UDP => self.timeout.store(timeouts.udp(), Ordering::Relaxed),
+            PROTO_UDP => {
+                self.timeout.store(timeouts.udp(), Ordering::Relaxed);
+                if dir == Direction::Output {
+                    self.assure_control();
+                }
+            }
             _ => {}
         }
     }
@@ -179,8 +236,12 @@ impl Conn {
         }
         s.hashed = false;
         self.dead.store(true, Ordering::Relaxed);
-        self.dest
-            .conn_unbound(self.flags.load(Ordering::Relaxed) & F_INACTIVE != 0);
+        let flags = self.flags.load(Ordering::Relaxed);
+        if flags & CONN_F_TEMPLATE != 0 {
+            self.dest.template_unbound();
+        } else {
+            self.dest.conn_unbound(flags & F_INACTIVE != 0);
+        }
         true
     }
 
@@ -189,6 +250,7 @@ impl Conn {
         let state = {
             let s = self.state.lock();
             match self.tuple.protocol {
+                _ if self.is_template() => persist::template_state_name(s.state != 0),
                 PROTO_TCP => TcpState::ALL[usize::from(s.state)].name(),
                 PROTO_UDP => "UDP",
                 _ => "ERR!",
@@ -337,8 +399,30 @@ impl ConnTable {
                 let t = &e.conn.tuple;
                 e.side == side
                     && !e.conn.dead.load(Ordering::Relaxed)
+                    && !e.conn.is_template()
                     && t.protocol == protocol
                     && t.ends(side) == (saddr, sport, daddr, dport)
+            })
+            .map(|e| e.conn.clone())
+    }
+
+    /// The valid template filed under `key` (`ip_vs_ct_in_get`).
+    pub(crate) fn lookup_template(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
+        let bucket = self.bucket_of(key.protocol, &key.caddr, [0; 2], &key.vaddr, key.vport);
+        let guard = rcu::read_lock();
+        let chain = self.buckets.get(bucket)?.get(&guard)?;
+        chain
+            .0
+            .iter()
+            .find(|e| {
+                let (c, t) = (&e.conn, &e.conn.tuple);
+                e.side == Side::In
+                    && c.is_template()
+                    && !c.dead.load(Ordering::Relaxed)
+                    && !c.invalid.load(Ordering::Relaxed)
+                    && t.protocol == key.protocol
+                    && (t.caddr, t.cport, t.vaddr, t.vport)
+                        == (key.caddr, [0; 2], key.vaddr, key.vport)
             })
             .map(|e| e.conn.clone())
     }
@@ -368,14 +452,17 @@ impl ConnTable {
         self.buckets[b].replace(chain, flags)
     }
 
-    /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`).
-    /// Fails when `conn_max` connections exist or memory is short (the packet is dropped).
+    /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`),
+    /// made by the persistence template `control` if there is one. With
+    /// [`CONN_F_TEMPLATE`] in `extra_flags` it is a template. Fails when `conn_max`
+    /// connections exist or memory is short (the packet is dropped).
     pub(crate) fn create(
         &self,
         tuple: Tuple,
         dest: Arc<Dest>,
         svc: Arc<ServiceShared>,
         extra_flags: u32,
+        control: Option<Arc<Conn>>,
         conn_max: i32,
     ) -> Result<Arc<Conn>> {
         if self.count.fetch_add(1, Ordering::Relaxed) >= conn_max {
@@ -383,7 +470,8 @@ impl ConnTable {
             return Err(ENOMEM);
         }
         let mut flags = dest.conn_flags() | extra_flags;
-        if tuple.protocol != PROTO_UDP {
+        // Only UDP connections can be one-packet; a template must outlive its packet.
+        if tuple.protocol != PROTO_UDP || flags & CONN_F_TEMPLATE != 0 {
             flags &= !F_ONE_PACKET;
         }
         let conn = Arc::pin_init(
@@ -396,6 +484,9 @@ impl ConnTable {
                 dead: AtomicBool::new(false),
                 flags: AtomicU32::new(flags),
                 timeout: AtomicU32::new(3 * HZ),
+                control,
+                controlled: AtomicI32::new(0),
+                invalid: AtomicBool::new(false),
                 state <- new_spinlock_irq!(State {
                     state: 0,
                     hashed: true,
@@ -410,11 +501,18 @@ impl ConnTable {
                 return Err(e);
             }
         };
-        conn.dest.conn_bound(flags & F_INACTIVE != 0);
+        if flags & CONN_F_TEMPLATE != 0 {
+            conn.dest.template_bound();
+        } else {
+            conn.dest.conn_bound(flags & F_INACTIVE != 0);
+        }
+        if let Some(ct) = &conn.control {
+            ct.controlled.fetch_add(1, Ordering::Relaxed);
+        }
         // One-packet connections are never hashed: they die with their packet.
         if flags & F_ONE_PACKET == 0 {
             // Only NAT replies pass the director: only NAT connections are filed for them.
-            let sides: &[Side] = if flags & FWD_MASK == FWD_MASQ {
+            let sides: &[Side] = if flags & (FWD_MASK | CONN_F_TEMPLATE) == FWD_MASQ {
                 &[Side::In, Side::Out]
             } else {
                 &[Side::In]
@@ -427,7 +525,7 @@ impl ConnTable {
                 if let Err(e) = self.rewrite(self.bucket(&tuple, side), GFP_ATOMIC, |c| {
                     c.push(entry, GFP_ATOMIC).map_err(Into::into)
                 }) {
-                    self.remove(&conn);
+                    self.unlink(&conn, true);
                     return Err(e);
                 }
             }
@@ -435,10 +533,28 @@ impl ConnTable {
         Ok(conn)
     }
 
-    /// Takes `conn` out of the table now (`ip_vs_conn_expire_now` and expiry).
+    /// Ends `conn` now (`ip_vs_conn_expire_now`): a template that made it goes too if it
+    /// made no other connection still there and is not assured.
     pub(crate) fn remove(&self, conn: &Arc<Conn>) {
+        self.unlink(conn, true);
+    }
+
+    /// Ends a one-packet connection after its packet (its template keeps its own time).
+    pub(crate) fn release_one_packet(&self, conn: &Arc<Conn>) {
+        self.unlink(conn, false);
+    }
+
+    /// Takes `conn` out of the table; `forced` when it is ended before its time.
+    fn unlink(&self, conn: &Arc<Conn>, forced: bool) {
+        // Once only; a dead entry left behind is only taken out of its chains below.
         if conn.kill() {
             self.count.fetch_sub(1, Ordering::Relaxed);
+            if let Some(ct) = &conn.control {
+                let left = ct.controlled.fetch_sub(1, Ordering::Relaxed) - 1;
+                if forced && left == 0 && !(ct.is_template() && ct.state.lock().state != 0) {
+                    self.unlink(ct, true);
+                }
+            }
         }
         for side in [Side::In, Side::Out] {
             // If memory is short the dead entry stays until a later sweep; lookups skip it.
@@ -472,7 +588,14 @@ impl ConnTable {
                 }
             }
             for conn in doomed {
-                self.remove(&conn);
+                // A template whose connections are still there lives on (`expire_later`).
+                if conn.controlled.load(Ordering::Relaxed) > 0 && !conn.dead.load(Ordering::Relaxed)
+                {
+                    conn.set_timeout(persist::CONTROLLED_REARM_SECS * HZ);
+                    conn.touch();
+                    continue;
+                }
+                self.unlink(&conn, false);
             }
         }
     }

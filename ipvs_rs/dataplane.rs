@@ -27,6 +27,7 @@ use crate::{
         self, ChecksumMode, Icmp, IcmpError, Ipv4, Side, ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN,
         ICMP_TIME_EXCEEDED, IPV4_MIN_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_LEN, UDP_LEN,
     },
+    persist::CONN_F_TEMPLATE,
     request::AF_INET,
     sched,
     service::ServiceTable,
@@ -326,7 +327,7 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
         _ => Verdict::Accept,
     };
     if conn.one_packet() {
-        dp.conns.remove(&conn);
+        dp.conns.release_one_packet(&conn);
     } else {
         conn.touch();
     }
@@ -374,13 +375,55 @@ fn schedule(
     {
         return Err(Verdict::Accept);
     }
-    let Some(dest) = svc.schedule(saddr, sport, daddr) else {
-        // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
+    // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
+    let leave = || {
         if svc.id.port == FTP_PORT && dport != FTP_PORT {
-            return Err(Verdict::Accept);
+            return Verdict::Accept;
         }
         skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
-        return Err(Verdict::Drop);
+        Verdict::Drop
+    };
+    let conn_max = sysctl(ipvs, idx::CONN_MAX);
+    let persistence = svc.persistence();
+    // With persistence, the client's template (found, or made now) decides the server.
+    let (dest, control) = if let Some(ps) = persistence {
+        let key = ps.template_key(h.ip.protocol, saddr, daddr, dport);
+        let quiescent = sysctl(ipvs, idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+        let template = match dp.conns.lookup_template(&key) {
+            Some(ct) if ct.template_usable(quiescent) => ct,
+            _ => {
+                let Some(dest) = svc.schedule(saddr, sport, daddr) else {
+                    return Err(leave());
+                };
+                let tuple = Tuple {
+                    protocol: key.protocol,
+                    caddr: key.caddr,
+                    cport: [0; 2],
+                    vaddr: key.vaddr,
+                    vport: key.vport,
+                    daddr: dest.addr,
+                    dport: ps.template_dport(dport, dest.port),
+                };
+                let ct = dp
+                    .conns
+                    .create(tuple, dest, svc.clone(), CONN_F_TEMPLATE, None, conn_max)
+                    .map_err(|_| Verdict::Drop)?;
+                ct.set_timeout(svc.persistence_timeout());
+                ct
+            }
+        };
+        // Every use keeps the template for its timeout.
+        template.touch();
+        (template.dest.clone(), Some(template))
+    } else {
+        // A port-0 service only takes other ports with persistence.
+        if svc.id.fwmark == 0 && dport != svc.id.port {
+            return Err(leave());
+        }
+        let Some(dest) = svc.schedule(saddr, sport, daddr) else {
+            return Err(leave());
+        };
+        (dest, None)
     };
     let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && h.ip.protocol == PROTO_UDP {
         CONN_F_ONE_PACKET
@@ -394,16 +437,15 @@ fn schedule(
         vaddr: *daddr,
         vport: dport,
         daddr: dest.addr,
-        dport: if dest.port == [0, 0] {
-            dport
-        } else {
-            dest.port
+        dport: match persistence {
+            Some(ps) => ps.conn_dport(dport, dest.port),
+            None if dest.port == [0, 0] => dport,
+            None => dest.port,
         },
     };
-    let conn_max = sysctl(ipvs, idx::CONN_MAX);
     let conn = dp
         .conns
-        .create(tuple, dest, svc, extra, conn_max)
+        .create(tuple, dest, svc, extra, control, conn_max)
         .map_err(|_| Verdict::Drop)?;
     conn.dest.stats.conn();
     conn.svc.stats.conn();

@@ -20,6 +20,7 @@ mod conn_text;
 mod daemon;
 mod estimator;
 mod packet;
+mod persist;
 mod proc_text;
 mod request;
 mod sched;

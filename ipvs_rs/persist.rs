@@ -15,6 +15,8 @@
 
 use crate::request::AF_INET6;
 
+/// `IP_VS_SVC_F_PERSISTENT`.
+pub(crate) const SVC_F_PERSISTENT: u32 = 0x1;
 /// `IPPROTO_IP`: the protocol of firewall-mark templates (listed as `IP`).
 pub(crate) const PROTO_IP: u8 = 0;
 /// The FTP control port, network order.
@@ -159,7 +161,12 @@ mod tests {
     #[test]
     fn address_service_keys() {
         let s = svc(80, 0, [255, 255, 255, 0]);
-        let k = s.template_key(TCP, &v4([10, 1, 2, 3]), &v4([192, 0, 2, 1]), 80u16.to_be_bytes());
+        let k = s.template_key(
+            TCP,
+            &v4([10, 1, 2, 3]),
+            &v4([192, 0, 2, 1]),
+            80u16.to_be_bytes(),
+        );
         assert_eq!(
             k,
             TemplateKey {

@@ -75,8 +75,7 @@ pub(crate) fn fwd_name(conn_flags: u32) -> &'static str {
     }
 }
 
-/// `IP_VS_SVC_F_PERSISTENT`.
-const SVC_F_PERSISTENT: u32 = 0x1;
+use crate::persist::SVC_F_PERSISTENT;
 /// `IP_VS_SVC_F_ONEPACKET`.
 const SVC_F_ONEPACKET: u32 = 0x4;
 

@@ -15,6 +15,7 @@ use kernel::{
 
 use crate::{
     glue::{random::random_below, rcu::RcuPtr, time::HZ, timer::jiffies},
+    persist::{PersistentService, SVC_F_PERSISTENT},
     request::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
@@ -183,6 +184,16 @@ impl Dest {
         (self.active_conns() + self.inactive_conns()) as u32
     }
 
+    /// A persistence template was bound to the server.
+    pub(crate) fn template_bound(&self) {
+        self.persistent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A persistence template bound to the server went.
+    pub(crate) fn template_unbound(&self) {
+        self.persistent.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// A connection was bound to the server (`ip_vs_bind_dest`).
     pub(crate) fn conn_bound(&self, inactive: bool) {
         if inactive {
@@ -286,6 +297,10 @@ pub(crate) struct ServiceShared {
     pub(crate) stats: Stats,
     /// Service flags (`IP_VS_SVC_F_*`).
     flags: AtomicU32,
+    /// Persistence timeout in jiffies.
+    persistence_timeout: AtomicU32,
+    /// Persistence granularity, raw (see [`ServiceSettings::netmask`]).
+    netmask: AtomicU32,
     /// The scheduler and the servers it picks from.
     #[pin]
     sched: SpinLockIrq<SchedState>,
@@ -341,6 +356,21 @@ impl ServiceShared {
     pub(crate) fn flags(&self) -> u32 {
         self.flags.load(Ordering::Relaxed)
     }
+
+    /// What decides the service's persistence templates, if it is persistent.
+    pub(crate) fn persistence(&self) -> Option<PersistentService> {
+        (self.flags() & SVC_F_PERSISTENT != 0).then(|| PersistentService {
+            af: self.id.af,
+            fwmark: self.id.fwmark,
+            port: self.id.port,
+            netmask: self.netmask.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Persistence timeout in jiffies.
+    pub(crate) fn persistence_timeout(&self) -> u32 {
+        self.persistence_timeout.load(Ordering::Relaxed)
+    }
 }
 
 /// The services the packet path looks new connections up in (published under RCU).
@@ -370,7 +400,7 @@ impl ServiceTable {
                 .iter()
                 .find(|s| s.id.fwmark == mark && s.id.af == af)
         };
-        let by_address = || {
+        let by_address = |port: [u8; 2]| {
             self.list.iter().find(|s| {
                 s.id.fwmark == 0
                     && s.id.af == af
@@ -379,7 +409,10 @@ impl ServiceTable {
                     && s.id.port == port
             })
         };
-        (if mark != 0 { by_mark() } else { None }).or_else(by_address)
+        // Then a port-0 service of the address, which takes every port.
+        (if mark != 0 { by_mark() } else { None })
+            .or_else(|| by_address(port))
+            .or_else(|| by_address([0; 2]))
     }
 }
 
@@ -630,6 +663,8 @@ impl Services {
                 id,
                 stats: Stats::new()?,
                 flags: AtomicU32::new(flags),
+                persistence_timeout: AtomicU32::new(s.timeout.wrapping_mul(HZ)),
+                netmask: AtomicU32::new(s.netmask),
                 sched <- new_spinlock_irq!(SchedState {
                     algorithm: Algorithm::new(sched, id.af, no_dests, storage),
                     dests: KVec::new(),
@@ -665,6 +700,10 @@ impl Services {
         svc.shared.flags.store(svc.flags, Ordering::Relaxed);
         svc.timeout = s.timeout;
         svc.netmask = s.netmask;
+        svc.shared
+            .persistence_timeout
+            .store(svc.timeout_jiffies(), Ordering::Relaxed);
+        svc.shared.netmask.store(s.netmask, Ordering::Relaxed);
         svc.pe = pe;
         if new_sched {
             svc.sync_sched(DestChange::Scheduler)?;

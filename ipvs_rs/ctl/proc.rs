@@ -105,7 +105,7 @@ fn write_conns(
                     vaddr: &t.vaddr,
                     vport: t.vport,
                     daddr: &t.daddr,
-                    dport: t.dport,
+                    dport: c.dport(),
                     state,
                     expires,
                     pe: None,

@@ -217,4 +217,5 @@ pub(crate) mod idx {
     pub(crate) const CONN_REUSE_MODE: usize = index(c"conn_reuse_mode");
     pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
     pub(crate) const PMTU_DISC: usize = index(c"pmtu_disc");
+    pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: usize = index(c"expire_quiescent_template");
 }
