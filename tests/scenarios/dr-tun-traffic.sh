@@ -6,7 +6,9 @@
 # - Tunnels: the director puts each packet in a new IPv4 header to the real server, which
 #   takes it out on its tunnel device: IP-IP (port 8081, tunl0), GUE (port 8082, a fou port
 #   6080 feeding tunl0; one server with UDP checksums and remote checksum offload) and GRE
-#   (port 8083, gre0; one server with GRE checksums).
+#   (port 8083: real server 1 without GRE checksums on gre0, real server 2 with them on a
+#   tunnel from the director that expects them, since the catch-all gre0 drops packets whose
+#   checksum setting differs from its own).
 # Sequential TCP and UDP requests, then what the director counted (it sees the client's
 # packets only) and its connection table.
 #
@@ -45,6 +47,11 @@ vip=192.168.100.1
         ip -n dr-rs$i link set tunl0 up
         ip -n dr-rs$i link set gre0 up
         ip -n dr-rs$i fou add port 6080 gue
+        if [ $i = 2 ]; then
+            ip -n dr-rs$i link add gre1 type gre local 10.0.0.1$i remote 10.0.0.1 icsum
+            ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.gre1.rp_filter=0
+            ip -n dr-rs$i link set gre1 up
+        fi
         rm -f /tmp/dr-tun-ready$i
         TRAFFIC_READY=/tmp/dr-tun-ready$i ip netns exec dr-rs$i \
             $py "$traffic_py" server rs$i 8080,8081,8082,8083 &
@@ -77,8 +84,8 @@ cat > $rules <<EOF
 -A -u $vip:8083 -s wrr
 -a -t $vip:8083 -r 10.0.0.11 -i --tun-type gre
 -a -t $vip:8083 -r 10.0.0.12 -i --tun-type gre --tun-csum
--a -u $vip:8083 -r 10.0.0.11 -i --tun-type gre --tun-csum
--a -u $vip:8083 -r 10.0.0.12 -i --tun-type gre
+-a -u $vip:8083 -r 10.0.0.11 -i --tun-type gre
+-a -u $vip:8083 -r 10.0.0.12 -i --tun-type gre --tun-csum
 EOF
 run d sh -c "ipvsadm -R < $rules"
 batch=()
