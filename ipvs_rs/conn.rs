@@ -22,11 +22,33 @@ use kernel::{
 
 use crate::{
     glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
-    packet::{PROTO_TCP, PROTO_UDP},
+    packet::{PROTO_SCTP, PROTO_TCP, PROTO_UDP},
     persist::{self, TemplateKey, CONN_F_TEMPLATE, INVALID_DPORT},
+    request::AF_INET6,
+    sctp_state::{self, SctpState},
     service::{Dest, ServiceShared},
     tcp_state::{self, Direction, TcpFlags, TcpState},
 };
+
+/// What in a packet moves its connection's protocol state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StateEvent {
+    /// A TCP packet's flags.
+    Tcp(TcpFlags),
+    /// An SCTP packet's first chunk type, and the chunk type that is its event (see
+    /// [`sctp_state::event_chunk`]).
+    Sctp { first: u8, event: u8 },
+}
+
+impl StateEvent {
+    /// Whether the packet starts a new connection (`is_new_conn`): a TCP SYN, an SCTP INIT.
+    pub(crate) fn is_new_conn(self) -> bool {
+        match self {
+            Self::Tcp(f) => f.syn,
+            Self::Sctp { first, .. } => sctp_state::is_init(first),
+        }
+    }
+}
 
 /// `IP_VS_CONN_F_MASQ` and the forwarding-method mask.
 pub(crate) const FWD_MASQ: u32 = 0;
@@ -45,6 +67,8 @@ const F_ONE_PACKET: u32 = 0x2000;
 /// A connection's tuple: protocol, client, virtual service and real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Tuple {
+    /// Family of the client and virtual addresses (`AF_INET` or `AF_INET6`).
+    pub(crate) af: u16,
     /// IP protocol.
     pub(crate) protocol: u8,
     /// Client address (IPv4 in the first 4 bytes).
@@ -59,16 +83,6 @@ pub(crate) struct Tuple {
     pub(crate) daddr: [u8; 16],
     /// Real server port.
     pub(crate) dport: [u8; 2],
-}
-
-impl Tuple {
-    /// Source and destination address and port of the packets filed under `side`.
-    fn ends(&self, side: Side) -> (&[u8; 16], [u8; 2], &[u8; 16], [u8; 2]) {
-        match side {
-            Side::In => (&self.caddr, self.cport, &self.vaddr, self.vport),
-            Side::Out => (&self.daddr, self.dport, &self.caddr, self.cport),
-        }
-    }
 }
 
 /// The protocol state of a connection, under its lock (which also serialises changes of the
@@ -110,6 +124,30 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
+    /// Source and destination address and port of the connection's packets going `side`:
+    /// replies of a NAT connection come from the real server, those of any other (when they
+    /// pass this host at all) from the virtual address.
+    fn ends(&self, side: Side) -> (&[u8; 16], [u8; 2], &[u8; 16], [u8; 2]) {
+        let t = &self.tuple;
+        match side {
+            Side::In => (&t.caddr, t.cport, &t.vaddr, t.vport),
+            Side::Out if self.fwd() == FWD_MASQ => (&t.daddr, t.dport, &t.caddr, t.cport),
+            Side::Out => (&t.vaddr, t.vport, &t.caddr, t.cport),
+        }
+    }
+
+    /// The sides the connection is filed under: both for a NAT connection, whose replies have
+    /// other addresses; [`Side::In`] for any other, whose replies are the same tuple reversed
+    /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
+    fn filed_sides(&self) -> &'static [Side] {
+        let flags = self.flags.load(Ordering::Relaxed);
+        if flags & (FWD_MASK | CONN_F_TEMPLATE) == FWD_MASQ {
+            &[Side::In, Side::Out]
+        } else {
+            &[Side::In]
+        }
+    }
+
     /// The forwarding method.
     pub(crate) fn fwd(&self) -> u32 {
         self.flags.load(Ordering::Relaxed) & FWD_MASK
@@ -144,7 +182,7 @@ impl Conn {
     fn assure_control(&self) {
         if let Some(ct) = &self.control {
             if ct.is_template() {
-                ct.state.lock().state = 1;
+                ct.state.lock().state = persist::TEMPLATE_ASSURED;
             }
         }
     }
@@ -158,10 +196,16 @@ impl Conn {
     /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
     pub(crate) fn expects_new(&self, conn_reuse_mode: i32) -> bool {
         // A connection a template made belongs to its client's persistence.
-        if self.control.is_some() || self.tuple.protocol != PROTO_TCP {
+        if self.control.is_some() {
             return false;
         }
-        let state = TcpState::ALL[usize::from(self.state.lock().state)];
+        let state = usize::from(self.state.lock().state);
+        match self.tuple.protocol {
+            PROTO_TCP => {}
+            PROTO_SCTP => return SctpState::ALL[state] == SctpState::Closed,
+            _ => return false,
+        }
+        let state = TcpState::ALL[state];
         let no_output = self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0;
         matches!(state, TcpState::TimeWait | TcpState::Close)
             || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
@@ -179,45 +223,72 @@ impl Conn {
             .store(jiffies().wrapping_add(timeout.into()), Ordering::Relaxed);
     }
 
-    /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `tcp` holds the
-    /// TCP flags of a TCP packet whose header could be read.
+    /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `event` is what
+    /// the packet's transport header says, if it could be read.
     pub(crate) fn transition(
         &self,
         dir: Direction,
-        tcp: Option<TcpFlags>,
+        event: Option<StateEvent>,
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
-        match self.tuple.protocol {
-            PROTO_TCP => {
-                let Some(tcp) = tcp else { return };
+        match (self.tuple.protocol, event) {
+            (PROTO_TCP | PROTO_SCTP, Some(event)) => {
                 let mut s = self.state.lock();
                 let mut flags = self.flags.load(Ordering::Relaxed);
                 let mut no_output = flags & F_NOOUTPUT != 0;
-                let old = TcpState::ALL[usize::from(s.state)];
-                let new = tcp_state::next_state(old, dir, tcp, &mut no_output, secure_tcp);
+                let old = usize::from(s.state);
+                // The new state's number, whether it is active, its timeout, whether it is the
+                // established one.
+                let (new, active, timeout, established) = match event {
+                    StateEvent::Tcp(f) => {
+                        let n = tcp_state::next_state(
+                            TcpState::ALL[old],
+                            dir,
+                            f,
+                            &mut no_output,
+                            secure_tcp,
+                        );
+                        (
+                            n as usize,
+                            n.active(),
+                            timeouts.tcp(n),
+                            n == TcpState::Established,
+                        )
+                    }
+                    StateEvent::Sctp { event, .. } => {
+                        let n =
+                            sctp_state::next_state(SctpState::ALL[old], dir, event, &mut no_output);
+                        (
+                            n as usize,
+                            n.active(),
+                            n.timeout() * HZ,
+                            n == SctpState::Established,
+                        )
+                    }
+                };
                 if !no_output {
                     flags &= !F_NOOUTPUT;
                 }
                 if new != old && s.hashed {
                     let inactive = flags & F_INACTIVE != 0;
-                    if !inactive && !new.active() {
+                    if !inactive && !active {
                         self.dest.conn_activity(false);
                         flags |= F_INACTIVE;
-                    } else if inactive && new.active() {
+                    } else if inactive && active {
                         self.dest.conn_activity(true);
                         flags &= !F_INACTIVE;
                     }
                 }
                 self.flags.store(flags, Ordering::Relaxed);
                 s.state = new as u8;
-                self.timeout.store(timeouts.tcp(new), Ordering::Relaxed);
+                self.timeout.store(timeout, Ordering::Relaxed);
                 drop(s);
-                if new != old && new == TcpState::Established {
+                if new != old && established {
                     self.assure_control();
                 }
             }
-            PROTO_UDP => {
+            (PROTO_UDP, _) => {
                 self.timeout.store(timeouts.udp(), Ordering::Relaxed);
                 if dir == Direction::Output {
                     self.assure_control();
@@ -250,8 +321,9 @@ impl Conn {
         let state = {
             let s = self.state.lock();
             match self.tuple.protocol {
-                _ if self.is_template() => persist::template_state_name(s.state != 0),
+                _ if self.is_template() => persist::template_state_name(s.state),
                 PROTO_TCP => TcpState::ALL[usize::from(s.state)].name(),
+                PROTO_SCTP => SctpState::ALL[usize::from(s.state)].name(),
                 PROTO_UDP => "UDP",
                 _ => "ERR!",
             }
@@ -335,12 +407,16 @@ pub(crate) struct ConnTable {
     count: AtomicI32,
 }
 
-/// Packs a protocol, two addresses and two ports into the words hashed (IPv4).
-fn key_words(protocol: u8, a: &[u8; 16], ap: [u8; 2], b: &[u8; 16], bp: [u8; 2]) -> (u64, u64) {
-    let w = |x: &[u8; 16], p: [u8; 2]| {
-        u64::from_ne_bytes([x[0], x[1], x[2], x[3], p[0], p[1], protocol, 0])
-    };
-    (w(a, ap), w(b, bp))
+/// What a connection is filed under: family, protocol, and the source and destination of its
+/// packets on one side.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    af: u16,
+    protocol: u8,
+    saddr: &'a [u8; 16],
+    sport: [u8; 2],
+    daddr: &'a [u8; 16],
+    dport: [u8; 2],
 }
 
 impl ConnTable {
@@ -361,69 +437,113 @@ impl ConnTable {
         })
     }
 
-    fn bucket_of(
-        &self,
-        protocol: u8,
-        a: &[u8; 16],
-        ap: [u8; 2],
-        b: &[u8; 16],
-        bp: [u8; 2],
-    ) -> usize {
-        let (x, y) = key_words(protocol, a, ap, b, bp);
-        (self.key.hash(x, y) as usize) % BUCKETS
+    /// The bucket of `k`, the same for both directions of a flow: the two ends are hashed in
+    /// a fixed order.
+    fn bucket_of(&self, k: Key<'_>) -> usize {
+        let (a, ap, b, bp) = if (k.saddr, k.sport) <= (k.daddr, k.dport) {
+            (k.saddr, k.sport, k.daddr, k.dport)
+        } else {
+            (k.daddr, k.dport, k.saddr, k.sport)
+        };
+        let hash = if k.af == AF_INET6 {
+            let half = |x: &[u8; 16], i: usize| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&x[i..i + 8]);
+                u64::from_ne_bytes(w)
+            };
+            let ports = [ap[0], ap[1], bp[0], bp[1], k.protocol, 0, 0, 0];
+            self.key.hash_words(&[
+                half(a, 0),
+                half(a, 8),
+                half(b, 0),
+                half(b, 8),
+                u64::from_ne_bytes(ports),
+            ])
+        } else {
+            // IPv4: two words, one per end.
+            let w = |x: &[u8; 16], p: [u8; 2]| {
+                u64::from_ne_bytes([x[0], x[1], x[2], x[3], p[0], p[1], k.protocol, 0])
+            };
+            self.key.hash(w(a, ap), w(b, bp))
+        };
+        (hash as usize) % BUCKETS
     }
 
-    fn bucket(&self, t: &Tuple, side: Side) -> usize {
-        let (a, ap, b, bp) = t.ends(side);
-        self.bucket_of(t.protocol, a, ap, b, bp)
+    fn bucket(&self, c: &Conn, side: Side) -> usize {
+        let (saddr, sport, daddr, dport) = c.ends(side);
+        self.bucket_of(Key {
+            af: c.tuple.af,
+            protocol: c.tuple.protocol,
+            saddr,
+            sport,
+            daddr,
+            dport,
+        })
     }
 
-    /// The connection filed under `side` for a packet of `protocol` from `saddr:sport` to
-    /// `daddr:dport`: [`Side::In`] for packets from clients, [`Side::Out`] for NAT replies.
+    /// The connection of a packet going `side` of family `af` and `protocol` from
+    /// `saddr:sport` to `daddr:dport`: [`Side::In`] for packets from clients, [`Side::Out`]
+    /// for replies (`ip_vs_conn_in_get`, `ip_vs_conn_out_get`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn lookup(
         &self,
         side: Side,
+        af: u16,
         protocol: u8,
         saddr: &[u8; 16],
         sport: [u8; 2],
         daddr: &[u8; 16],
         dport: [u8; 2],
     ) -> Option<Arc<Conn>> {
-        let bucket = self.bucket_of(protocol, saddr, sport, daddr, dport);
-        let guard = rcu::read_lock();
-        let chain = self.buckets.get(bucket)?.get(&guard)?;
-        chain
-            .0
-            .iter()
-            .find(|e| {
-                let t = &e.conn.tuple;
-                e.side == side
-                    && !e.conn.dead.load(Ordering::Relaxed)
-                    && !e.conn.is_template()
-                    && t.protocol == protocol
-                    && t.ends(side) == (saddr, sport, daddr, dport)
-            })
-            .map(|e| e.conn.clone())
+        let bucket = self.bucket_of(Key {
+            af,
+            protocol,
+            saddr,
+            sport,
+            daddr,
+            dport,
+        });
+        self.find_in(bucket, |filed, c| {
+            // Replies of other than NAT connections are looked for under `Side::In`.
+            let filed_for = filed == side || (side == Side::Out && c.fwd() != FWD_MASQ);
+            filed_for
+                && !c.is_template()
+                && c.tuple.af == af
+                && c.tuple.protocol == protocol
+                && c.ends(side) == (saddr, sport, daddr, dport)
+        })
     }
 
     /// The valid template filed under `key` (`ip_vs_ct_in_get`).
     pub(crate) fn lookup_template(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
-        let bucket = self.bucket_of(key.protocol, &key.caddr, [0; 2], &key.vaddr, key.vport);
+        let bucket = self.bucket_of(Key {
+            af: key.af,
+            protocol: key.protocol,
+            saddr: &key.caddr,
+            sport: [0; 2],
+            daddr: &key.vaddr,
+            dport: key.vport,
+        });
+        self.find_in(bucket, |filed, c| {
+            let t = &c.tuple;
+            filed == Side::In
+                && c.is_template()
+                && !c.invalid.load(Ordering::Relaxed)
+                && t.af == key.af
+                && t.protocol == key.protocol
+                && (t.caddr, t.cport, t.vaddr, t.vport) == (key.caddr, [0; 2], key.vaddr, key.vport)
+        })
+    }
+
+    /// The first live connection in `bucket` that `matches` (given the side it is filed under
+    /// there).
+    fn find_in(&self, bucket: usize, matches: impl Fn(Side, &Conn) -> bool) -> Option<Arc<Conn>> {
         let guard = rcu::read_lock();
         let chain = self.buckets.get(bucket)?.get(&guard)?;
         chain
             .0
             .iter()
-            .find(|e| {
-                let (c, t) = (&e.conn, &e.conn.tuple);
-                e.side == Side::In
-                    && c.is_template()
-                    && !c.dead.load(Ordering::Relaxed)
-                    && !c.invalid.load(Ordering::Relaxed)
-                    && t.protocol == key.protocol
-                    && (t.caddr, t.cport, t.vaddr, t.vport)
-                        == (key.caddr, [0; 2], key.vaddr, key.vport)
-            })
+            .find(|e| !e.conn.dead.load(Ordering::Relaxed) && matches(e.side, &e.conn))
             .map(|e| e.conn.clone())
     }
 
@@ -511,18 +631,12 @@ impl ConnTable {
         }
         // One-packet connections are never hashed: they die with their packet.
         if flags & F_ONE_PACKET == 0 {
-            // Only NAT replies pass the director: only NAT connections are filed for them.
-            let sides: &[Side] = if flags & (FWD_MASK | CONN_F_TEMPLATE) == FWD_MASQ {
-                &[Side::In, Side::Out]
-            } else {
-                &[Side::In]
-            };
-            for &side in sides {
+            for &side in conn.filed_sides() {
                 let entry = Entry {
                     side,
                     conn: conn.clone(),
                 };
-                if let Err(e) = self.rewrite(self.bucket(&tuple, side), GFP_ATOMIC, |c| {
+                if let Err(e) = self.rewrite(self.bucket(&conn, side), GFP_ATOMIC, |c| {
                     c.push(entry, GFP_ATOMIC).map_err(Into::into)
                 }) {
                     self.unlink(&conn, true);
@@ -551,14 +665,15 @@ impl ConnTable {
             self.count.fetch_sub(1, Ordering::Relaxed);
             if let Some(ct) = &conn.control {
                 let left = ct.controlled.fetch_sub(1, Ordering::Relaxed) - 1;
-                if forced && left == 0 && !(ct.is_template() && ct.state.lock().state != 0) {
+                let assured = ct.state.lock().state == persist::TEMPLATE_ASSURED;
+                if forced && left == 0 && !(ct.is_template() && assured) {
                     self.unlink(ct, true);
                 }
             }
         }
-        for side in [Side::In, Side::Out] {
+        for &side in conn.filed_sides() {
             // If memory is short the dead entry stays until a later sweep; lookups skip it.
-            let _ = self.rewrite(self.bucket(&conn.tuple, side), GFP_ATOMIC, |c| {
+            let _ = self.rewrite(self.bucket(conn, side), GFP_ATOMIC, |c| {
                 c.retain(|e| !Arc::ptr_eq(&e.conn, conn));
                 Ok(())
             });

@@ -3,36 +3,41 @@
 //! The packet path: netfilter hooks that schedule new connections, forward their packets to
 //! the real servers and translate NAT replies back, as C's `ip_vs_in_hook`/`ip_vs_out_hook`.
 //!
-//! IPv4 TCP and UDP with NAT (masquerading) and direct routing are handled, with the ICMP
-//! errors about their connections; tunnels are accepted unchanged for now.
+//! TCP and UDP over IPv4 and IPv6 with NAT (masquerading) and direct routing are handled, and
+//! over IPv4 tunnels and the ICMP errors about connections.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::{
     conn::{
-        Conn, ConnTable, ProtoTimeouts, Side as ConnSide, Tuple, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL,
+        Conn, ConnTable, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple, FWD_DROUTE, FWD_MASQ,
+        FWD_TUNNEL,
     },
     ctl::sysctl::idx,
     estimator,
     glue::{
         net::Net,
-        netfilter::{Hook, HookPoint, HookSpec, HookState, HookTable, Verdict, NFPROTO_IPV4},
+        netfilter::{
+            Hook, HookPoint, HookSpec, HookState, HookTable, Verdict, NFPROTO_IPV4, NFPROTO_IPV6,
+        },
         rcu::RcuPtr,
         skb::{count_header_error, Encap, HookSkb, Route},
         timer::Tick,
     },
     netns::Ipvs,
     packet::{
-        self, ChecksumMode, Icmp, IcmpError, Ipv4, Side, ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN,
-        ICMP_TIME_EXCEEDED, IPV4_MIN_LEN, PROTO_ICMP, PROTO_TCP, PROTO_UDP, TCP_LEN, UDP_LEN,
+        self, addr4, ChecksumMode, Icmp, IcmpError, Ip, Ipv4, Ipv6, Side, ICMPV6_INFOMSG_MASK,
+        ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN, ICMP_LEN, ICMP_TIME_EXCEEDED, IPV4_MIN_LEN,
+        IPV6_LEN, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SCTP_LEN, TCP_LEN,
+        UDP_LEN,
     },
-    persist::CONN_F_TEMPLATE,
-    request::AF_INET,
-    sched,
-    service::ServiceTable,
+    persist::{CONN_F_TEMPLATE, FTP_PORT},
+    request::{AF_INET, AF_INET6},
+    sched, sctp_state,
+    service::{ServiceShared, ServiceTable},
     stats::Stats,
-    tcp_state::{Direction, TcpFlags},
+    tcp_state::Direction,
     tunnel::{self, Kind as TunnelKind},
 };
 
@@ -40,31 +45,40 @@ use crate::{
 const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
-/// Number of IPv4 hooks.
-pub(crate) const HOOKS_V4_COUNT: usize = 6;
+/// Number of hooks per family.
+pub(crate) const HOOKS_COUNT: usize = 6;
 
-/// The IPv4 hooks, at C's points and priorities.
-pub(crate) static HOOKS_V4: HookTable<HOOKS_V4_COUNT> = HookTable::new([
-    // Replies to local clients, before scheduling (LOCAL_IN, NAT_SRC - 2).
-    HookSpec::new::<ReplyHook>(NFPROTO_IPV4, HookPoint::LocalIn, PRI_NAT_SRC - 2),
-    // Requests from other hosts, after filtering (LOCAL_IN, NAT_SRC - 1).
-    HookSpec::new::<RequestHook>(NFPROTO_IPV4, HookPoint::LocalIn, PRI_NAT_SRC - 1),
-    // Replies of local real servers (LOCAL_OUT, NAT_DST + 1).
-    HookSpec::new::<ReplyHook>(NFPROTO_IPV4, HookPoint::LocalOut, PRI_NAT_DST + 1),
-    // Requests of local clients (LOCAL_OUT, NAT_DST + 2).
-    HookSpec::new::<RequestHook>(NFPROTO_IPV4, HookPoint::LocalOut, PRI_NAT_DST + 2),
-    // ICMP errors routed through the director about its connections (FORWARD, 99).
-    HookSpec::new::<ForwardIcmpHook>(NFPROTO_IPV4, HookPoint::Forward, 99),
-    // Replies routed through the director (FORWARD, 100).
-    HookSpec::new::<ReplyHook>(NFPROTO_IPV4, HookPoint::Forward, 100),
-]);
+/// The hooks of family `pf`, at C's points and priorities (the same for IPv4 and IPv6).
+const fn hooks(pf: u8) -> [HookSpec; HOOKS_COUNT] {
+    [
+        // Replies to local clients, before scheduling (LOCAL_IN, NAT_SRC - 2).
+        HookSpec::new::<ReplyHook>(pf, HookPoint::LocalIn, PRI_NAT_SRC - 2),
+        // Requests from other hosts, after filtering (LOCAL_IN, NAT_SRC - 1).
+        HookSpec::new::<RequestHook>(pf, HookPoint::LocalIn, PRI_NAT_SRC - 1),
+        // Replies of local real servers (LOCAL_OUT, NAT_DST + 1).
+        HookSpec::new::<ReplyHook>(pf, HookPoint::LocalOut, PRI_NAT_DST + 1),
+        // Requests of local clients (LOCAL_OUT, NAT_DST + 2).
+        HookSpec::new::<RequestHook>(pf, HookPoint::LocalOut, PRI_NAT_DST + 2),
+        // ICMP errors routed through the director about its connections (FORWARD, 99).
+        HookSpec::new::<ForwardIcmpHook>(pf, HookPoint::Forward, 99),
+        // Replies routed through the director (FORWARD, 100).
+        HookSpec::new::<ReplyHook>(pf, HookPoint::Forward, 100),
+    ]
+}
+
+/// The IPv4 hooks, registered while the namespace has IPv4 services.
+pub(crate) static HOOKS_V4: HookTable<HOOKS_COUNT> = HookTable::new(hooks(NFPROTO_IPV4));
+/// The IPv6 hooks, registered while the namespace has IPv6 services.
+pub(crate) static HOOKS_V6: HookTable<HOOKS_COUNT> = HookTable::new(hooks(NFPROTO_IPV6));
 
 /// ICMP codes IPVS sends.
 const ICMP_PORT_UNREACH: u8 = 3;
 const ICMP_FRAG_NEEDED: u8 = 4;
 const ICMP_EXC_TTL: u8 = 0;
-/// The FTP control port: a service on it lets other ports of its address pass.
-const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
+/// ICMPv6 types and codes IPVS sends.
+const ICMPV6_DEST_UNREACH: u8 = 1;
+const ICMPV6_PORT_UNREACH: u8 = 4;
+const ICMPV6_PKT_TOOBIG: u8 = 2;
 /// `IP_VS_SVC_F_ONEPACKET`.
 const SVC_F_ONEPACKET: u32 = 0x4;
 /// `IP_VS_CONN_F_ONE_PACKET`.
@@ -112,23 +126,12 @@ impl DataPlane {
         }
     }
 
-    /// Runs the estimators of the namespace, its services and their real servers.
-    fn estimate(&self) {
-        self.stats.estimate();
+    /// Runs `f` on each service published to the packet path.
+    fn for_each_service(&self, f: impl Fn(&ServiceShared)) {
         let guard = kernel::sync::rcu::read_lock();
         if let Some(table) = self.services.get(&guard) {
             for svc in table.iter() {
-                svc.estimate();
-            }
-        }
-    }
-
-    /// Runs the schedulers' periodic upkeep (the lblc and lblcr caches' collection).
-    fn collect(&self) {
-        let guard = kernel::sync::rcu::read_lock();
-        if let Some(table) = self.services.get(&guard) {
-            for svc in table.iter() {
-                svc.collect();
+                f(svc);
             }
         }
     }
@@ -140,10 +143,13 @@ impl Tick for DataPlane {
         // The sweep runs once a second.
         let n = self.sweeps.fetch_add(1, Ordering::Relaxed);
         if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
-            self.estimate();
+            // The namespace's estimators, then its services' and their real servers'.
+            self.stats.estimate();
+            self.for_each_service(ServiceShared::estimate);
         }
         if n % sched::COLLECT_PERIOD_SECS == sched::COLLECT_PERIOD_SECS - 1 {
-            self.collect();
+            // The schedulers' upkeep (the lblc and lblcr caches' collection).
+            self.for_each_service(ServiceShared::collect);
         }
         Some(crate::conn::SWEEP_PERIOD)
     }
@@ -151,24 +157,14 @@ impl Tick for DataPlane {
 
 /// What the hooks read of a packet's headers.
 struct Headers {
-    ip: Ipv4,
+    ip: Ip,
     /// Source and destination ports, if the transport header has them.
     ports: Option<([u8; 2], [u8; 2])>,
-    /// TCP flags, if this is TCP with a whole header.
-    tcp: Option<TcpFlags>,
-    /// Whether the whole transport header (TCP 20, UDP 8 bytes) is there.
+    /// What moves the connection's state: TCP flags, SCTP chunk types (if there).
+    event: Option<StateEvent>,
+    /// Whether the whole transport header is there (TCP 20, UDP 8 bytes; SCTP's 12 and the
+    /// first chunk's header).
     full_l4: bool,
-}
-
-fn addr16(a: [u8; 4]) -> [u8; 16] {
-    let mut x = [0u8; 16];
-    x[..4].copy_from_slice(&a);
-    x
-}
-
-/// The IPv4 address in the first 4 bytes of a connection's address.
-fn addr4(a: &[u8; 16]) -> [u8; 4] {
-    [a[0], a[1], a[2], a[3]]
 }
 
 /// The IPv4 header alone (its fixed part).
@@ -180,29 +176,77 @@ fn read_ipv4(skb: &HookSkb<'_>) -> Option<Ipv4> {
     packet::parse_ipv4(&b)
 }
 
-fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
-    let ip = read_ipv4(skb)?;
+/// The IP header of a packet at an IPv6 hook (`ipv6` set) or an IPv4 one, with the extension
+/// headers of IPv6 walked to the transport header.
+fn read_ip(skb: &HookSkb<'_>, ipv6: bool) -> Option<Ip> {
+    if !ipv6 {
+        return read_ipv4(skb).map(Ip::V4);
+    }
+    let t = skb.ipv6_transport(0)?;
+    let mut b = [0u8; IPV6_LEN];
+    if !skb.copy_bits(0, &mut b) {
+        return None;
+    }
+    let ip = packet::parse_ipv6(&b)?;
+    Some(Ip::V6(Ipv6 {
+        header_len: t.offset,
+        protocol: t.protocol,
+        later_fragment: t.later_fragment,
+        fragment_header: t.fragment_header,
+        ..ip
+    }))
+}
+
+fn read_headers(skb: &HookSkb<'_>, ipv6: bool) -> Option<Headers> {
+    let ip = read_ip(skb, ipv6)?;
+    let (protocol, l4_at) = (ip.protocol(), ip.header_len());
     let mut l4 = [0u8; TCP_LEN];
-    let want = if ip.protocol == PROTO_TCP {
-        TCP_LEN
-    } else {
-        UDP_LEN
+    let want = match protocol {
+        PROTO_TCP => TCP_LEN,
+        PROTO_SCTP => SCTP_LEN + sctp_state::CHUNK_LEN,
+        _ => UDP_LEN,
     };
-    let full_l4 = skb.copy_bits(ip.header_len, &mut l4[..want]);
-    let ports = if full_l4 || skb.copy_bits(ip.header_len, &mut l4[..4]) {
+    // A later IPv6 fragment has no transport header (netfilter reassembles them first).
+    let later_fragment = matches!(ip, Ip::V6(h) if h.later_fragment);
+    let full_l4 = !later_fragment && skb.copy_bits(l4_at, &mut l4[..want]);
+    let ports = if full_l4 || (!later_fragment && skb.copy_bits(l4_at, &mut l4[..4])) {
         packet::ports(&l4)
     } else {
         None
     };
-    let tcp = (ip.protocol == PROTO_TCP && full_l4)
-        .then(|| packet::tcp_flags(&l4))
-        .flatten();
+    let event = match protocol {
+        _ if !full_l4 => None,
+        PROTO_TCP => packet::tcp_flags(&l4).map(StateEvent::Tcp),
+        PROTO_SCTP => {
+            let mut first = [0u8; sctp_state::CHUNK_LEN];
+            first.copy_from_slice(&l4[SCTP_LEN..want]);
+            // An ABORT may follow a first COOKIE ECHO or COOKIE ACK.
+            let mut next = [0u8; 1];
+            let next = sctp_state::second_chunk_at(first)
+                .filter(|&at| skb.copy_bits(l4_at + at as u32, &mut next))
+                .map(|_| next[0]);
+            Some(StateEvent::Sctp {
+                first: first[0],
+                event: sctp_state::event_chunk(first, next),
+            })
+        }
+        _ => None,
+    };
     Some(Headers {
         ip,
         ports,
-        tcp,
+        event,
         full_l4,
     })
+}
+
+/// The address family of the hooks of `ipv6`.
+fn family(ipv6: bool) -> u16 {
+    if ipv6 {
+        AF_INET6
+    } else {
+        AF_INET
+    }
 }
 
 fn sysctl(ipvs: &Ipvs, i: usize) -> i32 {
@@ -217,7 +261,7 @@ impl Hook for RequestHook {
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
-        request(ipvs, state.net(), point, skb)
+        request(ipvs, state.net(), point, skb, state.ipv6())
     }
 }
 
@@ -230,8 +274,8 @@ impl Hook for ForwardIcmpHook {
             return Verdict::Accept;
         };
         // Every forwarded packet passes here: only its IP header is read.
-        match read_ipv4(&skb) {
-            Some(ip) if ip.protocol == PROTO_ICMP => {
+        match read_ip(&skb, state.ipv6()) {
+            Some(ip) if is_icmp(&ip) => {
                 in_icmp(ipvs, state.net(), point, skb, &ip).unwrap_or(Verdict::Accept)
             }
             _ => Verdict::Accept,
@@ -247,27 +291,28 @@ impl Hook for ReplyHook {
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
-        reply(ipvs, state.net(), point, skb)
+        reply(ipvs, state.net(), point, skb, state.ipv6())
     }
 }
 
-fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Verdict {
+fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>, ipv6: bool) -> Verdict {
     if skb.ipvs_property() || !skb.for_host(point) || !skb.has_route() {
         return Verdict::Accept;
     }
-    let Some(h) = read_headers(&skb) else {
+    let Some(h) = read_headers(&skb, ipv6) else {
         return Verdict::Accept;
     };
     if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
         return Verdict::Accept;
     }
-    if h.ip.protocol == PROTO_ICMP {
+    if is_icmp(&h.ip) {
         skb = match in_icmp(ipvs, net, point, skb, &h.ip) {
             Ok(v) => return v,
             Err(s) => s,
         };
     }
-    if !matches!(h.ip.protocol, PROTO_TCP | PROTO_UDP) {
+    let protocol = h.ip.protocol();
+    if !packet::has_ports(protocol) {
         // Seen again only if it was a tunnel: mark it to be skipped then.
         if sysctl(ipvs, idx::IGNORE_TUNNELED) != 0 {
             skb.mark_ipvs();
@@ -275,16 +320,17 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
         return Verdict::Accept;
     }
     let dp = &*ipvs.dp;
-    let (saddr, daddr) = (addr16(h.ip.saddr), addr16(h.ip.daddr));
+    let af = family(ipv6);
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let mut conn = h.ports.and_then(|(sport, dport)| {
         dp.conns
-            .lookup(ConnSide::In, h.ip.protocol, &saddr, sport, &daddr, dport)
+            .lookup(ConnSide::In, af, protocol, &saddr, sport, &daddr, dport)
     });
 
     // A new connection on the tuple of an old one: start over when the old one is finished
     // (or its server quiesced), as C's `conn_reuse_mode` and `expire_nodest_conn` say.
     if let Some(c) = &conn {
-        if h.tcp.is_some_and(|f| f.syn) {
+        if h.event.is_some_and(StateEvent::is_new_conn) {
             let resched = if sysctl(ipvs, idx::EXPIRE_NODEST_CONN) != 0 && c.dest.weight() == 0 {
                 true
             } else {
@@ -309,7 +355,7 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     }
     let conn = match conn {
         Some(c) => c,
-        None => match schedule(ipvs, &h, &saddr, &daddr, &skb) {
+        None => match schedule(ipvs, net, &h, &saddr, &daddr, &mut skb) {
             Ok(c) => c,
             Err(v) => return v,
         },
@@ -318,7 +364,7 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
-    conn.transition(Direction::Input, h.tcp, &dp.timeouts, secure);
+    conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
         FWD_MASQ => nat_xmit(net, skb, &conn, &h),
         FWD_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
@@ -338,12 +384,15 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Ve
 /// to a virtual service, or the verdict for a packet that gets none.
 fn schedule(
     ipvs: &Ipvs,
+    net: &Net,
     h: &Headers,
     saddr: &[u8; 16],
     daddr: &[u8; 16],
-    skb: &HookSkb<'_>,
+    skb: &mut HookSkb<'_>,
 ) -> Result<Arc<Conn>, Verdict> {
     let dp = &*ipvs.dp;
+    let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
+    let af = family(ipv6);
     // A truncated transport header: C drops the packet.
     if !h.full_l4 {
         return Err(Verdict::Drop);
@@ -351,16 +400,22 @@ fn schedule(
     let Some((sport, dport)) = h.ports else {
         return Err(Verdict::Drop);
     };
-    if let Some(f) = h.tcp {
-        if f.rst || !(f.syn || sysctl(ipvs, idx::SLOPPY_TCP) != 0) {
-            return Err(Verdict::Accept);
+    // Only a packet that starts a connection (or any, if sloppy) schedules one.
+    let starts = match h.event {
+        Some(StateEvent::Tcp(f)) => !f.rst && (f.syn || sysctl(ipvs, idx::SLOPPY_TCP) != 0),
+        Some(StateEvent::Sctp { first, .. }) => {
+            sctp_state::schedules(first, sysctl(ipvs, idx::SLOPPY_SCTP) != 0)
         }
+        None => true,
+    };
+    if !starts {
+        return Err(Verdict::Accept);
     }
     let guard = kernel::sync::rcu::read_lock();
     let Some(svc) = dp
         .services
         .get(&guard)
-        .and_then(|t| t.find(AF_INET, skb.mark(), h.ip.protocol, daddr, dport))
+        .and_then(|t| t.find(af, skb.mark(), protocol, daddr, dport))
         .cloned()
     else {
         return Err(Verdict::Accept);
@@ -370,24 +425,28 @@ fn schedule(
     if skb.is_local_origin()
         && dp
             .conns
-            .lookup(ConnSide::In, h.ip.protocol, daddr, dport, saddr, sport)
+            .lookup(ConnSide::In, af, protocol, daddr, dport, saddr, sport)
             .is_some()
     {
         return Err(Verdict::Accept);
     }
     // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
-    let leave = || {
+    let mut leave = || {
         if svc.id.port == FTP_PORT && dport != FTP_PORT {
             return Verdict::Accept;
         }
-        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+        if ipv6 {
+            skb.icmpv6_send(net, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, false);
+        } else {
+            skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+        }
         Verdict::Drop
     };
     let conn_max = sysctl(ipvs, idx::CONN_MAX);
     let persistence = svc.persistence();
     // With persistence, the client's template (found, or made now) decides the server.
     let (dest, control) = if let Some(ps) = persistence {
-        let key = ps.template_key(h.ip.protocol, saddr, daddr, dport);
+        let key = ps.template_key(protocol, saddr, daddr, dport);
         let quiescent = sysctl(ipvs, idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
         let template = match dp.conns.lookup_template(&key) {
             Some(ct) if ct.template_usable(quiescent) => ct,
@@ -396,6 +455,7 @@ fn schedule(
                     return Err(leave());
                 };
                 let tuple = Tuple {
+                    af,
                     protocol: key.protocol,
                     caddr: key.caddr,
                     cport: [0; 2],
@@ -425,13 +485,14 @@ fn schedule(
         };
         (dest, None)
     };
-    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && h.ip.protocol == PROTO_UDP {
+    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && protocol == PROTO_UDP {
         CONN_F_ONE_PACKET
     } else {
         0
     };
     let tuple = Tuple {
-        protocol: h.ip.protocol,
+        af,
+        protocol,
         caddr: *saddr,
         cport: sport,
         vaddr: *daddr,
@@ -456,14 +517,13 @@ fn schedule(
 /// `ip_vs_nat_xmit`: the packet goes to the real server with its destination rewritten.
 fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdict {
     let t = &conn.tuple;
-    let rs = addr4(&t.daddr);
-    let Ok(local) = nat_route(net, &mut skb, rs, &h.ip, RtMode::NAT, false) else {
+    let Ok(local) = nat_route(net, &mut skb, &t.daddr, &h.ip, RtMode::NAT, false) else {
         return skb.free();
     };
-    if !nat_rewrite(&mut skb, h, Side::Destination, rs, t.dport) {
+    if !nat_rewrite(&mut skb, h, Side::Destination, &t.daddr, t.dport) {
         return skb.free();
     }
-    send_or_continue(net, skb, local)
+    send_or_continue(net, skb, local, h.ip.is_ipv6())
 }
 
 /// [`route_to_server`] for a packet about to be rewritten for a NAT server, as C's NAT
@@ -472,14 +532,18 @@ fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdic
 fn nat_route(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: [u8; 4],
-    ip: &Ipv4,
+    rs: &[u8; 16],
+    ip: &Ip,
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
     let local = route_to_server(net, skb, rs, ip, mode, icmp)?;
     // A local packet keeps its route, so this is still where it came from.
-    if local && rs[0] == 127 && skb.route_is_input() {
+    let from_other_host = match ip {
+        Ip::V4(_) => rs[0] == 127 && skb.route_is_input(),
+        Ip::V6(_) => *rs == packet::IPV6_LOOPBACK && !skb.is_local_origin(),
+    };
+    if local && from_other_host {
         return Err(EINVAL);
     }
     skb.reserve_link_header()?;
@@ -487,9 +551,8 @@ fn nat_route(
 }
 
 /// `ip_vs_dr_xmit`: the packet goes unchanged to the real server's link address.
-fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ipv4, icmp: bool) -> Verdict {
-    let t = &conn.tuple;
-    let rs = addr4(&t.daddr);
+fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ip, icmp: bool) -> Verdict {
+    let rs = &conn.tuple.daddr;
     let Ok(local) = route_to_server(net, &mut skb, rs, ip, RtMode::DR, icmp) else {
         return skb.free();
     };
@@ -497,57 +560,56 @@ fn dr_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, ip: &Ipv4, icmp: bool) 
         // Fragment rather than answer with an error: the MTU was checked already.
         skb.ignore_df();
     }
-    send_or_continue(net, skb, local)
+    send_or_continue(net, skb, local, ip.is_ipv6())
 }
 
-/// `ip_vs_tunnel_xmit`: the packet goes to the real server inside a new IPv4 header (and a
-/// GUE or GRE header if the server was configured with one), from the address the route to
-/// the server chose.
+/// `ip_vs_tunnel_xmit(_v6)`: the packet goes to the real server inside a new IP header of the
+/// server's family (and a GUE or GRE header if the server was configured with one), from the
+/// address the route to the server chose.
 fn tunnel_xmit(
     ipvs: &Ipvs,
     net: &Net,
     mut skb: HookSkb<'_>,
     conn: &Conn,
-    ip: &Ipv4,
+    ip: &Ip,
     icmp: bool,
 ) -> Verdict {
-    let rs = addr4(&conn.tuple.daddr);
     let dest = &conn.dest;
+    let outer_ipv6 = dest.af == AF_INET6;
     let kind = TunnelKind::of_dest(dest.tun_type(), dest.tun_port(), dest.tun_flags());
     let pmtu_disc = sysctl(ipvs, idx::PMTU_DISC) != 0;
     let partial = skb.partial_checksum();
     let tunnel = TunnelPath {
         kind,
-        overhead: kind.overhead(partial.is_some()),
+        overhead: kind.overhead(partial.is_some(), outer_ipv6),
         pmtu_disc,
+        outer_ipv6,
     };
+    let rs = &conn.tuple.daddr;
     let saddr = match route_out(net, &mut skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
-        Ok(None) => return send_or_continue(net, skb, true),
+        Ok(None) => return send_or_continue(net, skb, true, ip.is_ipv6()),
         Ok(Some(saddr)) => saddr,
         Err(_) => return skb.free(),
     };
     // Routing to another host decremented the TTL in the packet.
-    let inner = Ipv4 {
-        ttl: ip.ttl - 1,
-        ..*ip
-    };
-    match encapsulate(net, &mut skb, &inner, tunnel, partial, saddr, rs) {
-        Ok(()) => skb.send_encapsulated(net),
+    let inner = tunnel::Inner::of(ip, pmtu_disc);
+    match encapsulate(net, &mut skb, &inner, tunnel, partial, &saddr, rs) {
+        Ok(()) => skb.send_encapsulated(net, outer_ipv6),
         Err(_) => skb.free(),
     }
 }
 
-/// Puts a routed packet with header `inner` into the tunnel `path` from `saddr` to `daddr`
+/// Puts a routed packet, described by `inner`, into the tunnel `path` from `saddr` to `daddr`
 /// (the steps of `ip_vs_tunnel_xmit` after routing). `partial` is where the packet's
 /// checksum still to be computed starts and goes.
 fn encapsulate(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    inner: &Ipv4,
+    inner: &tunnel::Inner,
     path: TunnelPath,
     partial: Option<(u32, u16)>,
-    saddr: [u8; 4],
-    daddr: [u8; 4],
+    saddr: &[u8; 16],
+    daddr: &[u8; 16],
 ) -> Result {
     let kind = path.kind;
     skb.reserve_headroom(path.overhead)?;
@@ -568,7 +630,7 @@ fn encapsulate(
         },
         TunnelKind::Gre { checksum } => Encap::Gre { checksum },
     };
-    skb.start_encapsulation(encap, tunnel::PROTO_IPIP)?;
+    skb.start_encapsulation(encap, inner.protocol, path.outer_ipv6)?;
     match kind {
         TunnelKind::Ipip => {}
         TunnelKind::Gue {
@@ -581,29 +643,34 @@ fn encapsulate(
                 Some((start, offset)) => Some((u16::try_from(start).map_err(|_| EINVAL)?, offset)),
                 None => None,
             };
-            tunnel::write_gue(skb.push_transport(gue_len)?, tunnel::PROTO_IPIP, remote);
+            tunnel::write_gue(skb.push_transport(gue_len)?, inner.protocol, remote);
             if remote.is_some() {
                 skb.checksum_remote();
             }
             let sport = skb.udp_flow_source_port(net);
             let len = u16::try_from(skb.len() + UDP_LEN as u32).map_err(|_| EMSGSIZE)?;
             tunnel::write_udp(skb.push_transport(UDP_LEN as u32)?, sport, port, len);
-            skb.set_udp_checksum(checksum || remote_checksum, saddr, daddr);
+            skb.set_udp_checksum(checksum || remote_checksum, path.outer_ipv6, saddr, daddr);
         }
-        TunnelKind::Gre { checksum } => skb.push_gre(checksum, tunnel::ETH_P_IP)?,
+        TunnelKind::Gre { checksum } => skb.push_gre(checksum, inner.ethertype())?,
     }
-    let header = tunnel::outer_ipv4(inner, kind.outer_protocol(), saddr, daddr, path.pmtu_disc);
-    skb.push_ipv4(net, &header)
+    let protocol = kind.outer_protocol(inner.protocol);
+    if path.outer_ipv6 {
+        skb.push_ipv6(&tunnel::outer_ipv6(inner, protocol, saddr, daddr))
+    } else {
+        let header = tunnel::outer_ipv4(inner, protocol, addr4(saddr), addr4(daddr));
+        skb.push_ipv4(net, &header)
+    }
 }
 
 /// `ip_vs_send_or_cont`: a packet for this host continues up the stack; any other is sent on
 /// its new route.
-fn send_or_continue(net: &Net, mut skb: HookSkb<'_>, local: bool) -> Verdict {
+fn send_or_continue(net: &Net, mut skb: HookSkb<'_>, local: bool, ipv6: bool) -> Verdict {
     skb.mark_ipvs();
     if local {
         Verdict::Accept
     } else {
-        skb.send(net, true)
+        skb.send(net, true, ipv6)
     }
 }
 
@@ -659,54 +726,58 @@ struct TunnelPath {
     kind: TunnelKind,
     /// Bytes the tunnel puts in front of the packet (taken off the route's MTU).
     overhead: u32,
-    /// The `pmtu_disc` sysctl: without it tunnelled packets are fragmented, never refused.
+    /// The `pmtu_disc` sysctl: without it tunnelled IPv4 packets are fragmented, never
+    /// refused.
     pmtu_disc: bool,
+    /// The outer header is IPv6 (the real server's family).
+    outer_ipv6: bool,
 }
-
-/// Smallest MTU a tunnel may leave for the packet (C's limit).
-const TUNNEL_MIN_MTU: u32 = 68;
 
 /// `__ip_vs_get_out_rt` for NAT and direct routing: [`route_out`], `Ok(true)` if the server
 /// is this host.
 fn route_to_server(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: [u8; 4],
-    ip: &Ipv4,
+    rs: &[u8; 16],
+    ip: &Ip,
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
     route_out(net, skb, rs, ip, mode, icmp, None).map(|saddr| saddr.is_none())
 }
 
-/// `__ip_vs_get_out_rt`: routes the packet to real server `rs` as `mode` allows, with the TTL
-/// and MTU checks of a forwarded packet (no MTU error answers an ICMP error). `Ok(None)` if
-/// the server is this host: the packet keeps its route and goes up the stack; otherwise the
-/// packet has its new route and `Ok` has the source address the route chose. `Err` if the
-/// packet is to be dropped (the sender has been told where C tells it).
+/// `__ip_vs_get_out_rt(_v6)`: routes the packet to real server `rs` as `mode` allows, with the
+/// TTL and MTU checks of a forwarded packet (no MTU error answers an ICMP error). The route is
+/// of the packet's family, or through a `tunnel` of the tunnel's. `Ok(None)` if the server is
+/// this host: the packet keeps its route and goes up the stack; otherwise the packet has its
+/// new route and `Ok` has the source address the route chose. `Err` if the packet is to be
+/// dropped (the sender has been told where C tells it).
 fn route_out(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: [u8; 4],
-    ip: &Ipv4,
+    rs: &[u8; 16],
+    ip: &Ip,
     mode: RtMode,
     icmp: bool,
     tunnel: Option<TunnelPath>,
-) -> Result<Option<[u8; 4]>> {
-    let Some(route) = Route::output_v4(net, rs, mode.known_nexthop, mode.connect) else {
+) -> Result<Option<[u8; 16]>> {
+    let ipv6 = ip.is_ipv6();
+    let route_ipv6 = tunnel.map_or(ipv6, |t| t.outer_ipv6);
+    let Some(route) = Route::output(net, route_ipv6, rs, mode.known_nexthop, mode.connect) else {
         skb.link_failure();
         return Err(EHOSTUNREACH);
     };
     let local = route.is_local();
     // `crosses_local_route_boundary`.
     if local {
-        if !mode.local || (!mode.redirect && !skb.route_is_local()) {
+        if !mode.local || (!mode.redirect && !skb.route_is_local(ipv6)) {
             return Err(EINVAL);
         }
         drop(route);
         return Ok(None);
     }
-    if ip.saddr[0] == 127 {
+    // A loopback source never leaves the host (for IPv6, only a local packet's counts).
+    if ip.source_is_loopback() && (!ipv6 || skb.is_local_origin()) {
         return Err(EINVAL);
     }
     if !decrement_ttl(net, skb, ip) {
@@ -716,16 +787,35 @@ fn route_out(
     let mut check_mtu = true;
     if let Some(t) = tunnel {
         mtu = mtu.saturating_sub(t.overhead);
-        if mtu < TUNNEL_MIN_MTU {
+        let min = if t.outer_ipv6 {
+            tunnel::IPV6_MIN_MTU
+        } else {
+            tunnel::IPV4_MIN_MTU
+        };
+        if mtu < min {
             return Err(EINVAL);
         }
         skb.update_pmtu(mtu);
         // Without path MTU discovery a tunnelled packet is fragmented whatever its flag.
         check_mtu = t.pmtu_disc;
     }
-    if check_mtu && !icmp && ip.dont_fragment && skb.exceeds_mtu(mtu) {
-        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
-        return Err(EMSGSIZE);
+    match ip {
+        Ip::V4(v4) => {
+            if check_mtu && !icmp && v4.dont_fragment && skb.exceeds_mtu(mtu) {
+                skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+                return Err(EMSGSIZE);
+            }
+        }
+        // IPv6 routers never fragment: a packet too big is dropped, and its sender told unless
+        // it is an ICMPv6 error itself.
+        Ip::V6(v6) => {
+            if skb.exceeds_mtu(mtu) {
+                if !v6.later_fragment && !icmp {
+                    skb.icmpv6_send(net, ICMPV6_PKT_TOOBIG, 0, mtu, false);
+                }
+                return Err(EMSGSIZE);
+            }
+        }
     }
     let saddr = route.source();
     skb.set_route(route);
@@ -738,7 +828,7 @@ fn nat_rewrite(
     skb: &mut HookSkb<'_>,
     h: &Headers,
     side: Side,
-    addr: [u8; 4],
+    addr: &[u8; 16],
     port: [u8; 2],
 ) -> bool {
     let mode = if skb.checksum_partial() {
@@ -746,38 +836,58 @@ fn nat_rewrite(
     } else {
         ChecksumMode::Full
     };
-    let l4 = if h.ip.protocol == PROTO_TCP {
-        TCP_LEN
-    } else {
-        UDP_LEN
+    let protocol = h.ip.protocol();
+    let l4 = match protocol {
+        PROTO_TCP => TCP_LEN,
+        PROTO_SCTP => SCTP_LEN,
+        _ => UDP_LEN,
     } as u32;
-    let rewritten = match skb.writable(h.ip.header_len + l4) {
-        Ok(hdr) => packet::nat_rewrite(hdr, side, addr, port, mode),
+    let rewritten = match skb.writable(h.ip.header_len() + l4) {
+        Ok(hdr) => packet::nat_rewrite(hdr, &h.ip, side, addr, port, mode),
         Err(_) => false,
     };
-    if rewritten {
-        skb.checksum_rewritten();
-    }
-    rewritten
-}
-
-/// Decrements the TTL of a forwarded packet; `false` (after telling the sender) if it expired.
-fn decrement_ttl(net: &Net, skb: &mut HookSkb<'_>, ip: &Ipv4) -> bool {
-    if ip.ttl <= 1 {
-        count_header_error(net);
-        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+    if !rewritten {
         return false;
     }
-    match skb.writable(IPV4_MIN_LEN as u32) {
-        Ok(hdr) => {
-            packet::ipv4_decrease_ttl(hdr);
-            true
-        }
-        Err(_) => false,
+    if protocol == PROTO_SCTP {
+        // The CRC covers no addresses: it is computed anew when the port changed.
+        let old_port = h.ports.map(|(sport, dport)| match side {
+            Side::Source => sport,
+            Side::Destination => dport,
+        });
+        skb.sctp_nat_checksum(
+            h.ip.header_len(),
+            old_port != Some(port),
+            side == Side::Destination,
+        );
+    } else {
+        skb.checksum_rewritten();
     }
+    true
 }
 
-fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict {
+/// Decrements the TTL (hop limit) of a forwarded packet; `false` (after telling the sender)
+/// if it expired.
+fn decrement_ttl(net: &Net, skb: &mut HookSkb<'_>, ip: &Ip) -> bool {
+    if ip.ttl() <= 1 {
+        if ip.is_ipv6() {
+            skb.hop_limit_exceeded(net);
+        } else {
+            count_header_error(net);
+            skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+        }
+        return false;
+    }
+    let len = if ip.is_ipv6() { IPV6_LEN } else { IPV4_MIN_LEN };
+    match skb.writable(len as u32) {
+        Ok(hdr) if ip.is_ipv6() => packet::ipv6_decrease_hop_limit(hdr),
+        Ok(hdr) => packet::ipv4_decrease_ttl(hdr),
+        Err(_) => return false,
+    }
+    true
+}
+
+fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>, ipv6: bool) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
@@ -787,31 +897,34 @@ fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict 
     if !skb.has_route() {
         return Verdict::Accept;
     }
-    let Some(mut h) = read_headers(&skb) else {
+    let Some(mut h) = read_headers(&skb, ipv6) else {
         return Verdict::Accept;
     };
-    if h.ip.protocol == PROTO_ICMP {
+    let protocol = h.ip.protocol();
+    if is_icmp(&h.ip) {
         return out_icmp(ipvs, net, point, skb, &h.ip).unwrap_or(Verdict::Accept);
     }
-    if !matches!(h.ip.protocol, PROTO_TCP | PROTO_UDP) {
+    if !packet::has_ports(protocol) {
         return Verdict::Accept;
     }
     let mut skb = skb;
-    if h.ip.fragment {
+    // IPv6 fragments were reassembled by netfilter before the hooks.
+    if matches!(h.ip, Ip::V4(ip) if ip.fragment) {
         skb = match skb.defrag(net, point) {
             Ok(s) => s,
             Err(v) => return v,
         };
-        h = match read_headers(&skb) {
+        h = match read_headers(&skb, ipv6) {
             Some(h) => h,
             None => return Verdict::Accept,
         };
     }
     let dp = &*ipvs.dp;
-    let (saddr, daddr) = (addr16(h.ip.saddr), addr16(h.ip.daddr));
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
+    let af = family(ipv6);
     let Some(conn) = h.ports.and_then(|(sport, dport)| {
         dp.conns
-            .lookup(ConnSide::Out, h.ip.protocol, &saddr, sport, &daddr, dport)
+            .lookup(ConnSide::Out, af, protocol, &saddr, sport, &daddr, dport)
     }) else {
         return Verdict::Accept;
     };
@@ -830,14 +943,13 @@ fn handle_response(
     let dp = &*ipvs.dp;
     if conn.fwd() == FWD_MASQ {
         let t = &conn.tuple;
-        let vaddr = addr4(&t.vaddr);
-        if !nat_rewrite(&mut skb, h, Side::Source, vaddr, t.vport) {
+        if !nat_rewrite(&mut skb, h, Side::Source, &t.vaddr, t.vport) {
             return skb.free();
         }
         // Replies to remote clients are routed as if this host sent them (policy routing).
         if point != HookPoint::LocalIn
             && sysctl(ipvs, idx::SNAT_REROUTE) != 0
-            && skb.reroute_as_local(net).is_err()
+            && skb.reroute_as_local(net, h.ip.is_ipv6()).is_err()
         {
             return skb.free();
         }
@@ -845,21 +957,36 @@ fn handle_response(
     let len = skb.len();
     dp.count(conn, Direction::Output, len);
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
-    conn.transition(Direction::Output, h.tcp, &dp.timeouts, secure);
+    conn.transition(Direction::Output, h.event, &dp.timeouts, secure);
     skb.mark_ipvs();
     conn.touch();
     Verdict::Accept
 }
 
+/// Whether `ip` is an ICMP (for IPv6, ICMPv6) packet.
+fn is_icmp(ip: &Ip) -> bool {
+    match ip {
+        Ip::V4(h) => h.protocol == PROTO_ICMP,
+        Ip::V6(h) => h.protocol == PROTO_ICMPV6,
+    }
+}
+
 /// Reassembles a fragmented ICMP packet and classifies it, with its (reassembled) IP header:
-/// `Err` with the verdict when it was kept for reassembly or cannot be read.
+/// `Err` with the verdict when it was kept for reassembly or cannot be read. (Netfilter has
+/// reassembled IPv6 packets before the hooks.)
 fn read_icmp<'a>(
     net: &Net,
     point: HookPoint,
     mut skb: HookSkb<'a>,
-    ip: &Ipv4,
-) -> Result<(HookSkb<'a>, Ipv4, Icmp), Verdict> {
-    let mut outer = *ip;
+    ip: &Ip,
+) -> Result<(HookSkb<'a>, Ip, Icmp), Verdict> {
+    let mut outer = match ip {
+        Ip::V4(h) => *h,
+        Ip::V6(h) => {
+            let icmp = read_icmpv6(&skb, h);
+            return Ok((skb, *ip, icmp));
+        }
+    };
     if outer.fragment {
         skb = skb.defrag(net, point)?;
         outer = read_ipv4(&skb).ok_or(Verdict::Accept)?;
@@ -870,7 +997,48 @@ fn read_icmp<'a>(
         return Err(Verdict::Accept);
     }
     let icmp = packet::parse_icmp(&buf[..n], &outer);
-    Ok((skb, outer, icmp))
+    Ok((skb, Ip::V4(outer), icmp))
+}
+
+/// Classifies an ICMPv6 packet (`ip_vs_in_icmp_v6`): every type without the informational bit
+/// is an error; the quoted packet's extension headers are walked as the packet's own.
+fn read_icmpv6(skb: &HookSkb<'_>, outer: &Ipv6) -> Icmp {
+    let icmp_at = outer.header_len;
+    let mut ty = [0u8; 1];
+    if !skb.copy_bits(icmp_at, &mut ty) || skb.len() < icmp_at + ICMP_LEN as u32 {
+        return Icmp::Malformed;
+    }
+    if ty[0] & ICMPV6_INFOMSG_MASK != 0 {
+        return Icmp::Unrelated;
+    }
+    if outer.fragment_header {
+        return Icmp::Malformed;
+    }
+    let quoted_at = icmp_at + ICMP_LEN as u32;
+    let mut hdr = [0u8; IPV6_LEN];
+    let mut ports = [0u8; 4];
+    let (Some(t), true) = (
+        skb.ipv6_transport(quoted_at),
+        skb.copy_bits(quoted_at, &mut hdr),
+    ) else {
+        return Icmp::Ignored;
+    };
+    let Some(quoted) = packet::parse_ipv6(&hdr) else {
+        return Icmp::Ignored;
+    };
+    if !packet::has_ports(t.protocol) || t.later_fragment || !skb.copy_bits(t.offset, &mut ports) {
+        return Icmp::Ignored;
+    }
+    Icmp::Error(IcmpError {
+        icmp_at: icmp_at as usize,
+        quoted_at: quoted_at as usize,
+        quoted: Ip::V6(Ipv6 {
+            header_len: t.offset - quoted_at,
+            protocol: t.protocol,
+            ..quoted
+        }),
+        ports: ([ports[0], ports[1]], [ports[2], ports[3]]),
+    })
 }
 
 /// The connection filed under `side` that the packet quoted by an ICMP error belongs to: the
@@ -880,10 +1048,11 @@ fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn
     let (sport, dport) = e.ports;
     dp.conns.lookup(
         side,
-        q.protocol,
-        &addr16(q.daddr),
+        family(q.is_ipv6()),
+        q.protocol(),
+        &q.daddr(),
         dport,
-        &addr16(q.saddr),
+        &q.saddr(),
         sport,
     )
 }
@@ -897,18 +1066,18 @@ fn icmp_writable<'s>(skb: &'s mut HookSkb<'_>, e: &IcmpError) -> Option<&'s mut 
     (partial || packet::icmp_checksum_ok(pkt, e)).then_some(pkt)
 }
 
-/// `ip_vs_in_icmp`: an ICMP error from the client's side about a reply of a connection goes
-/// to the connection's real server, translated for NAT. `Err` gives back a packet that is not
-/// such an error, for the caller to handle as any other.
+/// `ip_vs_in_icmp(_v6)`: an ICMP error from the client's side about a reply of a connection
+/// goes to the connection's real server, translated for NAT. `Err` gives back a packet that is
+/// not such an error, for the caller to handle as any other.
 fn in_icmp<'a>(
     ipvs: &Ipvs,
     net: &Net,
     point: HookPoint,
     skb: HookSkb<'a>,
-    ip: &Ipv4,
+    ip: &Ip,
 ) -> core::result::Result<Verdict, HookSkb<'a>> {
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip) {
-        Ok((_, _, Icmp::Truncated)) => return Ok(Verdict::Drop),
+        Ok((_, _, Icmp::Malformed)) => return Ok(Verdict::Drop),
         Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
         Ok((_, _, Icmp::Ignored)) => return Ok(Verdict::Accept),
         Ok((skb, outer, Icmp::Error(e))) => (skb, outer, e),
@@ -933,37 +1102,36 @@ fn in_icmp<'a>(
         _ => return Ok(Verdict::Accept),
     }
     let t = &conn.tuple;
-    let rs = addr4(&t.daddr);
     let mode = if point == HookPoint::Forward {
         RtMode::NAT_FORWARD
     } else {
         RtMode::NAT
     };
-    let Ok(local) = nat_route(net, &mut skb, rs, &outer, mode, true) else {
+    let Ok(local) = nat_route(net, &mut skb, &t.daddr, &outer, mode, true) else {
         return Ok(skb.free());
     };
     let len = skb.len();
     match skb.writable(len) {
-        Ok(pkt) => packet::nat_icmp(pkt, &e, Side::Destination, rs, t.dport),
+        Ok(pkt) => packet::nat_icmp(pkt, &e, Side::Destination, &t.daddr, t.dport),
         Err(_) => return Ok(skb.free()),
     }
     skb.checksum_verified();
     // Another error about this error would be wrong: fragment it instead if it must be.
     skb.ignore_df();
-    Ok(send_or_continue(net, skb, local))
+    Ok(send_or_continue(net, skb, local, outer.is_ipv6()))
 }
 
-/// `ip_vs_out_icmp` and `handle_response_icmp`: an ICMP error from a real server's side about
-/// a packet of a NATed connection gets the virtual address back.
+/// `ip_vs_out_icmp(_v6)` and `handle_response_icmp`: an ICMP error from a real server's side
+/// about a packet of a NATed connection gets the virtual address back.
 fn out_icmp(
     ipvs: &Ipvs,
     net: &Net,
     point: HookPoint,
     skb: HookSkb<'_>,
-    ip: &Ipv4,
+    ip: &Ip,
 ) -> Option<Verdict> {
     let (mut skb, e) = match read_icmp(net, point, skb, ip) {
-        Ok((_, _, Icmp::Truncated)) => return Some(Verdict::Drop),
+        Ok((_, _, Icmp::Malformed)) => return Some(Verdict::Drop),
         Ok((skb, _, Icmp::Error(e))) => (skb, e),
         Ok(_) => return None,
         Err(v) => return Some(v),
@@ -973,15 +1141,14 @@ fn out_icmp(
     let conn = quoted_conn(dp, ConnSide::Out, &e)?;
     if conn.fwd() == FWD_MASQ {
         let t = &conn.tuple;
-        let vaddr = addr4(&t.vaddr);
         match icmp_writable(&mut skb, &e) {
-            Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, vaddr, t.vport),
+            Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, &t.vaddr, t.vport),
             None => return Some(Verdict::Drop),
         }
         skb.checksum_verified();
         if point != HookPoint::LocalIn
             && sysctl(ipvs, idx::SNAT_REROUTE) != 0
-            && skb.reroute_as_local(net).is_err()
+            && skb.reroute_as_local(net, ip.is_ipv6()).is_err()
         {
             return Some(skb.free());
         }

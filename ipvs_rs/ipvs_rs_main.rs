@@ -24,6 +24,7 @@ mod persist;
 mod proc_text;
 mod request;
 mod sched;
+mod sctp_state;
 mod sockopt_abi;
 mod tcp_state;
 mod timeouts;

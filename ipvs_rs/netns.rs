@@ -12,11 +12,17 @@ use crate::{
     conn::SWEEP_PERIOD,
     ctl,
     daemon::Daemons,
-    dataplane::{DataPlane, HOOKS_V4, HOOKS_V4_COUNT},
+    dataplane::{DataPlane, HOOKS_COUNT, HOOKS_V4, HOOKS_V6},
     glue::{
-        net::Net, netfilter::NetHooks, pernet, procfs::ProcNetFile, rcu::RcuPtr,
-        sysctl::NetSysctlTable, timer::Ticker,
+        net::Net,
+        netfilter::{enable_ipv6_defrag, NetHooks},
+        pernet,
+        procfs::ProcNetFile,
+        rcu::RcuPtr,
+        sysctl::NetSysctlTable,
+        timer::Ticker,
     },
+    request::{AF_INET, AF_INET6},
     service::Services,
     timeouts::Timeouts,
 };
@@ -28,9 +34,12 @@ use crate::{
 /// the state behind them while it is torn down; the packet-path state goes last.
 #[pin_data]
 pub(crate) struct Ipvs {
-    /// The netfilter hooks, registered while there are services.
+    /// The IPv4 netfilter hooks, registered while there are IPv4 services.
     #[pin]
-    hooks: NetHooks<HOOKS_V4_COUNT>,
+    hooks_v4: NetHooks<HOOKS_COUNT>,
+    /// The IPv6 netfilter hooks, registered while there are IPv6 services.
+    #[pin]
+    hooks_v6: NetHooks<HOOKS_COUNT>,
     _proc_conn_sync: ProcNetFile,
     _proc_conn: ProcNetFile,
     _proc_services: ProcNetFile,
@@ -55,6 +64,9 @@ pub(crate) struct Config {
     pub(crate) services: Services,
     /// Connection-synchronisation daemons.
     pub(crate) daemons: Daemons,
+    /// Whether IPv6 defragmentation was turned on for the namespace (with its first IPv6
+    /// service or real server, for good, as in C).
+    ipv6_defrag: bool,
 }
 
 /// The per-namespace registration of [`Ipvs`].
@@ -70,6 +82,7 @@ impl pernet::PernetData for Ipvs {
                 timeouts: Timeouts::DEFAULT,
                 services: Services::new(published?),
                 daemons: Daemons::new(),
+                ipv6_defrag: false,
             }),
             sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
             _proc_stats_percpu: ProcNetFile::new::<ctl::proc::StatsPerCpu>(
@@ -85,7 +98,8 @@ impl pernet::PernetData for Ipvs {
                 c"ip_vs_conn_sync",
                 0o444
             )?,
-            hooks <- NetHooks::new(net, &HOOKS_V4),
+            hooks_v4 <- NetHooks::new(net, &HOOKS_V4),
+            hooks_v6 <- NetHooks::new(net, &HOOKS_V6),
         })
     }
 
@@ -100,18 +114,27 @@ impl Ipvs {
         IPVS.get(net).ok_or(ENODEV)
     }
 
-    /// Brings the packet path in line with the configuration after a command: the hooks are
-    /// registered while there are services (as C does), and the timeouts apply to connections.
-    pub(crate) fn apply_config(&self) {
-        let config = self.config.lock();
+    /// Brings the packet path of `net` (this namespace) in line with the configuration after
+    /// a command: each family's hooks are registered while there are services of the family
+    /// (as C does), and the timeouts apply to connections.
+    pub(crate) fn apply_config(&self, net: &Net) {
+        let mut config = self.config.lock();
         self.dp.timeouts.set(&config.timeouts);
-        let enable = !config.services.is_empty();
-        match self.hooks.set_enabled(enable) {
-            // The sweep of expired connections starts with the hooks (and then runs until the
-            // namespace goes: connections outlive their services).
-            Ok(true) if enable => self.dp.start(SWEEP_PERIOD),
-            Ok(_) => {}
-            Err(e) => pr_warn!("cannot register netfilter hooks: {:?}\n", e),
+        if !config.ipv6_defrag && config.services.uses_ipv6() {
+            match enable_ipv6_defrag(net) {
+                Ok(()) => config.ipv6_defrag = true,
+                Err(e) => pr_warn!("cannot enable IPv6 defragmentation: {:?}\n", e),
+            }
+        }
+        for (hooks, af) in [(&self.hooks_v4, AF_INET), (&self.hooks_v6, AF_INET6)] {
+            let enable = config.services.count_af(af) > 0;
+            match hooks.set_enabled(enable) {
+                // The sweep of expired connections starts with the hooks (and then runs until
+                // the namespace goes: connections outlive their services).
+                Ok(true) if enable => self.dp.start(SWEEP_PERIOD),
+                Ok(_) => {}
+                Err(e) => pr_warn!("cannot register netfilter hooks: {:?}\n", e),
+            }
         }
     }
 }

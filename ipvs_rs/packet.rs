@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPv4, TCP and UDP headers as IPVS reads and rewrites them: parsing from copied bytes, and
-//! address/port rewriting with the checksum updates C's NAT handlers make.
+//! IPv4, IPv6, TCP and UDP headers as IPVS reads and rewrites them: parsing from copied bytes,
+//! and address/port rewriting with the checksum updates C's NAT handlers make.
 //!
 //! Everything works on byte slices that start at the IP header, so it is host-tested.
 
@@ -13,13 +13,26 @@ pub(crate) const PROTO_ICMP: u8 = 1;
 pub(crate) const PROTO_TCP: u8 = 6;
 /// `IPPROTO_UDP`.
 pub(crate) const PROTO_UDP: u8 = 17;
+/// `IPPROTO_ICMPV6`.
+pub(crate) const PROTO_ICMPV6: u8 = 58;
+/// `IPPROTO_SCTP`.
+pub(crate) const PROTO_SCTP: u8 = 132;
+
+/// Whether IPVS balances `protocol` (TCP, UDP or SCTP: all have their ports first).
+pub(crate) fn has_ports(protocol: u8) -> bool {
+    matches!(protocol, PROTO_TCP | PROTO_UDP | PROTO_SCTP)
+}
 
 /// Length of an IPv4 header without options.
 pub(crate) const IPV4_MIN_LEN: usize = 20;
+/// Length of the fixed IPv6 header.
+pub(crate) const IPV6_LEN: usize = 40;
 /// Length of a TCP header without options.
 pub(crate) const TCP_LEN: usize = 20;
 /// Length of a UDP header.
 pub(crate) const UDP_LEN: usize = 8;
+/// Length of the SCTP common header.
+pub(crate) const SCTP_LEN: usize = 12;
 
 /// What IPVS needs of an IPv4 header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +70,134 @@ pub(crate) fn parse_ipv4(b: &[u8]) -> Option<Ipv4> {
         saddr: [b[12], b[13], b[14], b[15]],
         daddr: [b[16], b[17], b[18], b[19]],
     })
+}
+
+/// What IPVS needs of an IPv6 packet's headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ipv6 {
+    /// Where the transport header starts, past the extension headers.
+    pub(crate) header_len: u32,
+    /// Transport protocol (the last next-header value).
+    pub(crate) protocol: u8,
+    /// Traffic class (DSCP and ECN).
+    pub(crate) traffic_class: u8,
+    /// Hop limit.
+    pub(crate) hop_limit: u8,
+    /// A fragment other than the first (it has no transport header).
+    pub(crate) later_fragment: bool,
+    /// It has a fragment header (so it is not a whole datagram).
+    pub(crate) fragment_header: bool,
+    /// Source address.
+    pub(crate) saddr: [u8; 16],
+    /// Destination address.
+    pub(crate) daddr: [u8; 16],
+}
+
+/// Parses the fixed IPv6 header at the start of `b`, as if no extension header followed: the
+/// caller who walked them sets the transport protocol and offset and the fragment fields.
+pub(crate) fn parse_ipv6(b: &[u8]) -> Option<Ipv6> {
+    let b = b.get(..IPV6_LEN)?;
+    if b[0] >> 4 != 6 {
+        return None;
+    }
+    let mut saddr = [0u8; 16];
+    let mut daddr = [0u8; 16];
+    saddr.copy_from_slice(&b[8..24]);
+    daddr.copy_from_slice(&b[24..40]);
+    Some(Ipv6 {
+        header_len: IPV6_LEN as u32,
+        protocol: b[6],
+        traffic_class: (b[0] << 4) | (b[1] >> 4),
+        hop_limit: b[7],
+        later_fragment: false,
+        fragment_header: false,
+        saddr,
+        daddr,
+    })
+}
+
+/// A packet's IP header, of either family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ip {
+    /// IPv4.
+    V4(Ipv4),
+    /// IPv6.
+    V6(Ipv6),
+}
+
+/// The address `a` as IPVS keeps addresses of either family (IPv4 in the first 4 bytes).
+pub(crate) fn addr16(a: [u8; 4]) -> [u8; 16] {
+    let mut x = [0u8; 16];
+    x[..4].copy_from_slice(&a);
+    x
+}
+
+/// The IPv4 address in the first 4 bytes of `a`.
+pub(crate) fn addr4(a: &[u8; 16]) -> [u8; 4] {
+    [a[0], a[1], a[2], a[3]]
+}
+
+impl Ip {
+    /// Whether this is IPv6.
+    pub(crate) fn is_ipv6(&self) -> bool {
+        matches!(self, Ip::V6(_))
+    }
+
+    /// Where the transport header starts.
+    pub(crate) fn header_len(&self) -> u32 {
+        match self {
+            Ip::V4(h) => h.header_len,
+            Ip::V6(h) => h.header_len,
+        }
+    }
+
+    /// Transport protocol.
+    pub(crate) fn protocol(&self) -> u8 {
+        match self {
+            Ip::V4(h) => h.protocol,
+            Ip::V6(h) => h.protocol,
+        }
+    }
+
+    /// Source address (IPv4 in the first 4 bytes).
+    pub(crate) fn saddr(&self) -> [u8; 16] {
+        match self {
+            Ip::V4(h) => addr16(h.saddr),
+            Ip::V6(h) => h.saddr,
+        }
+    }
+
+    /// Destination address (IPv4 in the first 4 bytes).
+    pub(crate) fn daddr(&self) -> [u8; 16] {
+        match self {
+            Ip::V4(h) => addr16(h.daddr),
+            Ip::V6(h) => h.daddr,
+        }
+    }
+
+    /// Time to live, or hop limit.
+    pub(crate) fn ttl(&self) -> u8 {
+        match self {
+            Ip::V4(h) => h.ttl,
+            Ip::V6(h) => h.hop_limit,
+        }
+    }
+
+    /// Whether the source is a loopback address (such packets never leave the host).
+    pub(crate) fn source_is_loopback(&self) -> bool {
+        match self {
+            Ip::V4(h) => h.saddr[0] == 127,
+            Ip::V6(h) => h.saddr == IPV6_LOOPBACK,
+        }
+    }
+}
+
+/// `::1`.
+pub(crate) const IPV6_LOOPBACK: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// Decrements an IPv6 header's hop limit (it has no header checksum).
+pub(crate) fn ipv6_decrease_hop_limit(ip: &mut [u8]) {
+    ip[7] = ip[7].wrapping_sub(1);
 }
 
 /// Source and destination ports, network byte order, from the first 4 transport bytes.
@@ -143,65 +284,75 @@ pub(crate) enum ChecksumMode {
     Partial,
 }
 
-/// Rewrites the IPv4 address and TCP/UDP port on `side` of the packet starting at `ip`, with
-/// the transport and IP checksum updates of C's `tcp_*nat_handler` / `udp_*nat_handler`.
+/// Rewrites the address and TCP/UDP/SCTP port on `side` of the packet starting at `pkt`, whose
+/// IP header is `ip`, with the transport and IP checksum updates of C's `tcp_*nat_handler` /
+/// `udp_*nat_handler`. `addr` is IPv4 in its first 4 bytes for an IPv4 packet. (The SCTP
+/// checksum covers the whole packet and no addresses: the caller computes it anew.)
 ///
-/// `ip` holds the IP header and the transport header (at `header_len`). Returns `false` if it
-/// is too short or the protocol is neither TCP nor UDP.
+/// `pkt` holds the IP headers and the transport header (at `ip.header_len()`). Returns `false`
+/// if it is too short or the protocol is none of TCP, UDP and SCTP.
 pub(crate) fn nat_rewrite(
-    ip: &mut [u8],
+    pkt: &mut [u8],
+    ip: &Ip,
     side: Side,
-    addr: [u8; 4],
+    addr: &[u8; 16],
     port: [u8; 2],
     mode: ChecksumMode,
 ) -> bool {
-    let Some(h) = parse_ipv4(ip) else {
-        return false;
-    };
-    let l4 = h.header_len as usize;
-    let (check_at, min_len) = match h.protocol {
-        PROTO_TCP => (16, TCP_LEN),
-        PROTO_UDP => (6, UDP_LEN),
+    let l4 = ip.header_len() as usize;
+    let protocol = ip.protocol();
+    let (check_at, min_len) = match protocol {
+        PROTO_TCP => (Some(16), TCP_LEN),
+        PROTO_UDP => (Some(6), UDP_LEN),
+        PROTO_SCTP => (None, SCTP_LEN),
         _ => return false,
     };
-    if ip.len() < l4 + min_len {
+    if pkt.len() < l4 + min_len {
         return false;
     }
+    let (addr_len, src_at, dst_at) = match ip {
+        Ip::V4(_) => (4, 12, 16),
+        Ip::V6(_) => (16, 8, 24),
+    };
     let (addr_at, port_at) = match side {
-        Side::Source => (12, l4),
-        Side::Destination => (16, l4 + 2),
+        Side::Source => (src_at, l4),
+        Side::Destination => (dst_at, l4 + 2),
     };
-    let old_addr = [
-        ip[addr_at],
-        ip[addr_at + 1],
-        ip[addr_at + 2],
-        ip[addr_at + 3],
-    ];
-    let old_port = [ip[port_at], ip[port_at + 1]];
-    let c = l4 + check_at;
-    let check = u16::from_be_bytes([ip[c], ip[c + 1]]);
-    // UDP over IPv4 may carry no checksum (zero): then there is nothing to update.
-    let udp_without = h.protocol == PROTO_UDP && check == 0;
-    let new_check = match mode {
-        ChecksumMode::Partial => Some(fold(replace_words(u32::from(check), &old_addr, &addr))),
-        ChecksumMode::Full if udp_without => None,
-        ChecksumMode::Full => {
-            let sum = replace_words(u32::from(!check), &old_addr, &addr);
-            let c = !fold(replace_words(sum, &old_port, &port));
-            // A UDP checksum that comes out as zero is sent as all ones (`CSUM_MANGLED_0`).
-            Some(if c == 0 && h.protocol == PROTO_UDP {
-                0xffff
-            } else {
-                c
-            })
+    let new_addr = &addr[..addr_len];
+    let mut old_addr = [0u8; 16];
+    old_addr[..addr_len].copy_from_slice(&pkt[addr_at..addr_at + addr_len]);
+    let old_addr = &old_addr[..addr_len];
+    let old_port = [pkt[port_at], pkt[port_at + 1]];
+    if let Some(check_at) = check_at {
+        let c = l4 + check_at;
+        let check = u16::from_be_bytes([pkt[c], pkt[c + 1]]);
+        // UDP over IPv4 may carry no checksum (zero): then there is nothing to update.
+        let udp_without = protocol == PROTO_UDP && check == 0 && !ip.is_ipv6();
+        let new_check = match mode {
+            ChecksumMode::Partial => {
+                Some(fold(replace_words(u32::from(check), old_addr, new_addr)))
+            }
+            ChecksumMode::Full if udp_without => None,
+            ChecksumMode::Full => {
+                let sum = replace_words(u32::from(!check), old_addr, new_addr);
+                let c = !fold(replace_words(sum, &old_port, &port));
+                // A UDP checksum that comes out as zero is sent as all ones (`CSUM_MANGLED_0`).
+                Some(if c == 0 && protocol == PROTO_UDP {
+                    0xffff
+                } else {
+                    c
+                })
+            }
+        };
+        if let Some(v) = new_check {
+            pkt[c..c + 2].copy_from_slice(&v.to_be_bytes());
         }
-    };
-    if let Some(v) = new_check {
-        ip[c..c + 2].copy_from_slice(&v.to_be_bytes());
     }
-    ip[port_at..port_at + 2].copy_from_slice(&port);
-    ip[addr_at..addr_at + 4].copy_from_slice(&addr);
-    ipv4_set_checksum(ip, l4);
+    pkt[port_at..port_at + 2].copy_from_slice(&port);
+    pkt[addr_at..addr_at + addr_len].copy_from_slice(new_addr);
+    if let Ip::V4(h) = ip {
+        ipv4_set_checksum(pkt, h.header_len as usize);
+    }
     true
 }
 
@@ -217,24 +368,35 @@ pub(crate) const ICMP_LEN: usize = 8;
 /// quoted IP headers with the longest options, the ICMP header and the quoted ports.
 pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 4;
 
-/// An ICMP error quoting a TCP or UDP packet.
+/// `ICMPV6_INFOMSG_MASK`: ICMPv6 types with this bit are informational, the others errors.
+pub(crate) const ICMPV6_INFOMSG_MASK: u8 = 0x80;
+
+/// An ICMP or ICMPv6 error quoting a TCP or UDP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct IcmpError {
-    /// Where the ICMP header starts (the outer IP header's length).
+    /// Where the ICMP header starts (the outer IP headers' length).
     pub(crate) icmp_at: usize,
     /// Where the quoted IP header starts.
     pub(crate) quoted_at: usize,
-    /// The quoted IP header.
-    pub(crate) quoted: Ipv4,
+    /// The quoted IP header; its `header_len` counts from `quoted_at`.
+    pub(crate) quoted: Ip,
     /// The quoted source and destination ports.
     pub(crate) ports: ([u8; 2], [u8; 2]),
 }
 
-/// What an ICMP packet is to IPVS (`ip_vs_in_icmp` / `ip_vs_out_icmp`).
+impl IcmpError {
+    /// Where the quoted ports are.
+    fn ports_at(&self) -> usize {
+        self.quoted_at + self.quoted.header_len() as usize
+    }
+}
+
+/// What an ICMP packet is to IPVS (`ip_vs_in_icmp` / `ip_vs_out_icmp`, and their IPv6 twins).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Icmp {
-    /// Too short for an ICMP header: dropped.
-    Truncated,
+    /// Too short for an ICMP header, or an ICMPv6 packet with a fragment header (errors are
+    /// never fragmented): dropped.
+    Malformed,
     /// Not an error type IPVS relates to connections: handled like any other packet.
     Unrelated,
     /// An error whose quoted packet is not one IPVS could own: passed unchanged.
@@ -248,7 +410,7 @@ pub(crate) enum Icmp {
 pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
     let icmp_at = outer.header_len as usize;
     let Some(&ty) = b.get(icmp_at).filter(|_| b.len() >= icmp_at + ICMP_LEN) else {
-        return Icmp::Truncated;
+        return Icmp::Malformed;
     };
     if !matches!(
         ty,
@@ -266,7 +428,7 @@ pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
     let first_fragment = u16::from_be_bytes([q[6], q[7]]) & 0x1fff == 0;
     if q[0] >> 4 != 4
         || (quoted.header_len as usize) < IPV4_MIN_LEN
-        || !matches!(quoted.protocol, PROTO_TCP | PROTO_UDP)
+        || !has_ports(quoted.protocol)
         || !first_fragment
     {
         return Icmp::Ignored;
@@ -275,42 +437,67 @@ pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
         Some(ports) => Icmp::Error(IcmpError {
             icmp_at,
             quoted_at,
-            quoted,
+            quoted: Ip::V4(quoted),
             ports,
         }),
         None => Icmp::Ignored,
     }
 }
 
-/// Whether the ICMP checksum of the whole packet `ip` (from its IP header) is right.
-pub(crate) fn icmp_checksum_ok(ip: &[u8], e: &IcmpError) -> bool {
-    ip.get(e.icmp_at..)
-        .is_some_and(|icmp| fold(add_words(0, icmp)) == 0xffff)
+/// The one's-complement sum ICMPv6 adds to its message: the IPv6 pseudo-header of the packet
+/// `pkt` (its outer addresses, the message length and protocol) for a message of `len` bytes.
+fn icmpv6_pseudo_sum(pkt: &[u8], len: usize) -> u32 {
+    add_words(0, &pkt[8..40]) + len as u32 + u32::from(PROTO_ICMPV6)
 }
 
-/// Translates an ICMP error about a NATed flow, as C's `ip_vs_nat_icmp`. `ip` is the whole
-/// packet from its IP header.
+/// Whether the ICMP (ICMPv6) checksum of the whole packet `pkt` (from its IP header) is right.
+pub(crate) fn icmp_checksum_ok(pkt: &[u8], e: &IcmpError) -> bool {
+    let Some(icmp) = pkt.get(e.icmp_at..) else {
+        return false;
+    };
+    let start = match e.quoted {
+        Ip::V4(_) => 0,
+        Ip::V6(_) if pkt.len() >= IPV6_LEN => icmpv6_pseudo_sum(pkt, icmp.len()),
+        Ip::V6(_) => return false,
+    };
+    fold(add_words(start, icmp)) == 0xffff
+}
+
+/// Translates an ICMP or ICMPv6 error about a NATed flow, as C's `ip_vs_nat_icmp` and
+/// `ip_vs_nat_icmp_v6`. `pkt` is the whole packet from its IP header; `addr` has an IPv4
+/// address in its first 4 bytes.
 ///
 /// `Side::Source` is an error from the real server's side on its way out: the outer source
 /// and the quoted destination become the virtual address and port. `Side::Destination` is an
 /// error from the client's side on its way in: the outer destination and the quoted source
-/// become the real server's. IP checksums are recomputed and the ICMP checksum summed anew.
-pub(crate) fn nat_icmp(ip: &mut [u8], e: &IcmpError, side: Side, addr: [u8; 4], port: [u8; 2]) {
+/// become the real server's. IPv4 header checksums are recomputed and the ICMP checksum is
+/// summed anew.
+pub(crate) fn nat_icmp(pkt: &mut [u8], e: &IcmpError, side: Side, addr: &[u8; 16], port: [u8; 2]) {
     let q = e.quoted_at;
-    let ql = e.quoted.header_len as usize;
-    let (outer_at, quoted_addr_at, port_at) = match side {
-        Side::Source => (12, q + 16, q + ql + 2),
-        Side::Destination => (16, q + 12, q + ql),
+    // Offsets of the source and destination addresses in an IP header, and their length.
+    let (src_at, dst_at, len) = match e.quoted {
+        Ip::V4(_) => (12, 16, 4),
+        Ip::V6(_) => (8, 24, 16),
     };
-    ip[outer_at..outer_at + 4].copy_from_slice(&addr);
-    ipv4_set_checksum(ip, e.icmp_at);
-    ip[quoted_addr_at..quoted_addr_at + 4].copy_from_slice(&addr);
-    ipv4_set_checksum(&mut ip[q..], ql);
-    ip[port_at..port_at + 2].copy_from_slice(&port);
+    let (outer_at, quoted_addr_at, port_at) = match side {
+        Side::Source => (src_at, q + dst_at, e.ports_at() + 2),
+        Side::Destination => (dst_at, q + src_at, e.ports_at()),
+    };
+    pkt[outer_at..outer_at + len].copy_from_slice(&addr[..len]);
+    pkt[quoted_addr_at..quoted_addr_at + len].copy_from_slice(&addr[..len]);
+    if let Ip::V4(quoted) = e.quoted {
+        ipv4_set_checksum(pkt, e.icmp_at);
+        ipv4_set_checksum(&mut pkt[q..], quoted.header_len as usize);
+    }
+    pkt[port_at..port_at + 2].copy_from_slice(&port);
     let c = e.icmp_at + 2;
-    ip[c..c + 2].copy_from_slice(&[0, 0]);
-    let sum = !fold(add_words(0, &ip[e.icmp_at..]));
-    ip[c..c + 2].copy_from_slice(&sum.to_be_bytes());
+    pkt[c..c + 2].copy_from_slice(&[0, 0]);
+    let start = match e.quoted {
+        Ip::V4(_) => 0,
+        Ip::V6(_) => icmpv6_pseudo_sum(pkt, pkt.len() - e.icmp_at),
+    };
+    let sum = !fold(add_words(start, &pkt[e.icmp_at..]));
+    pkt[c..c + 2].copy_from_slice(&sum.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -324,6 +511,102 @@ mod tests {
         let mut sum = add_words(0, &ip[12..20]);
         sum += u32::from(h.protocol) + l4.len() as u32;
         fold(add_words(sum, l4)) == 0xffff
+    }
+
+    /// [`nat_rewrite`] of an IPv4 packet to an IPv4 address.
+    fn rewrite4(
+        p: &mut [u8],
+        side: Side,
+        addr: [u8; 4],
+        port: [u8; 2],
+        mode: ChecksumMode,
+    ) -> bool {
+        let Some(h) = parse_ipv4(p) else {
+            return false;
+        };
+        nat_rewrite(p, &Ip::V4(h), side, &addr16(addr), port, mode)
+    }
+
+    /// A full checksum over the IPv6 pseudo-header and the transport data at 40 (no
+    /// extension headers), as a receiver checks it.
+    fn l4_checksum_ok_v6(p: &[u8]) -> bool {
+        let mut sum = add_words(0, &p[8..40]);
+        sum += u32::from(p[6]) + (p.len() - IPV6_LEN) as u32;
+        fold(add_words(sum, &p[IPV6_LEN..])) == 0xffff
+    }
+
+    /// A TCP or UDP packet 2001:db8::2:40000 -> 2001:db8:1::110:8080 with payload.
+    fn packet_v6(proto: u8) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, proto, 64];
+        p.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        p.extend_from_slice(&[
+            0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x10,
+        ]);
+        let l4_len = if proto == PROTO_TCP { 20 } else { 8 };
+        let mut l4 = vec![0u8; l4_len];
+        l4[..4].copy_from_slice(&[0x9c, 0x40, 0x1f, 0x90]);
+        if proto == PROTO_TCP {
+            l4[12] = 0x50;
+            l4[13] = 0x02;
+        }
+        l4.extend_from_slice(b"hello, ipvs6");
+        if proto == PROTO_UDP {
+            let n = l4.len() as u16;
+            l4[4..6].copy_from_slice(&n.to_be_bytes());
+        }
+        let plen = l4.len() as u16;
+        p[4..6].copy_from_slice(&plen.to_be_bytes());
+        p.extend_from_slice(&l4);
+        let c = IPV6_LEN + if proto == PROTO_TCP { 16 } else { 6 };
+        let mut sum = add_words(0, &p[8..40]);
+        sum += u32::from(proto) + u32::from(plen);
+        let v = !fold(add_words(sum, &p[IPV6_LEN..]));
+        p[c..c + 2].copy_from_slice(&v.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn ipv6_dnat_then_snat_keeps_checksums_valid() {
+        for proto in [PROTO_TCP, PROTO_UDP] {
+            let mut p = packet_v6(proto);
+            assert!(l4_checksum_ok_v6(&p));
+            let h = Ip::V6(parse_ipv6(&p).unwrap());
+            assert_eq!(h.saddr()[15], 2);
+            let rs = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
+            assert!(nat_rewrite(
+                &mut p,
+                &h,
+                Side::Destination,
+                &rs,
+                [0, 80],
+                ChecksumMode::Full
+            ));
+            assert_eq!(&p[24..40], &rs);
+            assert_eq!(&p[42..44], &[0, 80]);
+            assert!(l4_checksum_ok_v6(&p), "proto {proto}");
+            let vip = [
+                0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x10,
+            ];
+            assert!(nat_rewrite(
+                &mut p,
+                &h,
+                Side::Source,
+                &vip,
+                [0x1f, 0x90],
+                ChecksumMode::Full
+            ));
+            assert_eq!(&p[8..24], &vip);
+            assert!(l4_checksum_ok_v6(&p), "proto {proto}");
+        }
+    }
+
+    #[test]
+    fn ipv6_hop_limit() {
+        let mut p = packet_v6(PROTO_UDP);
+        ipv6_decrease_hop_limit(&mut p);
+        let h = Ip::V6(parse_ipv6(&p).unwrap());
+        assert_eq!(h.ttl(), 63);
+        assert!(!h.source_is_loopback());
     }
 
     fn ip_checksum_ok(ip: &[u8]) -> bool {
@@ -379,7 +662,7 @@ mod tests {
             let mut p = tcp_packet(proto);
             assert!(l4_checksum_ok(&p) && ip_checksum_ok(&p));
             let rs = [172, 16, 0, 2];
-            assert!(nat_rewrite(
+            assert!(rewrite4(
                 &mut p,
                 Side::Destination,
                 rs,
@@ -391,7 +674,7 @@ mod tests {
             assert!(l4_checksum_ok(&p), "proto {proto}");
             assert!(ip_checksum_ok(&p));
             // The reply's source goes back to the virtual address.
-            assert!(nat_rewrite(
+            assert!(rewrite4(
                 &mut p,
                 Side::Source,
                 [1, 2, 3, 4],
@@ -412,7 +695,7 @@ mod tests {
         };
         let v = pseudo(&p);
         p[36..38].copy_from_slice(&v.to_be_bytes());
-        assert!(nat_rewrite(
+        assert!(rewrite4(
             &mut p,
             Side::Destination,
             [192, 168, 1, 1],
@@ -427,7 +710,7 @@ mod tests {
         let mut p = tcp_packet(PROTO_UDP);
         p[26] = 0;
         p[27] = 0;
-        assert!(nat_rewrite(
+        assert!(rewrite4(
             &mut p,
             Side::Destination,
             [172, 16, 0, 2],
@@ -449,7 +732,7 @@ mod tests {
     #[test]
     fn rejects_short_and_other_protocols() {
         let mut p = tcp_packet(PROTO_TCP);
-        assert!(!nat_rewrite(
+        assert!(!rewrite4(
             &mut p[..30],
             Side::Source,
             [0; 4],
@@ -458,7 +741,7 @@ mod tests {
         ));
         let mut p = tcp_packet(PROTO_TCP);
         p[9] = PROTO_ICMP;
-        assert!(!nat_rewrite(
+        assert!(!rewrite4(
             &mut p,
             Side::Source,
             [0; 4],
@@ -494,17 +777,29 @@ mod tests {
         let Icmp::Error(e) = parse_icmp(&p, &outer) else {
             panic!("not an error");
         };
-        assert_eq!(e.quoted.daddr, [10, 0, 0, 9]);
+        assert_eq!(e.quoted.daddr(), addr16([10, 0, 0, 9]));
         assert_eq!(e.ports, ([0x03, 0xe8], [0, 53]));
         assert!(icmp_checksum_ok(&p, &e));
-        nat_icmp(&mut p, &e, Side::Source, [198, 51, 100, 7], [0, 80]);
+        nat_icmp(
+            &mut p,
+            &e,
+            Side::Source,
+            &addr16([198, 51, 100, 7]),
+            [0, 80],
+        );
         assert_eq!(&p[12..16], &[198, 51, 100, 7]);
         assert_eq!(&p[44..48], &[198, 51, 100, 7]);
         assert_eq!(&p[50..52], &[0, 80]);
         assert!(ip_checksum_ok(&p));
         assert!(ip_checksum_ok(&p[28..]));
         assert!(icmp_checksum_ok(&p, &e));
-        nat_icmp(&mut p, &e, Side::Destination, [10, 0, 0, 5], [0, 8]);
+        nat_icmp(
+            &mut p,
+            &e,
+            Side::Destination,
+            &addr16([10, 0, 0, 5]),
+            [0, 8],
+        );
         assert_eq!(&p[16..20], &[10, 0, 0, 5]);
         assert_eq!(&p[40..44], &[10, 0, 0, 5]);
         assert_eq!(&p[48..50], &[0, 8]);
@@ -512,10 +807,45 @@ mod tests {
     }
 
     #[test]
+    fn icmpv6_error_is_translated_with_a_valid_checksum() {
+        // Port unreachable from the client 2001:db8::2 to the virtual address, quoting the
+        // UDP reply vip:8080 -> client:40000 (the quoted packet swaps a request's ends).
+        let mut quoted = packet_v6(PROTO_UDP);
+        let (client, vip) = (quoted[8..24].to_vec(), quoted[24..40].to_vec());
+        quoted[8..24].copy_from_slice(&vip);
+        quoted[24..40].copy_from_slice(&client);
+        quoted[40..44].copy_from_slice(&[0x1f, 0x90, 0x9c, 0x40]);
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, PROTO_ICMPV6, 64];
+        p.extend_from_slice(&client);
+        p.extend_from_slice(&vip);
+        p.extend_from_slice(&[1, 4, 0, 0, 0, 0, 0, 0]);
+        p.extend_from_slice(&quoted);
+        let plen = (p.len() - IPV6_LEN) as u16;
+        p[4..6].copy_from_slice(&plen.to_be_bytes());
+        let sum = !fold(add_words(icmpv6_pseudo_sum(&p, p.len() - 40), &p[40..]));
+        p[42..44].copy_from_slice(&sum.to_be_bytes());
+        let e = IcmpError {
+            icmp_at: 40,
+            quoted_at: 48,
+            quoted: Ip::V6(parse_ipv6(&quoted).unwrap()),
+            ports: ([0x1f, 0x90], [0x9c, 0x40]),
+        };
+        assert!(icmp_checksum_ok(&p, &e));
+        let rs = [0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+        nat_icmp(&mut p, &e, Side::Destination, &rs, [0, 80]);
+        assert_eq!(&p[24..40], &rs);
+        assert_eq!(&p[56..72], &rs);
+        assert_eq!(&p[88..90], &[0, 80]);
+        assert!(icmp_checksum_ok(&p, &e));
+        p[60] ^= 1;
+        assert!(!icmp_checksum_ok(&p, &e));
+    }
+
+    #[test]
     fn icmp_other_types_and_bad_quotes() {
         let p = port_unreachable();
         let outer = parse_ipv4(&p).unwrap();
-        assert_eq!(parse_icmp(&p[..24], &outer), Icmp::Truncated);
+        assert_eq!(parse_icmp(&p[..24], &outer), Icmp::Malformed);
         let mut echo = p.clone();
         echo[20] = 8;
         assert_eq!(parse_icmp(&echo, &outer), Icmp::Unrelated);

@@ -19,8 +19,9 @@ use crate::request::AF_INET6;
 pub(crate) const SVC_F_PERSISTENT: u32 = 0x1;
 /// `IPPROTO_IP`: the protocol of firewall-mark templates (listed as `IP`).
 pub(crate) const PROTO_IP: u8 = 0;
-/// The FTP control port, network order.
-const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
+/// The FTP control port, network order: its templates leave the port out, and a service on it
+/// lets other ports of its address pass when it has no server.
+pub(crate) const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
 
 /// What of a persistent service decides its templates.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +39,8 @@ pub(crate) struct PersistentService {
 /// A template's key (its client port is always 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TemplateKey {
+    /// The service's family.
+    pub(crate) af: u16,
     /// The packet's protocol, or [`PROTO_IP`] for a firewall-mark service.
     pub(crate) protocol: u8,
     /// The client's network: its address masked by the service's netmask.
@@ -83,6 +86,7 @@ impl PersistentService {
         dport: [u8; 2],
     ) -> TemplateKey {
         let mut key = TemplateKey {
+            af: self.af,
             protocol,
             caddr: self.client_network(saddr),
             vaddr: *daddr,
@@ -128,9 +132,13 @@ pub(crate) const INVALID_DPORT: [u8; 2] = [0xff, 0xff];
 /// Seconds a template whose connections are still there lives on past its timeout.
 pub(crate) const CONTROLLED_REARM_SECS: u32 = 60;
 
-/// The state names of templates in `/proc/net/ip_vs_conn`.
-pub(crate) fn template_state_name(assured: bool) -> &'static str {
-    if assured {
+/// A template's state once a connection it made got going (`IP_VS_CTPL_S_ASSURED`); a new
+/// one's is 0 (`IP_VS_CTPL_S_NONE`).
+pub(crate) const TEMPLATE_ASSURED: u8 = 1;
+
+/// The name of template state `state` in `/proc/net/ip_vs_conn`.
+pub(crate) fn template_state_name(state: u8) -> &'static str {
+    if state == TEMPLATE_ASSURED {
         "ASSURED"
     } else {
         "NONE"
@@ -140,6 +148,7 @@ pub(crate) fn template_state_name(assured: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::AF_INET;
 
     fn v4(a: [u8; 4]) -> [u8; 16] {
         let mut x = [0; 16];
@@ -170,6 +179,7 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
+                af: AF_INET,
                 protocol: TCP,
                 caddr: v4([10, 1, 2, 0]),
                 vaddr: v4([192, 0, 2, 1]),
@@ -202,6 +212,7 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
+                af: AF_INET,
                 protocol: PROTO_IP,
                 caddr: v4([10, 1, 0, 0]),
                 vaddr: v4([0, 0, 1, 2]),

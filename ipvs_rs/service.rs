@@ -587,11 +587,6 @@ impl Services {
             .map_err(|_| Errno::NoMem)
     }
 
-    /// Whether there is any service (the netfilter hooks are needed).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// Size of the connection table user space sees (0 before the first service).
     pub(crate) fn conn_tab_size(&self) -> u32 {
         if self.conn_tab {
@@ -610,6 +605,19 @@ impl Services {
     /// The number of IPv4 services (what the legacy sockopt interface reports).
     pub(crate) fn count_ipv4(&self) -> usize {
         self.list.iter().filter(|s| s.id.af == AF_INET).count()
+    }
+
+    /// The number of services of family `af`.
+    pub(crate) fn count_af(&self, af: u16) -> usize {
+        self.list.iter().filter(|s| s.id.af == af).count()
+    }
+
+    /// Whether some service or real server is IPv6 (IPv6 fragments must then be reassembled
+    /// before the hooks).
+    pub(crate) fn uses_ipv6(&self) -> bool {
+        self.list
+            .iter()
+            .any(|s| s.id.af == AF_INET6 || s.dests.iter().any(|d| d.af == AF_INET6))
     }
 
     /// Whether some service has a real server of another address family (the sync protocol

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPVS tunnels (`-i`): the real server gets the packet inside a new IPv4 header, directly
-//! (IP-IP), behind UDP and GUE (`--tun-type gue`), or behind GRE (`--tun-type gre`). What goes
-//! in front of the packet, and how much room it takes, is decided here; the packet work is in
-//! the data plane.
+//! IPVS tunnels (`-i`): the real server gets the packet inside a new IP header of the real
+//! server's family (IPv4 or IPv6, whatever the packet's), directly (IP-IP), behind UDP and GUE
+//! (`--tun-type gue`), or behind GRE (`--tun-type gre`). What goes in front of the packet, and
+//! how much room it takes, is decided here; the packet work is in the data plane.
 
-use crate::packet::{Ipv4, IPV4_MIN_LEN, PROTO_UDP, UDP_LEN as UDP_HEADER_LEN};
+use crate::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, PROTO_UDP, UDP_LEN as UDP_HEADER_LEN};
 
 /// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
 const TYPE_GUE: u8 = 1;
@@ -16,14 +16,21 @@ const FLAG_CSUM: u16 = 1 << 0;
 /// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`: GUE remote checksum offload.
 const FLAG_REMCSUM: u16 = 1 << 1;
 
-/// `IPPROTO_IPIP`.
+/// `IPPROTO_IPIP`: an IPv4 packet inside.
 pub(crate) const PROTO_IPIP: u8 = 4;
+/// `IPPROTO_IPV6`: an IPv6 packet inside.
+pub(crate) const PROTO_IPV6: u8 = 41;
 /// `IPPROTO_GRE`.
 const PROTO_GRE: u8 = 47;
-/// `ETH_P_IP`: what a GRE header says it carries.
-pub(crate) const ETH_P_IP: u16 = 0x0800;
+/// `ETH_P_IP` and `ETH_P_IPV6`: what a GRE header says it carries.
+const ETH_P_IP: u16 = 0x0800;
+const ETH_P_IPV6: u16 = 0x86dd;
 
 const IPV4_LEN: u32 = IPV4_MIN_LEN as u32;
+/// The smallest MTU a tunnel may leave for the packet: C's limits for IPv4 and IPv6 outer
+/// headers.
+pub(crate) const IPV4_MIN_MTU: u32 = 68;
+pub(crate) const IPV6_MIN_MTU: u32 = 1280;
 const UDP_LEN: u32 = UDP_HEADER_LEN as u32;
 /// `struct guehdr`.
 const GUE_LEN: u32 = 4;
@@ -82,15 +89,19 @@ impl Kind {
         ) && partial
     }
 
-    /// Bytes put in front of a packet: outer IPv4 header and tunnel header (C subtracts this
-    /// from the route's MTU and reserves it as headroom).
-    pub(crate) fn overhead(self, partial: bool) -> u32 {
-        IPV4_LEN
-            + match self {
-                Self::Ipip => 0,
-                Self::Gue { .. } => UDP_LEN + self.gue_len(partial),
-                Self::Gre { checksum } => GRE_LEN + if checksum { GRE_CSUM_LEN } else { 0 },
-            }
+    /// Bytes put in front of a packet: outer IPv4 (IPv6 if `outer_ipv6`) header and tunnel
+    /// header (C subtracts this from the route's MTU and reserves it as headroom).
+    pub(crate) fn overhead(self, partial: bool, outer_ipv6: bool) -> u32 {
+        let ip = if outer_ipv6 {
+            IPV6_LEN as u32
+        } else {
+            IPV4_LEN
+        };
+        ip + match self {
+            Self::Ipip => 0,
+            Self::Gue { .. } => UDP_LEN + self.gue_len(partial),
+            Self::Gre { checksum } => GRE_LEN + if checksum { GRE_CSUM_LEN } else { 0 },
+        }
     }
 
     /// Length of the GUE header with its options.
@@ -103,12 +114,52 @@ impl Kind {
             }
     }
 
-    /// The protocol of the outer IPv4 header.
-    pub(crate) fn outer_protocol(self) -> u8 {
+    /// The protocol of the outer IP header, for an inner packet of `inner` (`PROTO_IPIP` or
+    /// `PROTO_IPV6`).
+    pub(crate) fn outer_protocol(self, inner: u8) -> u8 {
         match self {
-            Self::Ipip => PROTO_IPIP,
+            Self::Ipip => inner,
             Self::Gue { .. } => PROTO_UDP,
             Self::Gre { .. } => PROTO_GRE,
+        }
+    }
+}
+
+/// What the outer header takes from the packet inside (`ip_vs_prepare_tunneled_skb`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Inner {
+    /// `PROTO_IPIP` or `PROTO_IPV6`.
+    pub(crate) protocol: u8,
+    /// DSCP and ECN, as encapsulated.
+    pub(crate) dsfield: u8,
+    /// TTL or hop limit (already decremented for the hop through this host).
+    pub(crate) ttl: u8,
+    /// The IPv4 don't-fragment flag, when path MTU discovery is on.
+    pub(crate) dont_fragment: bool,
+}
+
+impl Inner {
+    /// The inner packet `ip`, whose TTL has been decremented on its way here; `pmtu_disc` is
+    /// the sysctl (without it, the outer IPv4 header never forbids fragmenting).
+    pub(crate) fn of(ip: &Ip, pmtu_disc: bool) -> Self {
+        let (protocol, tos, df) = match ip {
+            Ip::V4(h) => (PROTO_IPIP, h.tos, h.dont_fragment),
+            Ip::V6(h) => (PROTO_IPV6, h.traffic_class, false),
+        };
+        Self {
+            protocol,
+            dsfield: ecn_encapsulate(tos),
+            ttl: ip.ttl().wrapping_sub(1),
+            dont_fragment: pmtu_disc && df,
+        }
+    }
+
+    /// What a GRE header says it carries.
+    pub(crate) fn ethertype(&self) -> u16 {
+        if self.protocol == PROTO_IPV6 {
+            ETH_P_IPV6
+        } else {
+            ETH_P_IP
         }
     }
 }
@@ -153,20 +204,13 @@ fn ecn_encapsulate(tos: u8) -> u8 {
     (tos & !ECN_MASK) | ecn
 }
 
-/// The outer IPv4 header for `inner` (whose TTL was already decremented), from `saddr` to the
-/// real server `daddr`. The don't-fragment flag is copied from the inner packet when path MTU
-/// discovery is on (`pmtu_disc`). ID, total length and checksum are left for the output path.
-pub(crate) fn outer_ipv4(
-    inner: &Ipv4,
-    protocol: u8,
-    saddr: [u8; 4],
-    daddr: [u8; 4],
-    pmtu_disc: bool,
-) -> [u8; 20] {
+/// The outer IPv4 header for `inner` with `protocol`, from `saddr` to the real server `daddr`.
+/// ID, total length and checksum are left for the output path.
+pub(crate) fn outer_ipv4(inner: &Inner, protocol: u8, saddr: [u8; 4], daddr: [u8; 4]) -> [u8; 20] {
     let mut h = [0u8; 20];
     h[0] = 0x45;
-    h[1] = ecn_encapsulate(inner.tos);
-    if pmtu_disc && inner.dont_fragment {
+    h[1] = inner.dsfield;
+    if inner.dont_fragment {
         h[6] = 0x40;
     }
     h[8] = inner.ttl;
@@ -176,22 +220,63 @@ pub(crate) fn outer_ipv4(
     h
 }
 
+/// The outer IPv6 header for `inner` with next header `protocol`, from `saddr` to the real
+/// server `daddr` (no flow label). The payload length is left for the output path.
+pub(crate) fn outer_ipv6(
+    inner: &Inner,
+    protocol: u8,
+    saddr: &[u8; 16],
+    daddr: &[u8; 16],
+) -> [u8; 40] {
+    let mut h = [0u8; 40];
+    h[0] = 0x60 | (inner.dsfield >> 4);
+    h[1] = inner.dsfield << 4;
+    h[6] = protocol;
+    h[7] = inner.ttl;
+    h[8..24].copy_from_slice(saddr);
+    h[24..40].copy_from_slice(daddr);
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::parse_ipv4;
+    use crate::packet::{parse_ipv4, parse_ipv6};
 
     #[test]
     fn overhead_as_c() {
         let gue = Kind::of_dest(1, 6080u16.to_be_bytes(), 0);
-        assert_eq!(Kind::Ipip.overhead(true), 20);
-        assert_eq!(gue.overhead(true), 32);
+        assert_eq!(Kind::Ipip.overhead(true, false), 20);
+        assert_eq!(Kind::Ipip.overhead(true, true), 40);
+        assert_eq!(gue.overhead(true, false), 32);
+        assert_eq!(gue.overhead(true, true), 52);
         let rem = Kind::of_dest(1, 6080u16.to_be_bytes(), FLAG_REMCSUM);
-        assert_eq!(rem.overhead(false), 32);
-        assert_eq!(rem.overhead(true), 40);
-        assert_eq!(Kind::of_dest(2, [0; 2], 0).overhead(false), 24);
-        assert_eq!(Kind::of_dest(2, [0; 2], FLAG_CSUM).overhead(false), 28);
+        assert_eq!(rem.overhead(false, false), 32);
+        assert_eq!(rem.overhead(true, false), 40);
+        assert_eq!(Kind::of_dest(2, [0; 2], 0).overhead(false, false), 24);
+        assert_eq!(
+            Kind::of_dest(2, [0; 2], FLAG_CSUM).overhead(false, true),
+            48
+        );
         assert_eq!(Kind::of_dest(0, [0; 2], FLAG_CSUM), Kind::Ipip);
+    }
+
+    #[test]
+    fn outer_ipv6_header() {
+        let mut inner = [0u8; 40];
+        inner[0] = 0x6b; // traffic class 0xb7: DSCP 45, CE
+        inner[1] = 0x70;
+        inner[6] = 6;
+        inner[7] = 64;
+        let ip = Ip::V6(parse_ipv6(&inner).unwrap());
+        let i = Inner::of(&ip, true);
+        assert_eq!(i.protocol, PROTO_IPV6);
+        assert_eq!(i.ethertype(), ETH_P_IPV6);
+        assert_eq!((i.ttl, i.dsfield, i.dont_fragment), (63, 0xb6, false));
+        let (s, d) = ([1u8; 16], [2u8; 16]);
+        let h = outer_ipv6(&i, Kind::Ipip.outer_protocol(i.protocol), &s, &d);
+        assert_eq!(h[..8], [0x6b, 0x60, 0, 0, 0, 0, 41, 63]);
+        assert_eq!((&h[8..24], &h[24..]), (&s[..], &d[..]));
     }
 
     #[test]
@@ -210,13 +295,19 @@ mod tests {
         inner[0] = 0x45;
         inner[1] = 0xb7; // DSCP 45, CE
         inner[6] = 0x40;
-        inner[8] = 63;
         inner[9] = 6;
-        let ip = parse_ipv4(&inner).unwrap();
-        let h = outer_ipv4(&ip, PROTO_IPIP, [10, 0, 0, 1], [172, 16, 0, 2], true);
+        inner[8] = 64;
+        let ip = Ip::V4(parse_ipv4(&inner).unwrap());
+        let i = Inner::of(&ip, true);
+        let h = outer_ipv4(&i, PROTO_IPIP, [10, 0, 0, 1], [172, 16, 0, 2]);
         assert_eq!(h[..10], [0x45, 0xb6, 0, 0, 0, 0, 0x40, 0, 63, 4]);
         assert_eq!(h[12..], [10, 0, 0, 1, 172, 16, 0, 2]);
-        let h = outer_ipv4(&ip, PROTO_GRE, [10, 0, 0, 1], [172, 16, 0, 2], false);
+        let h = outer_ipv4(
+            &Inner::of(&ip, false),
+            PROTO_GRE,
+            [10, 0, 0, 1],
+            [172, 16, 0, 2],
+        );
         assert_eq!(h[6], 0);
         assert_eq!(ecn_encapsulate(0x01), 0x01);
     }

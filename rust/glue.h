@@ -67,7 +67,7 @@ void ipvs_rs_skb_mark_ipvs(struct sk_buff *skb);
 bool ipvs_rs_skb_host_or_local_out(const struct sk_buff *skb, unsigned int hooknum);
 bool ipvs_rs_skb_has_dst(const struct sk_buff *skb);
 bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb);
-bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb);
+bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb, bool ipv6);
 bool ipvs_rs_skb_from_loopback(const struct sk_buff *skb);
 bool ipvs_rs_skb_nodefrag_socket(const struct sk_buff *skb);
 bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
@@ -75,18 +75,26 @@ void *ipvs_rs_skb_writable(struct sk_buff *skb, unsigned int len);
 int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb);
 void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb);
 void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb);
+void ipvs_rs_sctp_nat_csum(struct sk_buff *skb, unsigned int offset, bool port_changed,
+		bool dnat);
 void ipvs_rs_skb_ignore_df(struct sk_buff *skb);
 bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 void ipvs_rs_ip_inc_inhdrerrors(struct net *net);
-struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
-		bool connect, __be32 *saddr);
-bool ipvs_rs_rt_is_local(const struct rtable *rt);
-unsigned int ipvs_rs_rt_mtu(const struct rtable *rt);
-void ipvs_rs_rt_put(struct rtable *rt);
-void ipvs_rs_skb_set_route(struct sk_buff *skb, struct rtable *rt);
+void ipvs_rs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code,
+		u32 info, bool from_route);
+void ipvs_rs_ipv6_hop_limit_exceeded(struct net *net, struct sk_buff *skb);
+int ipvs_rs_ipv6_find_transport(const struct sk_buff *skb, unsigned int *offset,
+		unsigned short *fragoffs, bool *fragment_header);
+int ipvs_rs_nf_defrag_ipv6_enable(struct net *net);
+struct dst_entry *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
+		bool connect, __be32 *saddr, bool *local);
+struct dst_entry *ipvs_rs_route_output6(struct net *net, const struct in6_addr *daddr,
+		bool known_nh, bool want_saddr, struct in6_addr *saddr, bool *local);
+unsigned int ipvs_rs_dst_mtu(const struct dst_entry *dst);
+void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst);
 void ipvs_rs_skb_link_failure(struct sk_buff *skb);
-void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan);
+void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan, u8 pf);
 int ipvs_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
 bool ipvs_rs_skb_csum_partial_offsets(const struct sk_buff *skb, int *start, u16 *offset);
 int ipvs_rs_skb_tunnel_offloads(struct sk_buff *skb, int gso_type, u8 inner_proto);
@@ -94,11 +102,14 @@ void ipvs_rs_skb_csum_remote(struct sk_buff *skb);
 void *ipvs_rs_skb_push_transport(struct sk_buff *skb, unsigned int len);
 __be16 ipvs_rs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
 void ipvs_rs_udp_tunnel_csum(struct sk_buff *skb, bool nocheck, __be32 saddr, __be32 daddr);
+void ipvs_rs_udp6_tunnel_csum(struct sk_buff *skb, bool nocheck, const struct in6_addr *saddr,
+		const struct in6_addr *daddr);
+int ipvs_rs_skb_push_ipv6(struct sk_buff *skb, const void *hdr);
 int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto);
 int ipvs_rs_skb_push_ipv4(struct net *net, struct sk_buff *skb, const void *hdr);
 void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu);
-void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb);
-int ipvs_rs_skb_reroute4(struct net *net, struct sk_buff *skb);
+void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb, bool ipv6);
+int ipvs_rs_skb_reroute(struct net *net, struct sk_buff *skb, bool ipv6);
 int ipvs_rs_skb_defrag4(struct net *net, struct sk_buff *skb, unsigned int hooknum);
 
 /* Per-CPU traffic counters (see percpu.rs). */

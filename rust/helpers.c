@@ -10,8 +10,13 @@
 #include <net/icmp.h>
 #include <net/ip_tunnels.h>
 #include <net/ip6_route.h>
+#include <net/ip6_checksum.h>
+#include <linux/icmpv6.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
+#include <net/sctp/checksum.h>
 #include <net/udp.h>
 #include "glue.h"
 
@@ -234,8 +239,16 @@ bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb)
 	return rt_is_input_route(skb_rtable(skb));
 }
 
-bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb)
+/* IPv6 routes to this host go through the loopback device (__ip_vs_is_local_route6). */
+static bool ipvs_rs_dst_is_local6(const struct dst_entry *dst)
 {
+	return dst->dev && (dst->dev->flags & IFF_LOOPBACK);
+}
+
+bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb, bool ipv6)
+{
+	if (ipv6)
+		return ipvs_rs_dst_is_local6(skb_dst(skb));
 	return skb_rtable(skb)->rt_flags & RTCF_LOCAL;
 }
 
@@ -278,6 +291,25 @@ void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb)
 		skb->ip_summed = CHECKSUM_NONE;
 }
 
+/* sctp_snat_handler/sctp_dnat_handler after the rewrite (see skb.rs). */
+void ipvs_rs_sctp_nat_csum(struct sk_buff *skb, unsigned int offset, bool port_changed,
+			   bool dnat)
+{
+	unsigned int off = skb_network_offset(skb) + offset;
+	struct sctphdr *sh = (struct sctphdr *)(skb->data + off);
+	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+
+	if (port_changed ||
+	    (partial && (!dnat || !(skb_dst(skb)->dev->features & NETIF_F_SCTP_CRC)))) {
+		if (!skb_is_gso(skb)) {
+			sh->checksum = sctp_compute_cksum(skb, off);
+			skb->ip_summed = CHECKSUM_UNNECESSARY;
+		}
+	} else if (!partial) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	}
+}
+
 void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb)
 {
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
@@ -290,6 +322,9 @@ void ipvs_rs_skb_ignore_df(struct sk_buff *skb)
 
 bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
 {
+	/* An IPv6 datagram reassembled by netfilter is judged by its largest fragment. */
+	if (skb->protocol == htons(ETH_P_IPV6) && IP6CB(skb)->frag_max_size)
+		return IP6CB(skb)->frag_max_size > mtu;
 	if (skb->len <= mtu)
 		return false;
 	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
@@ -306,13 +341,63 @@ void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
 }
 
 /*
- * An output route to daddr, with a reference; NULL if there is none. *saddr
- * gets the source address the route chose. With connect, the route is looked
- * up once more from that source, as for a connected socket (tunnels send from
- * it).
+ * Sends an ICMPv6 error about skb. icmpv6_send finds the namespace and the
+ * source address through skb->dev: a locally sent packet has none, so it gets
+ * the loopback device, or with from_route the device of its route (C's
+ * choices in ip_vs_xmit.c).
  */
-struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
-				     bool connect, __be32 *saddr)
+void ipvs_rs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code,
+			 u32 info, bool from_route)
+{
+	if (from_route)
+		skb->dev = skb_dst(skb)->dev;
+	else if (!skb->dev)
+		skb->dev = net->loopback_dev;
+	icmpv6_send(skb, type, code, info);
+}
+
+/* A forwarded IPv6 packet whose hop limit ran out: counted on its input device, then told. */
+void ipvs_rs_ipv6_hop_limit_exceeded(struct net *net, struct sk_buff *skb)
+{
+	struct inet6_dev *idev = __in6_dev_get_safely(skb->dev);
+
+	ipvs_rs_icmpv6_send(net, skb, ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT, 0, true);
+	IP6_INC_STATS(net, idev, IPSTATS_MIB_INHDRERRORS);
+}
+
+/*
+ * The transport header of the IPv6 packet at *offset (from the network
+ * header: 0 for the packet itself, more for one quoted by an ICMPv6 error)
+ * past its extension headers: ipv6_find_hdr's protocol (negative if there is
+ * none) with its offset in *offset, the fragment offset (non-zero for every
+ * fragment but the first), and whether there is a fragment header at all.
+ */
+int ipvs_rs_ipv6_find_transport(const struct sk_buff *skb, unsigned int *offset,
+				unsigned short *fragoffs, bool *fragment_header)
+{
+	int flags = 0, proto;
+
+	*offset += skb_network_offset(skb);
+	*fragoffs = 0;
+	proto = ipv6_find_hdr(skb, offset, -1, fragoffs, &flags);
+	*offset -= skb_network_offset(skb);
+	*fragment_header = flags & IP6_FH_F_FRAG;
+	return proto;
+}
+
+int ipvs_rs_nf_defrag_ipv6_enable(struct net *net)
+{
+	return nf_defrag_ipv6_enable(net);
+}
+
+/*
+ * An IPv4 output route to daddr, with a reference; NULL if there is none.
+ * *saddr gets the source address the route chose. With connect, the route is
+ * looked up once more from that source, as for a connected socket (tunnels
+ * send from it).
+ */
+struct dst_entry *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_nh,
+					bool connect, __be32 *saddr, bool *local)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -328,29 +413,49 @@ struct rtable *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool known_n
 	if (IS_ERR(rt))
 		return NULL;
 	*saddr = fl4.saddr;
-	return rt;
+	*local = rt->rt_flags & RTCF_LOCAL;
+	return &rt->dst;
 }
 
-bool ipvs_rs_rt_is_local(const struct rtable *rt)
+/*
+ * An IPv6 output route to daddr, with a reference; NULL if there is none
+ * (__ip_vs_route_output_v6). With want_saddr, *saddr gets the source address
+ * for the route's device (tunnels send from it), and no such address is a
+ * failure.
+ */
+struct dst_entry *ipvs_rs_route_output6(struct net *net, const struct in6_addr *daddr,
+					bool known_nh, bool want_saddr,
+					struct in6_addr *saddr, bool *local)
 {
-	return rt->rt_flags & RTCF_LOCAL;
+	struct flowi6 fl6 = {
+		.daddr = *daddr,
+		.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+	if (dst->error)
+		goto err;
+	if (want_saddr && ipv6_addr_any(&fl6.saddr) &&
+	    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0, &fl6.saddr) < 0)
+		goto err;
+	*saddr = fl6.saddr;
+	*local = ipvs_rs_dst_is_local6(dst);
+	return dst;
+err:
+	dst_release(dst);
+	return NULL;
 }
 
-unsigned int ipvs_rs_rt_mtu(const struct rtable *rt)
+unsigned int ipvs_rs_dst_mtu(const struct dst_entry *dst)
 {
-	return dst_mtu(&rt->dst);
+	return dst_mtu(dst);
 }
 
-void ipvs_rs_rt_put(struct rtable *rt)
-{
-	ip_rt_put(rt);
-}
-
-/* Replaces the packet's route with rt, taking over its reference. */
-void ipvs_rs_skb_set_route(struct sk_buff *skb, struct rtable *rt)
+/* Replaces the packet's route with dst, taking over its reference. */
+void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst)
 {
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	skb_dst_set(skb, dst);
 }
 
 /* Tells the sender there is no route (ICMP host unreachable, from the current route). */
@@ -379,12 +484,12 @@ static void ipvs_rs_skb_prepare_out(struct sk_buff *skb)
  * transmitters do; the packet is consumed. A packet from another host
  * (orphan) loses its early-demux socket, which belongs to the old tuple.
  */
-void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan)
+void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan, u8 pf)
 {
 	if (orphan && skb->dev)
 		skb_orphan(skb);
 	ipvs_rs_skb_prepare_out(skb);
-	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
+	NF_HOOK(pf, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
 		skb_dst(skb)->dev, dst_output);
 }
 
@@ -466,6 +571,12 @@ void ipvs_rs_udp_tunnel_csum(struct sk_buff *skb, bool nocheck, __be32 saddr, __
 	udp_set_csum(nocheck, skb, saddr, daddr, skb->len);
 }
 
+void ipvs_rs_udp6_tunnel_csum(struct sk_buff *skb, bool nocheck, const struct in6_addr *saddr,
+			      const struct in6_addr *daddr)
+{
+	udp6_set_csum(nocheck, skb, saddr, daddr, skb->len);
+}
+
 /* A GRE header (with its checksum if csum) in front of the data; non-zero if it cannot be. */
 int ipvs_rs_skb_push_gre(struct sk_buff *skb, bool csum, __be16 proto)
 {
@@ -499,16 +610,31 @@ int ipvs_rs_skb_push_ipv4(struct net *net, struct sk_buff *skb, const void *hdr)
 }
 
 /*
+ * hdr (an outer IPv6 header without payload length) in front of the data as
+ * the network header; non-zero without room.
+ */
+int ipvs_rs_skb_push_ipv6(struct sk_buff *skb, const void *hdr)
+{
+	if (!ipvs_rs_skb_can_push(skb, sizeof(struct ipv6hdr)))
+		return -ENOBUFS;
+	skb_push(skb, sizeof(struct ipv6hdr));
+	skb_reset_network_header(skb);
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	memcpy(ipv6_hdr(skb), hdr, sizeof(struct ipv6hdr));
+	return 0;
+}
+
+/*
  * A locally sent packet learns the tunnel's smaller path MTU (so TCP sizes
  * its segments for it).
  */
 void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
 {
 	struct sock *sk = skb->sk;
-	struct rtable *ort = skb_rtable(skb);
+	struct dst_entry *dst = skb_dst(skb);
 
-	if (ort && !skb->dev && sk && sk_fullsock(sk))
-		ort->dst.ops->update_pmtu(&ort->dst, sk, NULL, mtu, true);
+	if (dst && !skb->dev && sk && sk_fullsock(sk))
+		dst->ops->update_pmtu(dst, sk, NULL, mtu, true);
 }
 
 /*
@@ -516,17 +642,25 @@ void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
  * tracking, through ip_local_out (which fills in the outer length and
  * checksum). The packet is consumed.
  */
-void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb)
+void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb, bool ipv6)
 {
 	skb->ipvs_property = 1;
 	nf_reset_ct(skb);
 	ipvs_rs_skb_prepare_out(skb);
-	ip_local_out(net, skb->sk, skb);
+	if (ipv6)
+		ip6_local_out(net, skb->sk, skb);
+	else
+		ip_local_out(net, skb->sk, skb);
 }
 
 /* Routes a reply again as if this host sent it (policy routing); non-zero to drop. */
-int ipvs_rs_skb_reroute4(struct net *net, struct sk_buff *skb)
+int ipvs_rs_skb_reroute(struct net *net, struct sk_buff *skb, bool ipv6)
 {
+	struct dst_entry *dst = skb_dst(skb);
+
+	if (ipv6)
+		return !dst->dev || (dst->dev->flags & IFF_LOOPBACK) ? 0 :
+			ip6_route_me_harder(net, skb->sk, skb);
 	if (skb_rtable(skb)->rt_flags & RTCF_LOCAL)
 		return 0;
 	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);

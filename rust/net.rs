@@ -81,15 +81,20 @@ impl Net {
     /// The IPv6 counterpart of [`Net::ipv4_unicast_or_local`]: a global unicast address, or one
     /// this namespace owns (routed through a loopback device).
     pub(crate) fn ipv6_unicast_or_local(&self, addr: &[u8; 16]) -> bool {
-        // A copy with the alignment C expects (the helpers read it as 32-bit words).
-        let addr = bindings::in6_addr {
-            in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: *addr },
-        };
+        let addr = in6_addr(addr);
         // SAFETY: `addr` is a valid `in6_addr`.
         let ty = unsafe { glue::ipvs_rs_ipv6_addr_type(&addr) } as c_uint;
         let unicast = ty & glue::IPV6_ADDR_UNICAST != 0 && ty & glue::IPV6_ADDR_LINKLOCAL == 0;
         // SAFETY: `self` is live (type invariant) and `addr` is a valid `in6_addr`.
         unicast || unsafe { glue::ipvs_rs_ipv6_addr_is_local(self.as_raw(), &addr) }
+    }
+}
+
+/// `addr` as a `struct in6_addr`: a copy with the alignment C expects (helpers read it as 32-bit
+/// words).
+pub(crate) fn in6_addr(addr: &[u8; 16]) -> bindings::in6_addr {
+    bindings::in6_addr {
+        in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: *addr },
     }
 }
 

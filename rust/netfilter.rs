@@ -18,6 +18,15 @@ use super::{bindings as glue, net::Net, skb::HookSkb};
 
 /// `NFPROTO_IPV4` (`include/uapi/linux/netfilter.h`).
 pub(crate) const NFPROTO_IPV4: u8 = 2;
+/// `NFPROTO_IPV6`.
+pub(crate) const NFPROTO_IPV6: u8 = 10;
+
+/// Has netfilter reassemble IPv6 fragments in `net` before its hooks see them (for good: C
+/// never turns it off either).
+pub(crate) fn enable_ipv6_defrag(net: &Net) -> Result {
+    // SAFETY: `net` is live.
+    kernel::error::to_result(unsafe { glue::ipvs_rs_nf_defrag_ipv6_enable(net.as_raw()) })
+}
 
 /// A netfilter hook point (`enum nf_inet_hooks`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +93,12 @@ impl<'a> HookState<'a> {
     pub(crate) fn point(&self) -> Option<HookPoint> {
         // SAFETY: `state` is valid (type invariant).
         HookPoint::from_raw(unsafe { (*self.state).hook })
+    }
+
+    /// Whether the hook is an IPv6 one (else IPv4).
+    pub(crate) fn ipv6(&self) -> bool {
+        // SAFETY: `state` is valid (type invariant).
+        unsafe { (*self.state).pf == NFPROTO_IPV6 }
     }
 
     /// The namespace the packet is in.

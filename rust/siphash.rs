@@ -23,6 +23,20 @@ impl SipKey {
         Self(key)
     }
 
+    /// SipHash-2-4 of `words`.
+    pub(crate) fn hash_words(&self, words: &[u64]) -> u64 {
+        // The aligned variant is not exported where unaligned access is cheap.
+        // SAFETY: `words` is valid for its length in bytes; `self.0` is a valid key; the
+        // function only reads both.
+        unsafe {
+            bindings::__siphash_unaligned(
+                words.as_ptr().cast(),
+                core::mem::size_of_val(words),
+                &self.0,
+            )
+        }
+    }
+
     /// SipHash-2-4 of two words.
     pub(crate) fn hash(&self, a: u64, b: u64) -> u64 {
         // SAFETY: `self.0` is a valid key; the function only reads it.

@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Packets handed to netfilter hooks (`struct sk_buff`), and IPv4 output routes.
+//! Packets handed to netfilter hooks (`struct sk_buff`), and IPv4 and IPv6 output routes.
 //!
 //! C headers: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h),
-//! [`include/net/route.h`](srctree/include/net/route.h)
+//! [`include/net/route.h`](srctree/include/net/route.h),
+//! [`include/net/ip6_route.h`](srctree/include/net/ip6_route.h)
 
 use core::marker::PhantomData;
 use kernel::{bindings, prelude::*};
 
 use super::{
     bindings as glue,
-    net::Net,
-    netfilter::{HookPoint, Stolen, Verdict},
+    net::{in6_addr, Net},
+    netfilter::{HookPoint, Stolen, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
 };
 
 /// A packet a hook owns until it returns its verdict.
 ///
-/// At the IPv4 hooks the packet's data starts at its network (IP) header; offsets below are
-/// relative to it.
+/// At the IPv4 and IPv6 hooks the packet's data starts at its network (IP) header; offsets
+/// below are relative to it. Methods that differ between the families take `ipv6`, which must
+/// be the family of the hook the packet came to.
 ///
 /// # Invariants
 ///
@@ -87,9 +89,9 @@ impl HookSkb<'_> {
     }
 
     /// Whether the packet's route delivers locally. The packet must have a route.
-    pub(crate) fn route_is_local(&self) -> bool {
-        // SAFETY: As in `route_is_input`.
-        unsafe { glue::ipvs_rs_skb_route_is_local(self.skb) }
+    pub(crate) fn route_is_local(&self, ipv6: bool) -> bool {
+        // SAFETY: As in `route_is_input`; the route is of the packet's family.
+        unsafe { glue::ipvs_rs_skb_route_is_local(self.skb, ipv6) }
     }
 
     /// Whether the packet came from this host (no device, or a loopback one).
@@ -138,6 +140,44 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_icmp_send(self.skb, ty.into(), code.into(), info.to_be()) }
     }
 
+    /// Sends an ICMPv6 error about this packet to its sender, from the address of the device
+    /// of the packet's route if `from_route`, else from that of the device it came in on (for
+    /// a local packet, the loopback device).
+    pub(crate) fn icmpv6_send(&mut self, net: &Net, ty: u8, code: u8, info: u32, from_route: bool) {
+        // SAFETY: `skb` is valid and ours; `net` is live; a caller with `from_route` routed the
+        // packet (see `route_is_input`).
+        unsafe { glue::ipvs_rs_icmpv6_send(net.as_raw(), self.skb, ty, code, info, from_route) }
+    }
+
+    /// Tells the sender of a routed IPv6 packet that its hop limit ran out, and counts a header
+    /// error.
+    pub(crate) fn hop_limit_exceeded(&mut self, net: &Net) {
+        // SAFETY: `skb` is valid, ours and routed (see `route_is_input`); `net` is live.
+        unsafe { glue::ipvs_rs_ipv6_hop_limit_exceeded(net.as_raw(), self.skb) }
+    }
+
+    /// The transport header of the IPv6 packet at `at` (0 for the packet itself; more for one
+    /// an ICMPv6 error quotes), past its extension headers. `None` if the headers cannot be
+    /// walked.
+    pub(crate) fn ipv6_transport(&self, at: u32) -> Option<Ipv6Transport> {
+        let (mut offset, mut fragoffs, mut fragment_header) = (at, 0u16, false);
+        // SAFETY: `skb` is valid (type invariant); the outputs are writable.
+        let proto = unsafe {
+            glue::ipvs_rs_ipv6_find_transport(
+                self.skb,
+                &mut offset,
+                &mut fragoffs,
+                &mut fragment_header,
+            )
+        };
+        Some(Ipv6Transport {
+            protocol: u8::try_from(proto).ok()?,
+            offset,
+            later_fragment: fragoffs != 0,
+            fragment_header,
+        })
+    }
+
     /// Tells the sender its destination is unreachable by route (link failure).
     pub(crate) fn link_failure(&mut self) {
         // SAFETY: `skb` is valid and ours, and has a route (see `route_is_input`).
@@ -163,6 +203,17 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_csum_rewritten(self.skb) }
     }
 
+    /// Updates the CRC of an SCTP packet whose header at `offset` was rewritten, as C's SCTP
+    /// NAT handlers do: computed anew when `port_changed` or when a device was to compute it
+    /// (for `dnat`, one that cannot: the route's device lacks SCTP CRC offload), except for
+    /// segmentation offload packets, whose segments get theirs; otherwise the packet's
+    /// checksums count as verified.
+    pub(crate) fn sctp_nat_checksum(&mut self, offset: u32, port_changed: bool, dnat: bool) {
+        // SAFETY: `skb` is valid, ours and routed (see `route_is_input`); the SCTP header at
+        // `offset` was made writable by the rewrite.
+        unsafe { glue::ipvs_rs_sctp_nat_csum(self.skb, offset, port_changed, dnat) }
+    }
+
     /// Notes that every checksum of the packet was verified or computed here
     /// (`CHECKSUM_UNNECESSARY`).
     pub(crate) fn checksum_verified(&mut self) {
@@ -178,12 +229,12 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_ignore_df(self.skb) }
     }
 
-    /// Replaces the packet's route.
+    /// Replaces the packet's route (one of the packet's family).
     pub(crate) fn set_route(&mut self, route: Route) {
-        let rt = route.rt;
+        let dst = route.dst;
         core::mem::forget(route);
         // SAFETY: `skb` is valid and ours; the packet takes over the route's reference.
-        unsafe { glue::ipvs_rs_skb_set_route(self.skb, rt) }
+        unsafe { glue::ipvs_rs_skb_set_route(self.skb, dst) }
     }
 
     /// Makes `len` bytes of private room in front of the packet, for headers to be pushed.
@@ -202,9 +253,15 @@ impl HookSkb<'_> {
         (partial && start >= 0).then_some((start as u32, offset))
     }
 
-    /// Prepares the packet to be encapsulated: segmentation offloads of `encap`, and the
-    /// current packet recorded as the inner one, of protocol `inner_protocol`.
-    pub(crate) fn start_encapsulation(&mut self, encap: Encap, inner_protocol: u8) -> Result {
+    /// Prepares the packet to be encapsulated in an outer IPv4 (IPv6 if `outer_ipv6`) header:
+    /// segmentation offloads of `encap`, and the current packet recorded as the inner one, of
+    /// protocol `inner_protocol`.
+    pub(crate) fn start_encapsulation(
+        &mut self,
+        encap: Encap,
+        inner_protocol: u8,
+        outer_ipv6: bool,
+    ) -> Result {
         let gso = match encap {
             Encap::Ipip => 0,
             Encap::Udp { checksum, remote } => {
@@ -220,7 +277,11 @@ impl HookSkb<'_> {
             }
             Encap::Gre { checksum: true } => bindings::SKB_GSO_GRE_CSUM,
             Encap::Gre { checksum: false } => bindings::SKB_GSO_GRE,
-        } | bindings::SKB_GSO_IPXIP4;
+        } | if outer_ipv6 {
+            bindings::SKB_GSO_IPXIP6
+        } else {
+            bindings::SKB_GSO_IPXIP4
+        };
         // SAFETY: `skb` is valid and ours (type invariant).
         kernel::error::to_result(unsafe {
             glue::ipvs_rs_skb_tunnel_offloads(self.skb, gso, inner_protocol)
@@ -254,11 +315,24 @@ impl HookSkb<'_> {
     }
 
     /// Sets the checksum of the UDP header just pushed for a datagram from `saddr` to `daddr`
-    /// (zero, none, when `!checksum`).
-    pub(crate) fn set_udp_checksum(&mut self, checksum: bool, saddr: [u8; 4], daddr: [u8; 4]) {
-        let (s, d) = (u32::from_ne_bytes(saddr), u32::from_ne_bytes(daddr));
+    /// (IPv4 in their first 4 bytes unless `ipv6`); zero, none, when `!checksum`.
+    pub(crate) fn set_udp_checksum(
+        &mut self,
+        checksum: bool,
+        ipv6: bool,
+        saddr: &[u8; 16],
+        daddr: &[u8; 16],
+    ) {
+        if ipv6 {
+            let (s, d) = (in6_addr(saddr), in6_addr(daddr));
+            // SAFETY: `skb` is valid and ours, its transport header the UDP header just
+            // pushed; `s` and `d` are valid addresses.
+            unsafe { glue::ipvs_rs_udp6_tunnel_csum(self.skb, !checksum, &s, &d) }
+            return;
+        }
+        let v4 = |a: &[u8; 16]| u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
         // SAFETY: `skb` is valid and ours, its transport header the UDP header just pushed.
-        unsafe { glue::ipvs_rs_udp_tunnel_csum(self.skb, !checksum, s, d) }
+        unsafe { glue::ipvs_rs_udp_tunnel_csum(self.skb, !checksum, v4(saddr), v4(daddr)) }
     }
 
     /// Pushes a GRE header for an inner packet of `ethertype`, with a checksum if `checksum`.
@@ -279,6 +353,15 @@ impl HookSkb<'_> {
         })
     }
 
+    /// Pushes `header` as the packet's new IPv6 header; its payload length is filled in by
+    /// [`HookSkb::send_encapsulated`].
+    pub(crate) fn push_ipv6(&mut self, header: &[u8; 40]) -> Result {
+        // SAFETY: `skb` is valid and ours; `header` is the 40 bytes of an IPv6 header.
+        kernel::error::to_result(unsafe {
+            glue::ipvs_rs_skb_push_ipv6(self.skb, header.as_ptr().cast())
+        })
+    }
+
     /// Tells a local sender's socket the smaller path MTU of a tunnel (through the packet's
     /// current route, if it has one).
     pub(crate) fn update_pmtu(&mut self, mtu: u32) {
@@ -286,17 +369,19 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_update_pmtu(self.skb, mtu) }
     }
 
-    /// Sends an encapsulated packet on its route as a new datagram of this host.
-    pub(crate) fn send_encapsulated(self, net: &Net) -> Verdict {
-        // SAFETY: `skb` is valid and ours, routed, with its new IPv4 header; handed over here.
-        unsafe { glue::ipvs_rs_skb_tunnel_out(net.as_raw(), self.skb) };
+    /// Sends an encapsulated packet on its route as a new datagram of this host; `ipv6` is the
+    /// family of its new outer header.
+    pub(crate) fn send_encapsulated(self, net: &Net, ipv6: bool) -> Verdict {
+        // SAFETY: `skb` is valid and ours, routed, with its new outer header of the family of
+        // `ipv6`; handed over here.
+        unsafe { glue::ipvs_rs_skb_tunnel_out(net.as_raw(), self.skb, ipv6) };
         Verdict::Stolen(Stolen(()))
     }
 
     /// Routes a reply again as if this host had sent it; `Err` if that fails.
-    pub(crate) fn reroute_as_local(&mut self, net: &Net) -> Result {
+    pub(crate) fn reroute_as_local(&mut self, net: &Net, ipv6: bool) -> Result {
         // SAFETY: `skb` is valid, ours and routed; `net` is live.
-        kernel::error::to_result(unsafe { glue::ipvs_rs_skb_reroute4(net.as_raw(), self.skb) })
+        kernel::error::to_result(unsafe { glue::ipvs_rs_skb_reroute(net.as_raw(), self.skb, ipv6) })
     }
 
     /// Reassembles an IPv4 datagram from this fragment: the whole datagram, or `Err` with the
@@ -312,9 +397,10 @@ impl HookSkb<'_> {
 
     /// Sends the packet on its (new) route through `LOCAL_OUT`. `from_other_host` drops an
     /// early-demultiplexed socket of the packet's old addresses.
-    pub(crate) fn send(self, net: &Net, from_other_host: bool) -> Verdict {
+    pub(crate) fn send(self, net: &Net, from_other_host: bool, ipv6: bool) -> Verdict {
+        let pf = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
         // SAFETY: `skb` is valid and ours, routed by `set_route`; it is handed over here.
-        unsafe { glue::ipvs_rs_skb_local_out(net.as_raw(), self.skb, from_other_host) };
+        unsafe { glue::ipvs_rs_skb_local_out(net.as_raw(), self.skb, from_other_host, pf) };
         Verdict::Stolen(Stolen(()))
     }
 
@@ -330,6 +416,18 @@ impl HookSkb<'_> {
         };
         Verdict::Stolen(Stolen(()))
     }
+}
+
+/// Where an IPv6 packet's extension headers lead (see [`HookSkb::ipv6_transport`]).
+pub(crate) struct Ipv6Transport {
+    /// The transport protocol.
+    pub(crate) protocol: u8,
+    /// Where the transport header starts.
+    pub(crate) offset: u32,
+    /// A fragment other than the first.
+    pub(crate) later_fragment: bool,
+    /// There is a fragment header (the packet is, or was before reassembly, a fragment).
+    pub(crate) fragment_header: bool,
 }
 
 /// An outer header a packet is put in (offloads must know it).
@@ -349,61 +447,90 @@ pub(crate) fn count_header_error(net: &Net) {
     unsafe { glue::ipvs_rs_ip_inc_inhdrerrors(net.as_raw()) }
 }
 
-/// An IPv4 output route, with a reference.
+/// An output route (IPv4 or IPv6), with a reference.
 ///
 /// # Invariants
 ///
-/// `rt` is a valid route on which `self` holds a reference.
+/// `dst` is a valid route on which `self` holds a reference.
 pub(crate) struct Route {
-    rt: *mut glue::rtable,
-    source: [u8; 4],
+    dst: *mut bindings::dst_entry,
+    source: [u8; 16],
+    local: bool,
 }
 
 impl Route {
-    /// The route this namespace takes to `daddr` (network byte order bytes). With
-    /// `known_nexthop`, `daddr` itself is the next hop even for packets to another destination
-    /// (direct routing sends to the real server's link address). With `connect`, the route is
-    /// the one from the source address the first lookup chose (as a connected socket's).
-    pub(crate) fn output_v4(
+    /// The route this namespace takes to `daddr` (network byte order bytes; IPv4 in the first
+    /// four). With `known_nexthop`, `daddr` itself is the next hop even for packets to another
+    /// destination (direct routing sends to the real server's link address). With `connect`,
+    /// the route is the one from the source address the lookup chose (as a connected socket's;
+    /// tunnels send from it), and for IPv6 a route without a source address is none.
+    pub(crate) fn output(
         net: &Net,
-        daddr: [u8; 4],
+        ipv6: bool,
+        daddr: &[u8; 16],
         known_nexthop: bool,
         connect: bool,
     ) -> Option<Self> {
-        let daddr = u32::from_ne_bytes(daddr);
-        let mut saddr = 0u32;
-        // SAFETY: `net` is live; `saddr` is writable.
-        let rt = unsafe {
-            glue::ipvs_rs_route_output4(net.as_raw(), daddr, known_nexthop, connect, &mut saddr)
+        let mut source = [0u8; 16];
+        let mut local = false;
+        let dst = if ipv6 {
+            let daddr = in6_addr(daddr);
+            let mut saddr = in6_addr(&[0; 16]);
+            // SAFETY: `net` is live; `daddr` is a valid address; the outputs are writable.
+            let dst = unsafe {
+                glue::ipvs_rs_route_output6(
+                    net.as_raw(),
+                    &daddr,
+                    known_nexthop,
+                    connect,
+                    &mut saddr,
+                    &mut local,
+                )
+            };
+            // SAFETY: Every bit pattern is a valid `u6_addr8`.
+            source = unsafe { saddr.in6_u.u6_addr8 };
+            dst
+        } else {
+            let d = u32::from_ne_bytes([daddr[0], daddr[1], daddr[2], daddr[3]]);
+            let mut saddr = 0u32;
+            // SAFETY: `net` is live; the outputs are writable.
+            let dst = unsafe {
+                glue::ipvs_rs_route_output4(
+                    net.as_raw(),
+                    d,
+                    known_nexthop,
+                    connect,
+                    &mut saddr,
+                    &mut local,
+                )
+            };
+            source[..4].copy_from_slice(&saddr.to_ne_bytes());
+            dst
         };
         // INVARIANT: a non-null result carries a reference.
-        (!rt.is_null()).then_some(Self {
-            rt,
-            source: saddr.to_ne_bytes(),
-        })
+        (!dst.is_null()).then_some(Self { dst, source, local })
     }
 
-    /// The source address the route lookup chose.
-    pub(crate) fn source(&self) -> [u8; 4] {
+    /// The source address the route lookup chose (IPv4 in the first four bytes).
+    pub(crate) fn source(&self) -> [u8; 16] {
         self.source
     }
 
     /// Whether the route delivers locally.
     pub(crate) fn is_local(&self) -> bool {
-        // SAFETY: `rt` is valid (type invariant).
-        unsafe { glue::ipvs_rs_rt_is_local(self.rt) }
+        self.local
     }
 
     /// The path MTU.
     pub(crate) fn mtu(&self) -> u32 {
-        // SAFETY: `rt` is valid (type invariant).
-        unsafe { glue::ipvs_rs_rt_mtu(self.rt) }
+        // SAFETY: `dst` is valid (type invariant).
+        unsafe { glue::ipvs_rs_dst_mtu(self.dst) }
     }
 }
 
 impl Drop for Route {
     fn drop(&mut self) {
         // SAFETY: `self` holds a reference (type invariant), given back here.
-        unsafe { glue::ipvs_rs_rt_put(self.rt) }
+        unsafe { glue::dst_release(self.dst) }
     }
 }

@@ -191,7 +191,7 @@ impl Handler for IpvsGenl {
             cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(ipvs, req),
             _ => {
                 let result = set_cmd(ipvs, req);
-                ipvs.apply_config();
+                ipvs.apply_config(req.net());
                 result
             }
         }

@@ -15,7 +15,6 @@ use crate::{
     },
     netns::Ipvs,
     proc_text::{self, ServiceText},
-    request::AF_INET,
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -97,7 +96,7 @@ fn write_conns(
             line(
                 out,
                 &ConnText {
-                    af: AF_INET,
+                    af: t.af,
                     daf: c.dest.af,
                     protocol: t.protocol.into(),
                     caddr: &t.caddr,

@@ -66,7 +66,7 @@ impl Handler for IpvsSockopts {
             return start_daemon(&mut config, req.net(), d.state, c).map_err(errno);
         }
         let result = set_service_cmd(ipvs, req, cmd, arg);
-        ipvs.apply_config();
+        ipvs.apply_config(req.net());
         result
     }
 

@@ -214,6 +214,7 @@ pub(crate) mod idx {
     pub(crate) const SNAT_REROUTE: usize = index(c"snat_reroute");
     pub(crate) const EXPIRE_NODEST_CONN: usize = index(c"expire_nodest_conn");
     pub(crate) const SLOPPY_TCP: usize = index(c"sloppy_tcp");
+    pub(crate) const SLOPPY_SCTP: usize = index(c"sloppy_sctp");
     pub(crate) const CONN_REUSE_MODE: usize = index(c"conn_reuse_mode");
     pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
     pub(crate) const PMTU_DISC: usize = index(c"pmtu_disc");

@@ -52,6 +52,26 @@ nat_topology() {
     } > /dev/null 2>&1
 }
 
+# nat_topology_ipv6 PREFIX SERVERS
+# IPv6 addresses on a nat_topology: the client's cli0 2001:db8::2/64 (default route through the
+# director), the director's dir0 2001:db8::1/64, and for real server i fd00:i::2/64 behind the
+# director's fd00:i::1/64 (its default route). The director forwards IPv6. No duplicate
+# address detection, so the addresses work at once.
+nat_topology_ipv6() {
+    local p=$1 n=$2 i
+    {
+        ip -n $p-cli addr add 2001:db8::2/64 dev cli0 nodad
+        ip -n $p-cli -6 route add default via 2001:db8::1
+        ip -n $p-dir addr add 2001:db8::1/64 dev dir0 nodad
+        for i in $(seq "$n"); do
+            ip -n $p-dir addr add fd00:$i::1/64 dev rs$i nodad
+            ip -n $p-rs$i addr add fd00:$i::2/64 dev eth0 nodad
+            ip -n $p-rs$i -6 route add default via fd00:$i::1
+        done
+        ip netns exec $p-dir sysctl -qw net.ipv6.conf.all.forwarding=1
+    } > /dev/null 2>&1
+}
+
 # topology_del PREFIX: stops the scenario's background jobs and deletes the namespaces named
 # PREFIX-*.
 topology_del() {

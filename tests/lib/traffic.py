@@ -24,10 +24,24 @@
                                        then ICMP port-unreachable errors about that answer sent
                                        back to ADDR: one with a good and one with a bad ICMP
                                        checksum (needs CAP_NET_RAW)
+  traffic.py icmp6-error ADDR PORT CPORT
+                                       the same over IPv6 (ICMPv6 port unreachable)
+  traffic.py sctp-server NAME          answers SCTP packets seen on a raw socket (this host has
+                                       no SCTP stack): INIT with INIT ACK (whose cookie is
+                                       NAME), COOKIE ECHO with COOKIE ACK, DATA with SACK,
+                                       SHUTDOWN with SHUTDOWN ACK; ignores packets with a bad
+                                       CRC. With TRAFFIC_READY set, creates that file when ready
+  traffic.py sctp ADDR PORT SPORT STEPS
+                                       one SCTP association from raw port SPORT: sends the
+                                       chunks STEPS names in turn (init, echo, data, shutdown,
+                                       complete, abort) and prints each answer's chunk, its
+                                       source and whether its CRC is right ("no answer" after
+                                       2 s)
   traffic.py batch "CMD ARGS" ...      each command in turn (as its own traffic.py command line),
                                        each output after a line "# CMD ARGS"
   traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
-                                       for each service in turn, N TCP connections from the
+                                       for each service in turn (an IPv6 VIP in brackets),
+                                       N TCP connections from the
                                        addresses SOURCES (comma-separated, in turn) and source
                                        ports 30000 + 100 * (the service's place) + 0, 1, ...;
                                        prints each service's answers
@@ -46,14 +60,18 @@ import time
 def server(name, ports):
     listeners, udps = [], []
     for port in ports:
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("0.0.0.0", port))
-        tcp.listen(64)
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind(("0.0.0.0", port))
-        listeners.append(tcp)
-        udps.append(udp)
+        # IPv4 and IPv6 sockets of their own (IPv6 scenarios reach the same servers).
+        for family, anywhere in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            for s in (tcp, udp):
+                if family == socket.AF_INET6:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((anywhere, port))
+            tcp.listen(64)
+            listeners.append(tcp)
+            udps.append(udp)
     if os.environ.get("TRAFFIC_READY"):
         open(os.environ["TRAFFIC_READY"], "w").close()
     conns = {}
@@ -74,6 +92,10 @@ def server(name, ports):
                     del conns[s]
                 else:
                     s.sendall(data)
+
+
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
 def count(names):
@@ -108,7 +130,7 @@ def tcp_rate(n, addr, port):
 def udp_clients(n, addr, port):
     names = []
     for _ in range(n):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
             s.settimeout(3)
             s.sendto(b"hello", (addr, port))
             try:
@@ -144,9 +166,10 @@ def sweep(n, sources, ctl, services):
     held = []
     for k, svc in enumerate(services):
         vip, port = svc.rsplit(":", 1)
+        vip = vip.strip("[]")
         names = []
         for i in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s = socket.socket(family_of(vip), socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.settimeout(5)
             try:
@@ -186,7 +209,7 @@ def ipv4(src, dst, proto, payload, frag=0x4000):
 
 def source_address(addr, port):
     """The local address this host sends from to addr:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    with socket.socket(family_of(addr), socket.SOCK_DGRAM) as probe:
         probe.connect((addr, port))
         return probe.getsockname()[0]
 
@@ -212,7 +235,7 @@ def garbage(addr, port):
 
 
 def udp_connected(n, addr, port):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
         s.settimeout(3)
         s.connect((addr, port))
         for i in range(n):
@@ -245,6 +268,110 @@ def icmp_error(addr, port, cport):
     raw.close()
 
 
+def ipv6(src, dst, next_header, payload):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), next_header, 64,
+                       socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def icmp6_error(addr, port, cport):
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.bind(("::", cport))
+        s.sendto(b"hello", (addr, port))
+        answer, _ = s.recvfrom(2048)
+    src = source_address(addr, port)
+    print("answered by", answer.decode())
+    udp = struct.pack("!HHHH", port, cport, 8 + len(answer), 0) + answer
+    quoted = ipv6(addr, src, 17, udp)
+    # IPPROTO_RAW: the header is ours, and so is the ICMPv6 checksum (with its pseudo-header).
+    raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for name, bad in (("good", 0), ("bad", 1)):
+        icmp = struct.pack("!BBHI", 1, 4, 0, 0) + quoted
+        pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, addr)
+                  + struct.pack("!I3xB", len(icmp), 58))
+        c = checksum(pseudo + icmp) ^ bad
+        icmp = icmp[:2] + struct.pack("!H", c) + icmp[4:]
+        raw.sendto(ipv6(src, addr, 58, icmp), (addr, 0))
+        print(f"sent: port unreachable with a {name} checksum")
+    raw.close()
+
+
+SCTP_CHUNKS = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 6: "ABORT", 7: "SHUTDOWN",
+               8: "SHUTDOWN ACK", 10: "COOKIE ECHO", 11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+def sctp_packet(sport, dport, tag, chunk_type, value=b""):
+    value += b"\0" * (-len(value) % 4)
+    chunk = struct.pack("!BBH", chunk_type, 0, 4 + len(value)) + value
+    pkt = struct.pack("!HHII", sport, dport, tag, 0) + chunk
+    return pkt[:8] + struct.pack("<I", crc32c(pkt)) + pkt[12:]
+
+
+def sctp_parse(ip_packet):
+    """(source address, sport, dport, first chunk type, its value, CRC right) of a packet."""
+    ihl = (ip_packet[0] & 0xF) * 4
+    src = socket.inet_ntoa(ip_packet[12:16])
+    pkt = ip_packet[ihl:]
+    sport, dport, _, crc = struct.unpack("!HHII", pkt[:12])
+    zeroed = pkt[:8] + b"\0" * 4 + pkt[12:]
+    ok = struct.unpack("<I", pkt[8:12])[0] == crc32c(zeroed)
+    ctype, _, clen = struct.unpack("!BBH", pkt[12:16])
+    return src, sport, dport, ctype, pkt[16:12 + clen], ok
+
+
+def sctp_server(name):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
+    answers = {1: (2, struct.pack("!IIHHI", 1, 65536, 1, 1, 1) + name.encode()),
+               10: (11, b""), 0: (3, struct.pack("!IIHH", 1, 65536, 0, 0)), 7: (8, b"")}
+    if os.environ.get("TRAFFIC_READY"):
+        open(os.environ["TRAFFIC_READY"], "w").close()
+    while True:
+        data = raw.recv(4096)
+        src, sport, dport, ctype, _, ok = sctp_parse(data)
+        if ok and ctype in answers:
+            reply_type, value = answers[ctype]
+            raw.sendto(sctp_packet(dport, sport, 1, reply_type, value), (src, 0))
+
+
+def sctp_client(addr, port, sport, steps):
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
+    raw.settimeout(2)
+    chunks = {"init": (1, struct.pack("!IIHHI", 1, 65536, 1, 1, 1)), "echo": (10, b"cookie"),
+              "data": (0, struct.pack("!IHHI", 1, 0, 0, 0) + b"hello"), "shutdown": (7, b"\0" * 4),
+              "complete": (14, b""), "abort": (6, b"")}
+    for step in steps.split(","):
+        ctype, value = chunks[step]
+        raw.sendto(sctp_packet(sport, port, 1, ctype, value), (addr, 0))
+        if step in ("complete", "abort"):
+            print(f"{step}: sent")
+            continue
+        deadline = time.monotonic() + 2
+        answer = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                data = raw.recv(4096)
+            except socket.timeout:
+                break
+            src, psport, pdport, rtype, rvalue, ok = sctp_parse(data)
+            if pdport != sport:
+                continue
+            answer = f"{SCTP_CHUNKS.get(rtype, rtype)} from {src}:{psport}, crc {'ok' if ok else 'bad'}"
+            if rtype == 2:
+                answer += f", cookie {rvalue[16:].decode()}"
+            break
+        print(f"{step}: {answer}")
+
+
 def run(cmd, args):
     if cmd == "batch":
         # Python starts slowly in the debug guest: several commands in one process.
@@ -269,6 +396,12 @@ def run(cmd, args):
         sweep(int(args[0]), args[1].split(","), args[2], args[3:])
     elif cmd == "icmp-error":
         icmp_error(args[0], int(args[1]), int(args[2]))
+    elif cmd == "sctp-server":
+        sctp_server(args[0])
+    elif cmd == "sctp":
+        sctp_client(args[0], int(args[1]), int(args[2]), args[3])
+    elif cmd == "icmp6-error":
+        icmp6_error(args[0], int(args[1]), int(args[2]))
     else:
         sys.exit(__doc__)
 

@@ -99,9 +99,5 @@ run d sh -c "for p in 8080 8081 8082 8083; do
 done"
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$5, \$6, \$7, \$8 }" | sort | uniq -c'
 
-{
-    kill $(jobs -p) 2>/dev/null
-    wait
-    for ns in dr-cli dr-dir dr-rs1 dr-rs2 dr-sw; do ip netns del $ns; done
-} > /dev/null 2>&1
+topology_del dr
 true
