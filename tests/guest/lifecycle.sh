@@ -26,7 +26,7 @@ for round in 1 2; do
     ip netns exec lifecycle ipvsadm -S -n | grep -qx -- '-A -t 10.9.0.1:80 -s rr' || fail "netns service missing"
     ip netns exec lifecycle ipvsadm -S -n | grep -q 10.9.0.2 && fail "init_net service visible in netns"
     ipvsadm -S -n | grep -q 10.9.0.1 && fail "netns service visible in init_net"
-    [ "$(ip netns exec lifecycle python3 "$repo/tests/lib/sockopt.py" --probe | sed -n 2p)" = \
+    [ "$(ip netns exec lifecycle python3 -S "$repo/tests/lib/sockopt.py" --probe | sed -n 2p)" = \
       "    010201000001000001000000" ] || fail "sockopt GET_INFO in netns"
     ipvsadm -C
     # Tear a namespace down while the module is loaded, the other one with the module.

@@ -6,7 +6,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/tests/lib/impl.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-py=/usr/bin/python3
+py="/usr/bin/python3 -S"
 traffic=$repo/tests/lib/traffic.py
 
 topology() { # suffix

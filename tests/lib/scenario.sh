@@ -15,6 +15,27 @@ run_unprivileged() {
 }
 
 traffic_py=$(realpath "$(dirname "${BASH_SOURCE[0]}")/traffic.py")
+# -S: no site module. Its .pth files cost seconds per start in the debug guest, and the test
+# programs use only the standard library.
+py="/usr/bin/python3 -S"
+
+# Under TCG with the debug kernel every program start costs a second or more, so scenarios
+# start as few as they can: network setup goes through `ip -batch` and namespaces are entered
+# with nsenter, which only joins the network namespace (`ip netns exec` and `ip -n` also make a
+# mount namespace and remount /sys; nothing here reads /sys).
+
+# in_ns NS CMD [ARG...]: runs CMD in network namespace NS.
+in_ns() {
+    local ns=$1
+    shift
+    nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+# ip_batch [NS]: runs the ip commands on stdin (one per line, without "ip"), in namespace NS if
+# given, carrying on after a failed one.
+ip_batch() {
+    if [ $# -gt 0 ]; then in_ns "$1" ip -force -batch -; else ip -force -batch -; fi
+}
 
 # nat_topology PREFIX SERVERS PORTS CLIENT_ADDRS DIRECTOR_ADDRS
 # Namespaces PREFIX-cli, PREFIX-dir and PREFIX-rs1 .. PREFIX-rsSERVERS. The client's cli0 (the
@@ -25,27 +46,34 @@ traffic_py=$(realpath "$(dirname "${BASH_SOURCE[0]}")/traffic.py")
 nat_topology() {
     local p=$1 n=$2 ports=$3 client=$4 director=$5 ns a i
     {
-        for ns in $p-cli $p-dir $(seq -f "$p-rs%g" "$n"); do
-            ip netns add $ns
-            ip -n $ns link set lo up
-        done
-        ip link add cli0 netns $p-cli type veth peer name dir0 netns $p-dir
-        for a in $client; do ip -n $p-cli addr add $a/24 dev cli0; done
-        ip -n $p-cli link set cli0 up
-        for a in $director; do ip -n $p-dir addr add $a/24 dev dir0; done
-        ip -n $p-dir link set dir0 up
+        {
+            for ns in $p-cli $p-dir $(seq -f "$p-rs%g" "$n"); do echo "netns add $ns"; done
+            echo "link add cli0 netns $p-cli type veth peer name dir0 netns $p-dir"
+            for i in $(seq "$n"); do
+                echo "link add rs$i netns $p-dir type veth peer name eth0 netns $p-rs$i"
+            done
+        } | ip_batch
+        {
+            echo "link set lo up"
+            for a in $client; do echo "addr add $a/24 dev cli0"; done
+            echo "link set cli0 up"
+        } | ip_batch $p-cli
+        {
+            echo "link set lo up"
+            for a in $director; do echo "addr add $a/24 dev dir0"; done
+            echo "link set dir0 up"
+            for i in $(seq "$n"); do
+                echo "addr add 172.16.$i.1/24 dev rs$i"
+                echo "link set rs$i up"
+            done
+        } | ip_batch $p-dir
+        in_ns $p-dir sysctl -qw net.ipv4.ip_forward=1
         for i in $(seq "$n"); do
-            ip link add rs$i netns $p-dir type veth peer name eth0 netns $p-rs$i
-            ip -n $p-dir addr add 172.16.$i.1/24 dev rs$i
-            ip -n $p-dir link set rs$i up
-            ip -n $p-rs$i addr add 172.16.$i.2/24 dev eth0
-            ip -n $p-rs$i link set eth0 up
-            ip -n $p-rs$i route add default via 172.16.$i.1
+            printf '%s\n' "link set lo up" "addr add 172.16.$i.2/24 dev eth0" "link set eth0 up" \
+                "route add default via 172.16.$i.1" | ip_batch $p-rs$i
             rm -f /tmp/$p-ready$i
-            TRAFFIC_READY=/tmp/$p-ready$i ip netns exec $p-rs$i \
-                /usr/bin/python3 "$traffic_py" server rs$i "$ports" &
+            TRAFFIC_READY=/tmp/$p-ready$i in_ns $p-rs$i $py "$traffic_py" server rs$i "$ports" &
         done
-        ip netns exec $p-dir sysctl -qw net.ipv4.ip_forward=1
         for i in $(seq "$n"); do
             until [ -e /tmp/$p-ready$i ]; do sleep 0.2; done
         done
@@ -60,15 +88,17 @@ nat_topology() {
 nat_topology_ipv6() {
     local p=$1 n=$2 i
     {
-        ip -n $p-cli addr add 2001:db8::2/64 dev cli0 nodad
-        ip -n $p-cli -6 route add default via 2001:db8::1
-        ip -n $p-dir addr add 2001:db8::1/64 dev dir0 nodad
+        printf '%s\n' "addr add 2001:db8::2/64 dev cli0 nodad" \
+            "route add default via 2001:db8::1" | ip_batch $p-cli
+        {
+            echo "addr add 2001:db8::1/64 dev dir0 nodad"
+            for i in $(seq "$n"); do echo "addr add fd00:$i::1/64 dev rs$i nodad"; done
+        } | ip_batch $p-dir
         for i in $(seq "$n"); do
-            ip -n $p-dir addr add fd00:$i::1/64 dev rs$i nodad
-            ip -n $p-rs$i addr add fd00:$i::2/64 dev eth0 nodad
-            ip -n $p-rs$i -6 route add default via fd00:$i::1
+            printf '%s\n' "addr add fd00:$i::2/64 dev eth0 nodad" \
+                "route add default via fd00:$i::1" | ip_batch $p-rs$i
         done
-        ip netns exec $p-dir sysctl -qw net.ipv6.conf.all.forwarding=1
+        in_ns $p-dir sysctl -qw net.ipv6.conf.all.forwarding=1
     } > /dev/null 2>&1
 }
 
@@ -78,6 +108,6 @@ topology_del() {
     {
         kill $(jobs -p)
         wait
-        for ns in $(ip netns list | awk '{ print $1 }' | grep "^$1-"); do ip netns del $ns; done
+        ip netns list | awk -v p="$1-" 'index($1, p) == 1 { print "netns del " $1 }' | ip_batch
     } > /dev/null 2>&1
 }

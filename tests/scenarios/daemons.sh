@@ -44,9 +44,9 @@ run ipvsadm -C
 # A new namespace has no local routing table until an interface is up, and then every address
 # counts as a broadcast one.
 ip netns add daemons2
-run ip netns exec daemons2 ipvsadm -A -t 10.0.0.1:80
-run ip netns exec daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
-ip netns exec daemons2 ip link set lo up
-run ip netns exec daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
-run ip netns exec daemons2 ipvsadm -S -n
+run in_ns daemons2 ipvsadm -A -t 10.0.0.1:80
+run in_ns daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
+in_ns daemons2 ip link set lo up
+run in_ns daemons2 ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m
+run in_ns daemons2 ipvsadm -S -n
 ip netns del daemons2

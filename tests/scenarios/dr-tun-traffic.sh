@@ -15,45 +15,51 @@
 # As in nat-traffic, TCP packet counts depend on ACK timing and are left out.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec dr-dir "$@"; }
-c() { ip netns exec dr-cli "$@"; }
+d() { in_ns dr-dir "$@"; }
+c() { in_ns dr-cli "$@"; }
 vip=192.168.100.1
 
 {
-    ip netns add dr-sw
-    ip -n dr-sw link add br0 type bridge
-    ip -n dr-sw link set br0 up
-    for n in cli dir rs1 rs2; do
-        ip netns add dr-$n
-        ip -n dr-$n link set lo up
-        ip link add eth0 netns dr-$n type veth peer name p-$n netns dr-sw
-        ip -n dr-sw link set p-$n master br0
-        ip -n dr-sw link set p-$n up
-        ip -n dr-$n link set eth0 up
-    done
-    ip -n dr-cli addr add 10.0.0.2/24 dev eth0
-    ip -n dr-cli route add $vip via 10.0.0.1
-    ip -n dr-dir addr add 10.0.0.1/24 dev eth0
-    ip -n dr-dir addr add $vip/32 dev lo
-    for i in 1 2; do
-        ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.all.arp_ignore=1
-        ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.all.arp_announce=2
-        ip -n dr-rs$i addr add 10.0.0.1$i/24 dev eth0
-        ip -n dr-rs$i addr add $vip/32 dev lo
-        for dev in all default tunl0 gre0; do
-            ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.$dev.rp_filter=0
+    {
+        echo "netns add dr-sw"
+        for n in cli dir rs1 rs2; do
+            echo "netns add dr-$n"
+            echo "link add eth0 netns dr-$n type veth peer name p-$n netns dr-sw"
         done
-        ip -n dr-rs$i link set tunl0 up
-        ip -n dr-rs$i link set gre0 up
-        ip -n dr-rs$i fou add port 6080 gue
-        if [ $i = 2 ]; then
-            ip -n dr-rs$i link add gre1 type gre local 10.0.0.1$i remote 10.0.0.1 icsum
-            ip netns exec dr-rs$i sysctl -qw net.ipv4.conf.gre1.rp_filter=0
-            ip -n dr-rs$i link set gre1 up
-        fi
+    } | ip_batch
+    {
+        echo "link add br0 type bridge"
+        echo "link set br0 up"
+        for n in cli dir rs1 rs2; do
+            echo "link set p-$n master br0"
+            echo "link set p-$n up"
+        done
+    } | ip_batch dr-sw
+    printf '%s\n' "link set lo up" "link set eth0 up" "addr add 10.0.0.2/24 dev eth0" \
+        "route add $vip via 10.0.0.1" | ip_batch dr-cli
+    printf '%s\n' "link set lo up" "link set eth0 up" "addr add 10.0.0.1/24 dev eth0" \
+        "addr add $vip/32 dev lo" | ip_batch dr-dir
+    for i in 1 2; do
+        {
+            echo "link set lo up"
+            echo "link set eth0 up"
+            echo "addr add 10.0.0.1$i/24 dev eth0"
+            echo "addr add $vip/32 dev lo"
+            echo "link set tunl0 up"
+            echo "link set gre0 up"
+            echo "fou add port 6080 gue"
+            if [ $i = 2 ]; then
+                echo "link add gre1 type gre local 10.0.0.1$i remote 10.0.0.1 icsum"
+                echo "link set gre1 up"
+            fi
+        } | ip_batch dr-rs$i
+        sysctls="net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2"
+        for dev in all default tunl0 gre0 $([ $i = 2 ] && echo gre1); do
+            sysctls+=" net.ipv4.conf.$dev.rp_filter=0"
+        done
+        in_ns dr-rs$i sysctl -qw $sysctls
         rm -f /tmp/dr-tun-ready$i
-        TRAFFIC_READY=/tmp/dr-tun-ready$i ip netns exec dr-rs$i \
+        TRAFFIC_READY=/tmp/dr-tun-ready$i in_ns dr-rs$i \
             $py "$traffic_py" server rs$i 8080,8081,8082,8083 &
     done
     until [ -e /tmp/dr-tun-ready1 ] && [ -e /tmp/dr-tun-ready2 ]; do sleep 0.2; done

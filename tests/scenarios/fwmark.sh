@@ -6,8 +6,7 @@
 # listing, counters and the connection table.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec fwm-dir "$@"; }
+d() { in_ns fwm-dir "$@"; }
 
 nat_topology fwm 2 53,80,81,82 "10.0.0.2" "10.0.0.1"
 
@@ -34,7 +33,7 @@ cat > /tmp/fwm-rules <<'RULES'
 -a -t 10.0.0.1:82 -r 172.16.2.2:82 -m -w 1
 RULES
 run d sh -c "ipvsadm -R < /tmp/fwm-rules"
-run ip netns exec fwm-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
+run in_ns fwm-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
     "udp 4 10.0.0.1 53" "tcp 4 10.0.0.1 82"
 # C's exported counters are refreshed every 2 s.
 sleep 3

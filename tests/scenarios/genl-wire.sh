@@ -5,7 +5,7 @@
 lib=$(dirname "$0")/../lib
 
 ip link set lo up
-run python3 "$lib/genl.py"
+run $py "$lib/genl.py"
 run ipvsadm -L -n
-run_unprivileged python3 "$lib/genl.py" --probe
-run unshare -U -r -n python3 "$lib/genl.py" --probe
+run_unprivileged $py "$lib/genl.py" --probe
+run unshare -U -r -n $py "$lib/genl.py" --probe

@@ -18,9 +18,8 @@
 # As in nat-traffic, TCP packet counts depend on ACK timing and are left out.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec v6-dir "$@"; }
-c() { ip netns exec v6-cli "$@"; }
+d() { in_ns v6-dir "$@"; }
+c() { in_ns v6-cli "$@"; }
 vip=2001:db8::1
 drvip=2001:db8:ffff::1
 
@@ -29,22 +28,23 @@ vip4=192.168.100.1
 nat_topology v6 2 53,80,81,82,83,84,8080,8081,8082,8083,8084 "10.0.0.2" "10.0.0.1"
 nat_topology_ipv6 v6 2
 {
-    ip -n v6-dir addr add $drvip/128 dev lo
-    ip -n v6-dir addr add $vip4/32 dev lo
-    ip -n v6-cli route add $vip4 via 10.0.0.1
+    printf '%s\n' "addr add $drvip/128 dev lo" "addr add $vip4/32 dev lo" | ip_batch v6-dir
     # IPv4 replies from the virtual address pass the director, which holds it too.
-    ip netns exec v6-dir sysctl -qw net.ipv4.conf.all.accept_local=1
+    in_ns v6-dir sysctl -qw net.ipv4.conf.all.accept_local=1
+    {
+        echo "route add $vip4 via 10.0.0.1"
+        for i in 3 4 5; do echo "addr add 2001:db8::$i/64 dev cli0 nodad"; done
+    } | ip_batch v6-cli
     for i in 1 2; do
-        ip -n v6-rs$i addr add $drvip/128 dev lo
-        ip -n v6-rs$i addr add $vip4/32 dev lo
-        ip -n v6-rs$i link add tun6 type ip6tnl mode any local fd00:$i::2 remote fd00:$i::1
-        for dev in sit0 ip6gre0 tun6; do ip -n v6-rs$i link set $dev up; done
-        for dev in all default tun6; do
-            ip netns exec v6-rs$i sysctl -qw net.ipv4.conf.$dev.rp_filter=0
-        done
-        ip -n v6-rs$i fou add port 6080 gue -6
+        {
+            echo "addr add $drvip/128 dev lo"
+            echo "addr add $vip4/32 dev lo"
+            echo "link add tun6 type ip6tnl mode any local fd00:$i::2 remote fd00:$i::1"
+            for dev in sit0 ip6gre0 tun6; do echo "link set $dev up"; done
+            echo "fou add port 6080 gue -6"
+        } | ip_batch v6-rs$i
+        in_ns v6-rs$i sysctl -qw net.ipv4.conf.{all,default,tun6}.rp_filter=0
     done
-    for i in 3 4 5; do ip -n v6-cli addr add 2001:db8::$i/64 dev cli0 nodad; done
 } > /dev/null 2>&1
 
 cat > /tmp/v6.nft <<'NFT'
@@ -122,7 +122,7 @@ run c $py "$traffic_py" udp-connected 2 $vip 9999
 # earlier traffic leaves a few, depending on timing: only the change is compared).
 unreach() {
     for i in 1 2; do
-        n=$(ip netns exec v6-rs$i awk '$1 == "Icmp6InDestUnreachs" { print $2 }' /proc/net/snmp6)
+        n=$(in_ns v6-rs$i awk '$1 == "Icmp6InDestUnreachs" { print $2 }' /proc/net/snmp6)
         echo "rs$i: $((n - ${seen[$i]:-0}))"
         seen[$i]=$n
     done

@@ -9,9 +9,8 @@
 # under TCG whatever module is loaded.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec nat-dir "$@"; }
-c() { ip netns exec nat-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 
 nat_topology nat 3 8080 "10.0.0.2" "10.0.0.1"
 
@@ -76,7 +75,7 @@ run c $py "$traffic_py" udp-connected 2 10.0.0.1 9999
 unreach() {
     for i in 1 2 3; do
         printf 'rs%s: ' $i
-        ip netns exec nat-rs$i awk '/^Icmp:/ && !seen { split($0, h); seen = 1; next }
+        in_ns nat-rs$i awk '/^Icmp:/ && !seen { split($0, h); seen = 1; next }
             /^Icmp:/ { for (i = 2; i <= NF; i++) if (h[i] == "InDestUnreachs") print $i }' \
             /proc/net/snmp
     done

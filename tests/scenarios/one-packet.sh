@@ -5,9 +5,8 @@
 # the one-packet service).
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec ops-dir "$@"; }
-c() { ip netns exec ops-cli "$@"; }
+d() { in_ns ops-dir "$@"; }
+c() { in_ns ops-cli "$@"; }
 
 nat_topology ops 2 53,54 "10.0.0.2" "10.0.0.1"
 

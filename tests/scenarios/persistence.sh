@@ -12,9 +12,8 @@
 # connection and template in /proc/net/ip_vs_conn (without the seconds left).
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec per-dir "$@"; }
-c() { ip netns exec per-cli "$@"; }
+d() { in_ns per-dir "$@"; }
+c() { in_ns per-cli "$@"; }
 
 nat_topology per 3 53,80,81,82,83,84,85 "10.0.0.11 10.0.0.12 10.0.0.13" "10.0.0.1 10.0.0.3"
 

@@ -14,8 +14,7 @@
 # mask: s/(size=[0-9]*)/(size=N)/
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec sch-dir "$@"; }
+d() { in_ns sch-dir "$@"; }
 
 nat_topology sch 3 80 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16" "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5"
 
@@ -61,7 +60,7 @@ run d sh -c "ipvsadm -R < $rules"
 ctl=/tmp/sch-sweep
 mkdir -p $ctl && rm -f $ctl/*
 sources=10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16
-ip netns exec sch-cli $py "$traffic_py" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
+in_ns sch-cli $py "$traffic_py" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
 sweep=$!
 until [ -e $ctl/ready ] || ! kill -0 $sweep 2>/dev/null; do sleep 0.2; done
 echo "\$ sweep 12 connections through each service"

@@ -9,15 +9,14 @@
 # - A DATA chunk to a port with no connection does not schedule one (only INIT does).
 . "$(dirname "$0")/../lib/scenario.sh"
 
-py=/usr/bin/python3
-d() { ip netns exec sctp-dir "$@"; }
-c() { ip netns exec sctp-cli "$@"; }
+d() { in_ns sctp-dir "$@"; }
+c() { in_ns sctp-cli "$@"; }
 
 nat_topology sctp 2 9 "10.0.0.2" "10.0.0.1"
 {
     for i in 1 2; do
         rm -f /tmp/sctp-ready$i
-        TRAFFIC_READY=/tmp/sctp-ready$i ip netns exec sctp-rs$i $py "$traffic_py" sctp-server rs$i &
+        TRAFFIC_READY=/tmp/sctp-ready$i in_ns sctp-rs$i $py "$traffic_py" sctp-server rs$i &
     done
     until [ -e /tmp/sctp-ready1 ] && [ -e /tmp/sctp-ready2 ]; do sleep 0.2; done
 } > /dev/null 2>&1

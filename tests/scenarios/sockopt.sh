@@ -6,10 +6,10 @@ lib=$(dirname "$0")/../lib
 ip link set lo up
 # An IPv6 service and a fwmark one over netlink: the sockopt interface must not show the first.
 run ipvsadm -A -t [2001:db8::1]:80 -s rr
-run python3 "$lib/sockopt.py"
+run $py "$lib/sockopt.py"
 run ipvsadm -L -n
 run ipvsadm -C
-run_unprivileged python3 "$lib/sockopt.py" --probe
+run_unprivileged $py "$lib/sockopt.py" --probe
 # Root of a new user namespace owns its new network namespace: sockopt lets it in (netlink,
 # which wants the initial user namespace, does not).
-run unshare -U -r -n python3 "$lib/sockopt.py" --probe
+run unshare -U -r -n $py "$lib/sockopt.py" --probe

@@ -7,9 +7,15 @@
 list() {
     run sh -c 'cd /proc/sys/net/ipv4/vs && stat -c "%a %n" * && grep -H . *'
 }
-# w NAME VALUE: write VALUE (as echo does) and read back.
+# w NAME VALUE: write VALUE (as echo does) and read it back, with shell builtins only.
 w() {
-    run sh -c "echo '$2' > /proc/sys/net/ipv4/vs/$1; cat /proc/sys/net/ipv4/vs/$1"
+    local f=/proc/sys/net/ipv4/vs/$1 v rc
+    echo "\$ w $1 $2"
+    { echo "$2" > "$f"; } 2>&1
+    read -r v < "$f"
+    rc=$?
+    echo "$v"
+    echo "[rc=$rc]"
 }
 
 list
@@ -19,9 +25,9 @@ w conn_max 1073741824
 w conn_max 1073741825
 w conn_max 5000
 ip netns add sysctls2
-run ip netns exec sysctls2 cat /proc/sys/net/ipv4/vs/conn_max
-run ip netns exec sysctls2 cat /proc/sys/net/ipv4/vs/conn_lfactor
-run ip netns exec sysctls2 cat /proc/sys/net/ipv4/vs/svc_lfactor
+run in_ns sysctls2 cat /proc/sys/net/ipv4/vs/conn_max
+run in_ns sysctls2 cat /proc/sys/net/ipv4/vs/conn_lfactor
+run in_ns sysctls2 cat /proc/sys/net/ipv4/vs/svc_lfactor
 ip netns del sysctls2
 # Root of a new user namespace is not privileged for conn_max: at most the inherited limit.
 run unshare -U -r -n sh -c 'cd /proc/sys/net/ipv4/vs; cat conn_max; echo 4000 > conn_max;
