@@ -19,9 +19,15 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 trace=/tmp/ipvs-selftest.log
 
 run_selftest() {
-    ipvs_load rs
+    # The selftest loads ip_vs itself when no IPVS is there: without ipvs_rs it would test C.
+    ipvs_load rs || { echo "loading ipvs_rs failed"; return 1; }
     (cd "$KSRC/tools/testing/selftests/net/netfilter" && bash -x ./ipvs.sh > "$trace" 2>&1)
     echo "ipvs.sh exit status: $?"
+    if grep -q '^ip_vs ' /proc/modules || ! grep -q '^ipvs_rs ' /proc/modules; then
+        echo "the selftest did not run against ipvs_rs alone"
+        ipvs_unload
+        return 1
+    fi
     ipvs_unload
     # The trace has "Testing X mode..." before each case and "+ errors=N" after it.
     awk '/^Testing .* mode\.\.\.$/ { mode = $2 }
