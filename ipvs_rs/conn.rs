@@ -119,6 +119,9 @@ pub(crate) struct Conn {
     controlled: AtomicI32,
     /// For a template: invalidated because its server went (C sets its dport to 0xffff).
     invalid: AtomicBool,
+    /// For a template of a service with a persistence engine: what the engine read from the
+    /// packet that made it (`pe_data`), which it is filed and found by.
+    pe_data: Option<KVec<u8>>,
     #[pin]
     state: SpinLockIrq<State>,
 }
@@ -153,6 +156,11 @@ impl Conn {
         self.flags.load(Ordering::Relaxed) & FWD_MASK
     }
 
+    /// The persistence engine's data of a template (the SIP Call-ID).
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        self.pe_data.as_deref()
+    }
+
     /// Whether this is a persistence template.
     pub(crate) fn is_template(&self) -> bool {
         self.flags.load(Ordering::Relaxed) & CONN_F_TEMPLATE != 0
@@ -168,9 +176,12 @@ impl Conn {
     }
 
     /// `ip_vs_check_template`: whether a template still leads to its server (there, and not
-    /// quiesced when `expire_quiescent` is set). One that does not is invalidated for good.
-    pub(crate) fn template_usable(&self, expire_quiescent: bool) -> bool {
-        let usable = self.dest.available() && !(expire_quiescent && self.dest.weight() == 0);
+    /// quiesced when `expire_quiescent` is set), which must be `dest` if given. One that does
+    /// not is invalidated for good.
+    pub(crate) fn template_usable(&self, expire_quiescent: bool, dest: Option<&Arc<Dest>>) -> bool {
+        let usable = self.dest.available()
+            && !(expire_quiescent && self.dest.weight() == 0)
+            && dest.is_none_or(|d| Arc::ptr_eq(d, &self.dest));
         if !usable {
             self.invalid.store(true, Ordering::Relaxed);
         }
@@ -469,7 +480,16 @@ impl ConnTable {
         (hash as usize) % BUCKETS
     }
 
+    /// The bucket of templates with persistence-engine data `pe_data`: filed by it alone, as
+    /// C does (`hashkey_raw`).
+    fn bucket_of_pe_data(&self, pe_data: &[u8]) -> usize {
+        (self.key.hash_bytes(pe_data) as usize) % BUCKETS
+    }
+
     fn bucket(&self, c: &Conn, side: Side) -> usize {
+        if let Some(data) = c.pe_data() {
+            return self.bucket_of_pe_data(data);
+        }
         let (saddr, sport, daddr, dport) = c.ends(side);
         self.bucket_of(Key {
             af: c.tuple.af,
@@ -515,15 +535,18 @@ impl ConnTable {
     }
 
     /// The valid template filed under `key` (`ip_vs_ct_in_get`).
-    pub(crate) fn lookup_template(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
-        let bucket = self.bucket_of(Key {
-            af: key.af,
-            protocol: key.protocol,
-            saddr: &key.caddr,
-            sport: [0; 2],
-            daddr: &key.vaddr,
-            dport: key.vport,
-        });
+    pub(crate) fn lookup_template(&self, key: &TemplateKey<'_>) -> Option<Arc<Conn>> {
+        let bucket = match key.pe_data {
+            Some(data) => self.bucket_of_pe_data(data),
+            None => self.bucket_of(Key {
+                af: key.af,
+                protocol: key.protocol,
+                saddr: &key.caddr,
+                sport: [0; 2],
+                daddr: &key.vaddr,
+                dport: key.vport,
+            }),
+        };
         self.find_in(bucket, |filed, c| {
             let t = &c.tuple;
             filed == Side::In
@@ -532,6 +555,7 @@ impl ConnTable {
                 && t.af == key.af
                 && t.protocol == key.protocol
                 && (t.caddr, t.cport, t.vaddr, t.vport) == (key.caddr, [0; 2], key.vaddr, key.vport)
+                && c.pe_data() == key.pe_data
         })
     }
 
@@ -573,8 +597,7 @@ impl ConnTable {
     }
 
     /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`),
-    /// made by the persistence template `control` if there is one. With
-    /// [`CONN_F_TEMPLATE`] in `extra_flags` it is a template. Fails when `conn_max`
+    /// made by the persistence template `control` if there is one. Fails when `conn_max`
     /// connections exist or memory is short (the packet is dropped).
     pub(crate) fn create(
         &self,
@@ -583,6 +606,50 @@ impl ConnTable {
         svc: Arc<ServiceShared>,
         extra_flags: u32,
         control: Option<Arc<Conn>>,
+        conn_max: i32,
+    ) -> Result<Arc<Conn>> {
+        self.insert(tuple, dest, svc, extra_flags, control, None, conn_max)
+    }
+
+    /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`].
+    pub(crate) fn create_template(
+        &self,
+        key: &TemplateKey<'_>,
+        dest: Arc<Dest>,
+        dport: [u8; 2],
+        svc: Arc<ServiceShared>,
+        conn_max: i32,
+    ) -> Result<Arc<Conn>> {
+        let tuple = Tuple {
+            af: key.af,
+            protocol: key.protocol,
+            caddr: key.caddr,
+            cport: [0; 2],
+            vaddr: key.vaddr,
+            vport: key.vport,
+            daddr: dest.addr,
+            dport,
+        };
+        let pe_data = match key.pe_data {
+            Some(data) => {
+                let mut v = KVec::with_capacity(data.len(), GFP_ATOMIC)?;
+                v.extend_from_slice(data, GFP_ATOMIC)?;
+                Some(v)
+            }
+            None => None,
+        };
+        self.insert(tuple, dest, svc, CONN_F_TEMPLATE, None, pe_data, conn_max)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert(
+        &self,
+        tuple: Tuple,
+        dest: Arc<Dest>,
+        svc: Arc<ServiceShared>,
+        extra_flags: u32,
+        control: Option<Arc<Conn>>,
+        pe_data: Option<KVec<u8>>,
         conn_max: i32,
     ) -> Result<Arc<Conn>> {
         if self.count.fetch_add(1, Ordering::Relaxed) >= conn_max {
@@ -607,6 +674,7 @@ impl ConnTable {
                 control,
                 controlled: AtomicI32::new(0),
                 invalid: AtomicBool::new(false),
+                pe_data,
                 state <- new_spinlock_irq!(State {
                     state: 0,
                     hashed: true,

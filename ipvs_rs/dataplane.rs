@@ -32,10 +32,11 @@ use crate::{
         IPV6_LEN, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SCTP_LEN, TCP_LEN,
         UDP_LEN,
     },
-    persist::{CONN_F_TEMPLATE, FTP_PORT},
+    persist::{TemplateKey, FTP_PORT},
     request::{AF_INET, AF_INET6},
     sched, sctp_state,
     service::{ServiceShared, ServiceTable},
+    sip,
     stats::Stats,
     tcp_state::Direction,
     tunnel::{self, Kind as TunnelKind},
@@ -430,6 +431,17 @@ fn schedule(
     {
         return Err(Verdict::Accept);
     }
+    let persistence = svc.persistence();
+    // The SIP persistence engine keys templates by the message's Call-ID too. C's engine fails
+    // on anything but a UDP message with one, and `ip_vs_sched_persist` drops the packet then.
+    let mut call_id = [0u8; sip::PEDATA_MAXLEN];
+    let call_id = match persistence {
+        Some(_) if svc.uses_sip() => {
+            let len = read_call_id(skb, h, &mut call_id).ok_or(Verdict::Drop)?;
+            Some(&call_id[..len])
+        }
+        _ => None,
+    };
     // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
     let mut leave = || {
         if svc.id.port == FTP_PORT && dport != FTP_PORT {
@@ -443,30 +455,23 @@ fn schedule(
         Verdict::Drop
     };
     let conn_max = sysctl(ipvs, idx::CONN_MAX);
-    let persistence = svc.persistence();
     // With persistence, the client's template (found, or made now) decides the server.
     let (dest, control) = if let Some(ps) = persistence {
-        let key = ps.template_key(protocol, saddr, daddr, dport);
+        let key = TemplateKey {
+            pe_data: call_id,
+            ..ps.template_key(protocol, saddr, daddr, dport)
+        };
         let quiescent = sysctl(ipvs, idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
         let template = match dp.conns.lookup_template(&key) {
-            Some(ct) if ct.template_usable(quiescent) => ct,
+            Some(ct) if ct.template_usable(quiescent, None) => ct,
             _ => {
                 let Some(dest) = svc.schedule(saddr, sport, daddr) else {
                     return Err(leave());
                 };
-                let tuple = Tuple {
-                    af,
-                    protocol: key.protocol,
-                    caddr: key.caddr,
-                    cport: [0; 2],
-                    vaddr: key.vaddr,
-                    vport: key.vport,
-                    daddr: dest.addr,
-                    dport: ps.template_dport(dport, dest.port),
-                };
+                let dport = ps.template_dport(dport, dest.port);
                 let ct = dp
                     .conns
-                    .create(tuple, dest, svc.clone(), CONN_F_TEMPLATE, None, conn_max)
+                    .create_template(&key, dest, dport, svc.clone(), conn_max)
                     .map_err(|_| Verdict::Drop)?;
                 ct.set_timeout(svc.persistence_timeout());
                 ct
@@ -512,6 +517,24 @@ fn schedule(
     conn.svc.stats.conn();
     dp.stats.conn();
     Ok(conn)
+}
+
+/// The Call-ID of a UDP packet's SIP message, copied to `buf` (`ip_vs_sip_fill_param`): its
+/// length, or `None` if there is none.
+fn read_call_id(
+    skb: &mut HookSkb<'_>,
+    h: &Headers,
+    buf: &mut [u8; sip::PEDATA_MAXLEN],
+) -> Option<usize> {
+    if h.ip.protocol() != PROTO_UDP {
+        return None;
+    }
+    let at = h.ip.header_len() as usize + UDP_LEN;
+    // C linearises the packet for conntrack's SIP parser.
+    let msg = skb.linear().ok()?.get(at..).filter(|m| !m.is_empty())?;
+    let id = sip::call_id(msg)?;
+    buf.get_mut(..id.len())?.copy_from_slice(id);
+    Some(id.len())
 }
 
 /// `ip_vs_nat_xmit`: the packet goes to the real server with its destination rewritten.
@@ -922,13 +945,101 @@ fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>, ipv6: bool)
     let dp = &*ipvs.dp;
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let af = family(ipv6);
-    let Some(conn) = h.ports.and_then(|(sport, dport)| {
-        dp.conns
-            .lookup(ConnSide::Out, af, protocol, &saddr, sport, &daddr, dport)
-    }) else {
+    let Some((sport, dport)) = h.ports else {
         return Verdict::Accept;
     };
-    handle_response(ipvs, net, point, skb, &conn, &h)
+    let conn = match dp
+        .conns
+        .lookup(ConnSide::Out, af, protocol, &saddr, sport, &daddr, dport)
+    {
+        Some(c) => c,
+        // Only UDP: TCP and SCTP clients would answer from ports no service has.
+        None if protocol == PROTO_UDP && point != HookPoint::LocalIn => {
+            match server_request(ipvs, &mut skb, &h, af) {
+                Some(c) => c,
+                None => return Verdict::Accept,
+            }
+        }
+        None => return Verdict::Accept,
+    };
+    let one_packet = conn.one_packet();
+    let verdict = handle_response(ipvs, net, point, skb, &conn, &h);
+    if one_packet {
+        dp.conns.release_one_packet(&conn);
+    }
+    verdict
+}
+
+/// `__ip_vs_rs_conn_out` with the SIP engine's `ip_vs_new_conn_out`: a datagram a NAT real
+/// server of a service with the engine sends to a client from its service port starts a
+/// connection through that service (and with persistence, a template keyed by its Call-ID, as
+/// the client's requests would make), so that the client's answers reach that server.
+fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> Option<Arc<Conn>> {
+    let dp = &*ipvs.dp;
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
+    let (sport, dport) = h.ports?;
+    let (dest, svc) = {
+        let guard = kernel::sync::rcu::read_lock();
+        let table = dp.services.get(&guard)?;
+        let (d, s) = table.find_sip_dest(af, PROTO_UDP, &saddr, sport)?;
+        (d.clone(), s.clone())
+    };
+    // The connection needs the virtual address and port: not through a firewall-mark service
+    // or a port-0 one (or from a server without port).
+    if svc.id.fwmark != 0 || svc.id.port == [0; 2] || sport == [0; 2] {
+        return None;
+    }
+    let conn_max = sysctl(ipvs, idx::CONN_MAX);
+    let control = match svc.persistence() {
+        Some(ps) => {
+            let mut call_id = [0u8; sip::PEDATA_MAXLEN];
+            let len = read_call_id(skb, h, &mut call_id)?;
+            let key = TemplateKey {
+                af: svc.id.af,
+                protocol: PROTO_UDP,
+                caddr: ps.client_network(&daddr),
+                vaddr: svc.id.addr,
+                vport: svc.id.port,
+                pe_data: Some(&call_id[..len]),
+            };
+            let quiescent = sysctl(ipvs, idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+            match dp.conns.lookup_template(&key) {
+                Some(ct) if ct.template_usable(quiescent, Some(&dest)) => Some(ct),
+                _ => {
+                    let ct = dp
+                        .conns
+                        .create_template(&key, dest.clone(), sport, svc.clone(), conn_max)
+                        .ok()?;
+                    ct.set_timeout(svc.persistence_timeout());
+                    Some(ct)
+                }
+            }
+        }
+        None => None,
+    };
+    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 {
+        CONN_F_ONE_PACKET
+    } else {
+        0
+    };
+    let tuple = Tuple {
+        af: svc.id.af,
+        protocol: PROTO_UDP,
+        caddr: daddr,
+        cport: dport,
+        vaddr: svc.id.addr,
+        vport: svc.id.port,
+        daddr: saddr,
+        dport: sport,
+    };
+    let conn = dp
+        .conns
+        .create(tuple, dest, svc, extra, control, conn_max)
+        .ok()?;
+    conn.dest.stats.conn();
+    conn.svc.stats.conn();
+    dp.stats.conn();
+    Some(conn)
 }
 
 /// `handle_response`: a NAT reply gets the virtual address back as its source.

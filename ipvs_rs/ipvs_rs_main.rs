@@ -25,6 +25,7 @@ mod proc_text;
 mod request;
 mod sched;
 mod sctp_state;
+mod sip;
 mod sockopt_abi;
 mod tcp_state;
 mod timeouts;

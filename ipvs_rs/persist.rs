@@ -38,7 +38,7 @@ pub(crate) struct PersistentService {
 
 /// A template's key (its client port is always 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TemplateKey {
+pub(crate) struct TemplateKey<'a> {
     /// The service's family.
     pub(crate) af: u16,
     /// The packet's protocol, or [`PROTO_IP`] for a firewall-mark service.
@@ -49,6 +49,9 @@ pub(crate) struct TemplateKey {
     pub(crate) vaddr: [u8; 16],
     /// The virtual port, or 0.
     pub(crate) vport: [u8; 2],
+    /// What the service's persistence engine read from the packet (`pe_data`: the SIP
+    /// Call-ID), which a template must have too; `None` matches only templates without.
+    pub(crate) pe_data: Option<&'a [u8]>,
 }
 
 impl PersistentService {
@@ -84,7 +87,7 @@ impl PersistentService {
         saddr: &[u8; 16],
         daddr: &[u8; 16],
         dport: [u8; 2],
-    ) -> TemplateKey {
+    ) -> TemplateKey<'static> {
         let mut key = TemplateKey {
             af: self.af,
             protocol,
@@ -95,6 +98,7 @@ impl PersistentService {
             } else {
                 [0; 2]
             },
+            pe_data: None,
         };
         if dport != self.port && self.fwmark != 0 {
             key.protocol = PROTO_IP;
@@ -184,6 +188,7 @@ mod tests {
                 caddr: v4([10, 1, 2, 0]),
                 vaddr: v4([192, 0, 2, 1]),
                 vport: 80u16.to_be_bytes(),
+                pe_data: None,
             }
         );
         assert_eq!(s.template_dport([0, 80], [0x1f, 0x90]), [0x1f, 0x90]);
@@ -217,6 +222,7 @@ mod tests {
                 caddr: v4([10, 1, 0, 0]),
                 vaddr: v4([0, 0, 1, 2]),
                 vport: [0, 0],
+                pe_data: None,
             }
         );
     }

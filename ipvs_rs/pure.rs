@@ -16,7 +16,6 @@ mod proc_text;
 mod request;
 mod sched;
 mod sctp_state;
-// Not in the module yet: the SIP persistence engine is not wired into the packet path.
 mod sip;
 mod sockopt_abi;
 mod tcp_state;

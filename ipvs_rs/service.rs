@@ -21,6 +21,7 @@ use crate::{
         FWD_MASK, FWD_TUNNEL,
     },
     sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
+    sip,
     stats::Stats,
 };
 
@@ -301,6 +302,8 @@ pub(crate) struct ServiceShared {
     persistence_timeout: AtomicU32,
     /// Persistence granularity, raw (see [`ServiceSettings::netmask`]).
     netmask: AtomicU32,
+    /// The SIP persistence engine is bound: templates are keyed by Call-ID too.
+    sip: AtomicBool,
     /// The scheduler and the servers it picks from.
     #[pin]
     sched: SpinLockIrq<SchedState>,
@@ -371,11 +374,19 @@ impl ServiceShared {
     pub(crate) fn persistence_timeout(&self) -> u32 {
         self.persistence_timeout.load(Ordering::Relaxed)
     }
+
+    /// Whether the SIP persistence engine is bound.
+    pub(crate) fn uses_sip(&self) -> bool {
+        self.sip.load(Ordering::Relaxed)
+    }
 }
 
 /// The services the packet path looks new connections up in (published under RCU).
 pub(crate) struct ServiceTable {
     list: KVec<Arc<ServiceShared>>,
+    /// The real servers of services with the SIP persistence engine, newest first, with their
+    /// service: what a real server's own requests are looked up in.
+    sip_dests: KVec<(Arc<Dest>, Arc<ServiceShared>)>,
 }
 
 impl ServiceTable {
@@ -413,6 +424,26 @@ impl ServiceTable {
         (if mark != 0 { by_mark() } else { None })
             .or_else(|| by_address(port))
             .or_else(|| by_address([0; 2]))
+    }
+
+    /// The NAT real server `addr:port` of family `af` of a service of `protocol` (or a
+    /// firewall-mark service) with the SIP engine, and that service (`ip_vs_find_real_service`,
+    /// which C looks for among every service's servers: one of a service without an engine
+    /// found first there leaves the packet alone, where this finds the SIP service's).
+    pub(crate) fn find_sip_dest(
+        &self,
+        af: u16,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: [u8; 2],
+    ) -> Option<&(Arc<Dest>, Arc<ServiceShared>)> {
+        self.sip_dests.iter().find(|(d, s)| {
+            d.af == af
+                && d.addr == *addr
+                && d.port == port
+                && (s.id.protocol == u16::from(protocol) || s.id.fwmark != 0)
+                && d.conn_flags() & FWD_MASK == FWD_MASQ
+        })
     }
 }
 
@@ -578,12 +609,20 @@ impl Services {
     fn publish(&self) -> Result<(), Errno> {
         let mut list =
             KVec::with_capacity(self.list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        let mut sip_dests = KVec::new();
         for s in &self.list {
             list.push(s.shared.clone(), GFP_KERNEL)
                 .map_err(|_| Errno::NoMem)?;
+            if s.pe == Some(sip::NAME) {
+                for d in s.dests_newest_first() {
+                    sip_dests
+                        .push((d.clone(), s.shared.clone()), GFP_KERNEL)
+                        .map_err(|_| Errno::NoMem)?;
+                }
+            }
         }
         self.published
-            .replace(Some(ServiceTable { list }), GFP_KERNEL)
+            .replace(Some(ServiceTable { list, sip_dests }), GFP_KERNEL)
             .map_err(|_| Errno::NoMem)
     }
 
@@ -673,6 +712,7 @@ impl Services {
                 flags: AtomicU32::new(flags),
                 persistence_timeout: AtomicU32::new(s.timeout.wrapping_mul(HZ)),
                 netmask: AtomicU32::new(s.netmask),
+                sip: AtomicBool::new(pe == Some(sip::NAME)),
                 sched <- new_spinlock_irq!(SchedState {
                     algorithm: Algorithm::new(sched, id.af, no_dests, storage),
                     dests: KVec::new(),
@@ -712,9 +752,16 @@ impl Services {
             .persistence_timeout
             .store(svc.timeout_jiffies(), Ordering::Relaxed);
         svc.shared.netmask.store(s.netmask, Ordering::Relaxed);
+        let new_pe = svc.pe != pe;
         svc.pe = pe;
+        svc.shared
+            .sip
+            .store(pe == Some(sip::NAME), Ordering::Relaxed);
         if new_sched {
             svc.sync_sched(DestChange::Scheduler)?;
+        }
+        if new_pe {
+            self.publish()?;
         }
         Ok(())
     }
@@ -769,7 +816,8 @@ impl Services {
         }
         let addr = canonical_addr(af, id.addr);
         let found = svc.find_dest(af, &addr, id.port);
-        match (op, settings) {
+        let sip = svc.pe == Some(sip::NAME);
+        let done = match (op, settings) {
             (DestOp::Add, Some(s)) => {
                 s.check_add()?;
                 if found.is_some() {
@@ -799,7 +847,12 @@ impl Services {
                 svc.sync_sched(DestChange::Removed(newest_first))
             }
             _ => Err(Errno::Inval),
+        };
+        // The packet path finds the servers of SIP services in the published table.
+        if sip && done.is_ok() && op != DestOp::Edit {
+            self.publish()?;
         }
+        done
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! C (`ip_vs_pe_sip.c`) finds it with conntrack's `ct_sip_get_header`; this is the same search
 //! written over a byte slice, quirks included, so that the same datagrams give the same key (or
-//! none, in which case the service falls back to its plain persistence):
+//! none, in which case C drops the datagram, for all its comment about falling back to plain
+//! persistence):
 //! - headers are only looked for at the start of a line after the first (CR, LF or CRLF), and a
 //!   line starting with a space or tab continues the one before;
 //! - the header name is `Call-ID` or its compact form `i` (which must not be followed by a
@@ -41,7 +42,7 @@ pub(crate) fn call_id(msg: &[u8]) -> Option<&[u8]> {
 /// usable Call-ID header, `Some(Err(offset))` when one has an empty value at `offset`, and
 /// `Some(Ok((offset, length)))` for its value.
 fn get_header(msg: &[u8], from: usize) -> Option<Result<(usize, usize), usize>> {
-    const NAME: &[u8] = b"Call-ID";
+    const HEADER: &[u8] = b"Call-ID";
     const COMPACT: u8 = b'i';
     let limit = msg.len();
     let mut p = from;
@@ -67,8 +68,8 @@ fn get_header(msg: &[u8], from: usize) -> Option<Result<(usize, usize), usize>> 
             continue;
         }
         let rest = &msg[p..];
-        if rest.len() >= NAME.len() && rest[..NAME.len()].eq_ignore_ascii_case(NAME) {
-            p += NAME.len();
+        if rest.len() >= HEADER.len() && rest[..HEADER.len()].eq_ignore_ascii_case(HEADER) {
+            p += HEADER.len();
         } else if rest.len() > 1
             && rest[0].eq_ignore_ascii_case(&COMPACT)
             && !rest[1].is_ascii_alphabetic()

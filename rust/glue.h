@@ -72,6 +72,7 @@ bool ipvs_rs_skb_from_loopback(const struct sk_buff *skb);
 bool ipvs_rs_skb_nodefrag_socket(const struct sk_buff *skb);
 bool ipvs_rs_skb_csum_partial(const struct sk_buff *skb);
 void *ipvs_rs_skb_writable(struct sk_buff *skb, unsigned int len);
+const void *ipvs_rs_skb_linear(struct sk_buff *skb);
 int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb);
 void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb);
 void ipvs_rs_skb_csum_unnecessary(struct sk_buff *skb);

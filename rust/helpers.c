@@ -278,6 +278,14 @@ void *ipvs_rs_skb_writable(struct sk_buff *skb, unsigned int len)
 	return skb_network_header(skb);
 }
 
+/* The whole packet from its network header, made linear; NULL if memory is short. */
+const void *ipvs_rs_skb_linear(struct sk_buff *skb)
+{
+	if (skb_linearize(skb))
+		return NULL;
+	return skb_network_header(skb);
+}
+
 /* Room in front of the packet for the link-layer header of its route's device. */
 int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb)
 {

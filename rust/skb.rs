@@ -134,6 +134,18 @@ impl HookSkb<'_> {
         Ok(unsafe { core::slice::from_raw_parts_mut(p.cast::<u8>(), len as usize) })
     }
 
+    /// The whole packet, made linear (`skb_linearize`): for reading payloads.
+    pub(crate) fn linear(&mut self) -> Result<&[u8]> {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        let p = unsafe { glue::ipvs_rs_skb_linear(self.skb) };
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: On success the packet's `len()` bytes from the network header, where its
+        // data starts at the hooks, are linear; `&mut self` keeps them from changing.
+        Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), self.len() as usize) })
+    }
+
     /// Sends an ICMP error about this packet to its sender.
     pub(crate) fn icmp_send(&self, ty: u8, code: u8, info: u32) {
         // SAFETY: `skb` is valid (type invariant); `icmp_send` only reads it.

@@ -15,6 +15,7 @@ use crate::{
     },
     netns::Ipvs,
     proc_text::{self, ServiceText},
+    sip,
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -107,7 +108,10 @@ fn write_conns(
                     dport: c.dport(),
                     state,
                     expires,
-                    pe: None,
+                    // Call-IDs are ASCII words (`sip::call_id`).
+                    pe: c
+                        .pe_data()
+                        .map(|d| (sip::NAME, core::str::from_utf8(d).unwrap_or(""))),
                     synced: false,
                 },
             )

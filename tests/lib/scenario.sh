@@ -111,3 +111,40 @@ topology_del() {
         ip netns list | awk -v p="$1-" 'index($1, p) == 1 { print "netns del " $1 }' | ip_batch
     } > /dev/null 2>&1
 }
+
+# settled NS: returns once the counters IPVS exports in namespace NS stop changing (12 s at
+# most). Both modules refresh them every 2 s; C does it from a kernel thread, which a busy
+# guest may run late.
+settled() {
+    local before now i
+    now=$(in_ns "$1" ipvsadm -L -n --stats --exact)
+    for i in 1 2 3 4 5; do
+        sleep 2.5
+        before=$now
+        now=$(in_ns "$1" ipvsadm -L -n --stats --exact)
+        [ "$now" = "$before" ] && return
+    done
+}
+
+# unreach_counter NS ip|ip6 SPORT DPORT: nftables in NS counts the ICMP (ICMPv6) destination
+# unreachables that reach it about a UDP datagram from port SPORT to port DPORT: its ports
+# follow the 8-byte ICMP header and the quoted IP header (20 bytes without options, 40).
+# Counters of all errors would count late answers of earlier traffic too, as timing makes.
+unreach_counter() {
+    local type=icmp at=224
+    [ "$2" = ip6 ] && type=icmpv6 at=384
+    in_ns "$1" nft -f - <<NFT
+table $2 unreach {
+    counter quoted { }
+    chain input {
+        type filter hook input priority 0;
+        $type type destination-unreachable @th,$at,16 $3 @th,$((at + 16)),16 $4 counter name quoted
+    }
+}
+NFT
+}
+
+# unreach_count NS ip|ip6: what unreach_counter has counted in NS.
+unreach_count() {
+    in_ns "$1" nft list counter "$2" unreach quoted | awk '$1 == "packets" { print $2 }'
+}

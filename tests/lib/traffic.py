@@ -37,6 +37,18 @@
                                        complete, abort) and prints each answer's chunk, its
                                        source and whether its CRC is right ("no answer" after
                                        2 s)
+  traffic.py sip ADDR PORT SPORT/CALLID ...
+                                       for each, a SIP request from local port SPORT with
+                                       Call-ID CALLID ("i=ID": the compact header "i: ID";
+                                       "-": none) in one UDP datagram; prints the answer or
+                                       "no answer" (after 1 s)
+  traffic.py sip-peer PORT             waits for one UDP datagram on PORT (10 s at most),
+                                       prints where it came from and its Call-ID line, and
+                                       answers "ack". With TRAFFIC_READY set, creates that file
+                                       once it listens
+  traffic.py sip-call ADDR PORT SPORT CALLID
+                                       a SIP request from local port SPORT to ADDR:PORT; prints
+                                       the answer and where it came from, or "no answer"
   traffic.py batch "CMD ARGS" ...      each command in turn (as its own traffic.py command line),
                                        each output after a line "# CMD ARGS"
   traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
@@ -372,6 +384,60 @@ def sctp_client(addr, port, sport, steps):
         print(f"{step}: {answer}")
 
 
+def sip_message(call_id):
+    if call_id == "-":
+        header = ""
+    elif call_id.startswith("i="):
+        header = f"i: {call_id[2:]}\r\n"
+    else:
+        header = f"Call-ID: {call_id}\r\n"
+    return (f"INVITE sip:service@example.org SIP/2.0\r\nVia: SIP/2.0/UDP client\r\n{header}"
+            "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def sip_requests(addr, port, requests):
+    for r in requests:
+        sport, call_id = r.split("/", 1)
+        with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
+            s.settimeout(1)
+            s.bind(("", int(sport)))
+            s.sendto(sip_message(call_id), (addr, port))
+            try:
+                answer = s.recv(2048).decode()
+            except socket.timeout:
+                answer = "no answer"
+        print(f"{sport} {call_id}: {answer}")
+
+
+def sip_peer(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(10)
+        s.bind(("", port))
+        if os.environ.get("TRAFFIC_READY"):
+            open(os.environ["TRAFFIC_READY"], "w").close()
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            print("nothing came")
+            return
+        lines = data.decode().split("\r\n")
+        call_id = [x for x in lines if x.lower().startswith(("call-id", "i:"))]
+        print(f"from {peer[0]}:{peer[1]}: {call_id}")
+        s.sendto(b"ack", peer)
+
+
+def sip_call(addr, port, sport, call_id):
+    with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        s.bind(("", sport))
+        s.sendto(sip_message(call_id), (addr, port))
+        try:
+            data, peer = s.recvfrom(2048)
+            print(f"answer from {peer[0]}:{peer[1]}: {data.decode()}")
+        except socket.timeout:
+            print("no answer")
+
+
 def run(cmd, args):
     if cmd == "batch":
         # Python starts slowly in the debug guest: several commands in one process.
@@ -402,6 +468,12 @@ def run(cmd, args):
         sctp_client(args[0], int(args[1]), int(args[2]), args[3])
     elif cmd == "icmp6-error":
         icmp6_error(args[0], int(args[1]), int(args[2]))
+    elif cmd == "sip":
+        sip_requests(args[0], int(args[1]), args[2:])
+    elif cmd == "sip-peer":
+        sip_peer(int(args[0]))
+    elif cmd == "sip-call":
+        sip_call(args[0], int(args[1]), int(args[2]), args[3])
     else:
         sys.exit(__doc__)
 

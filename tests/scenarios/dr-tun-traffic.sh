@@ -97,7 +97,7 @@ run d sh -c "ipvsadm -R < $rules"
 batch=()
 for port in 8080 8081 8082 8083; do batch+=("tcp 4 $vip $port" "udp 6 $vip $port"); done
 run c $py "$traffic_py" batch "${batch[@]}"
-sleep 3
+settled dr-dir
 run d ipvsadm -L -n --tun-info
 run d sh -c "for p in 8080 8081 8082 8083; do
     ipvsadm -L -n --stats --exact -t $vip:\$p | cut -c1-42

@@ -35,8 +35,7 @@ RULES
 run d sh -c "ipvsadm -R < /tmp/fwm-rules"
 run in_ns fwm-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
     "udp 4 10.0.0.1 53" "tcp 4 10.0.0.1 82"
-# C's exported counters are refreshed every 2 s.
-sleep 3
+settled fwm-dir
 run d ipvsadm -L -n
 # How many packets a TCP real server sends (whether its ACK of the client's FIN rides on its own
 # FIN) depends on scheduling in the guest, not on IPVS: for TCP only Conns and InPkts are

@@ -113,28 +113,20 @@ wait %%
 
 # ICMPv6 errors about NATed connections. Out: a real server's port unreachable for a UDP port
 # nobody listens on reaches the client as if from the virtual address ("refused"). In: the
-# client's port unreachable about an answer reaches the real server that sent it (its ICMPv6
-# counters show it); one with a bad checksum is dropped.
+# client's port unreachable about an answer reaches the real server that sent it; one with a
+# bad checksum is dropped.
 run d ipvsadm -A -u [$vip]:9999 -s rr
 run d ipvsadm -a -u [$vip]:9999 -r [fd00:1::2]:9999 -m
 run c $py "$traffic_py" udp-connected 2 $vip 9999
-# How many ICMPv6 destination unreachables each real server got since the last call (the
-# earlier traffic leaves a few, depending on timing: only the change is compared).
+# How many ICMPv6 errors about the answer to client port 40000 each real server got.
+for i in 1 2; do unreach_counter v6-rs$i ip6 53 40000; done
 unreach() {
-    for i in 1 2; do
-        n=$(in_ns v6-rs$i awk '$1 == "Icmp6InDestUnreachs" { print $2 }' /proc/net/snmp6)
-        echo "rs$i: $((n - ${seen[$i]:-0}))"
-        seen[$i]=$n
-    done
+    for i in 1 2; do echo "rs$i: $(unreach_count v6-rs$i ip6)"; done
 }
-# Late answers to the batch's clients get port unreachables that count too: let them pass.
-sleep 2
-unreach > /dev/null
 run c $py "$traffic_py" icmp6-error $vip 53 40000
 sleep 1
 run unreach
-# C's exported counters are refreshed every 2 s.
-sleep 3
+settled v6-dir
 run d ipvsadm -L -n
 # Connections, and packets for UDP only (TCP's depend on ACK timing).
 run d sh -c "ipvsadm -L -n --stats --exact |

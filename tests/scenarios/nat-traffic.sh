@@ -23,8 +23,7 @@ done
 
 run c $py "$traffic_py" tcp 12 10.0.0.1 8080
 run c $py "$traffic_py" udp 12 10.0.0.1 8080
-# C's exported counters are refreshed every 2 s.
-sleep 3
+settled nat-dir
 run d ipvsadm -L -n
 stats() {
     run d sh -c 'ipvsadm -L -n --stats --exact -t 10.0.0.1:8080 | cut -c1-42'
@@ -55,36 +54,32 @@ while [ ! -e /tmp/nat-hold/done2 ]; do sleep 0.1; done
 touch /tmp/nat-hold/stop
 wait $holder
 cat /tmp/nat-hold/out
-sleep 3
+settled nat-dir
 stats
 
 # Truncated and malformed packets to the virtual address: dropped or passed as C does, without
 # touching the counters.
 run c $py "$traffic_py" garbage 10.0.0.1 8080
-sleep 3
+settled nat-dir
 stats
 run d sh -c 'grep -c . /proc/net/ip_vs_conn'
 
 # ICMP errors about NATed connections. Out: a real server's port unreachable for a UDP port
 # nobody listens on reaches the client as if from the virtual address, so the client's
 # connected socket sees "refused". In: the client's port unreachable about an answer reaches
-# the real server that sent it (its ICMP counters show it); one with a bad checksum is dropped.
+# the real server that sent it; one with a bad checksum is dropped.
 run d ipvsadm -A -u 10.0.0.1:9999 -s rr
 run d ipvsadm -a -u 10.0.0.1:9999 -r 172.16.1.2:9999 -m
 run c $py "$traffic_py" udp-connected 2 10.0.0.1 9999
+# How many ICMP errors about the answer to client port 40000 each real server got.
+for i in 1 2 3; do unreach_counter nat-rs$i ip 8080 40000; done
 unreach() {
-    for i in 1 2 3; do
-        printf 'rs%s: ' $i
-        in_ns nat-rs$i awk '/^Icmp:/ && !seen { split($0, h); seen = 1; next }
-            /^Icmp:/ { for (i = 2; i <= NF; i++) if (h[i] == "InDestUnreachs") print $i }' \
-            /proc/net/snmp
-    done
+    for i in 1 2 3; do echo "rs$i: $(unreach_count nat-rs$i ip)"; done
 }
-run unreach
 run c $py "$traffic_py" icmp-error 10.0.0.1 8080 40000
 sleep 1
 run unreach
-sleep 2
+settled nat-dir
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:9999
 

@@ -21,8 +21,7 @@ RULES
 run d sh -c "ipvsadm -R < /tmp/ops-rules"
 run c $py "$traffic_py" batch "udp-connected 4 10.0.0.1 53" "udp-connected 4 10.0.0.1 54" \
     "udp 4 10.0.0.1 53"
-# C's exported counters are refreshed every 2 s.
-sleep 3
+settled ops-dir
 run d ipvsadm -L -n
 # The service lines of /proc/net/ip_vs, with C's "ops" marker (C lists in hash order: sorted).
 run d sh -c 'grep "^UDP" /proc/net/ip_vs | sort'

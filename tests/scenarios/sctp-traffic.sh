@@ -34,7 +34,7 @@ run c $py "$traffic_py" batch \
     "sctp 10.0.0.1 5000 40004 init,echo,abort" \
     "sctp 10.0.0.1 5000 40005 data"
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$3, \$5, \$6, \$7, \$8 }" | sort'
-sleep 3
+settled sctp-dir
 run d ipvsadm -L -n --stats --exact
 run d ipvsadm -L -n
 
