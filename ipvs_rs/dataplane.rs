@@ -27,15 +27,15 @@ use crate::{
     },
     netns::Ipvs,
     packet::{
-        self, addr4, ChecksumMode, Icmp, IcmpError, Ip, Ipv4, Ipv6, Side, ICMPV6_INFOMSG_MASK,
-        ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN, ICMP_LEN, ICMP_TIME_EXCEEDED, IPV4_MIN_LEN,
-        IPV6_LEN, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SCTP_LEN, TCP_LEN,
-        UDP_LEN,
+        self, addr4, ChecksumMode, Icmp, IcmpError, Ip, Ipv4, Ipv6, Side, TunnelQuote,
+        ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN, ICMP_LEN, ICMP_TIME_EXCEEDED,
+        IPV4_MIN_LEN, IPV6_LEN, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        SCTP_LEN, TCP_LEN, UDP_LEN,
     },
     persist::{TemplateKey, FTP_PORT},
     request::{AF_INET, AF_INET6},
     sched, sctp_state,
-    service::{ServiceShared, ServiceTable},
+    service::{PathMtu, ServiceShared, ServiceTable},
     sip,
     stats::Stats,
     tcp_state::Direction,
@@ -611,7 +611,10 @@ fn tunnel_xmit(
     let rs = &conn.tuple.daddr;
     let saddr = match route_out(net, &mut skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
         Ok(None) => return send_or_continue(net, skb, true, ip.is_ipv6()),
-        Ok(Some(saddr)) => saddr,
+        Ok(Some((saddr, path_mtu))) => {
+            dest.set_path_mtu(path_mtu);
+            saddr
+        }
         Err(_) => return skb.free(),
     };
     // Routing to another host decremented the TTL in the packet.
@@ -766,15 +769,15 @@ fn route_to_server(
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
-    route_out(net, skb, rs, ip, mode, icmp, None).map(|saddr| saddr.is_none())
+    route_out(net, skb, rs, ip, mode, icmp, None).map(|out| out.is_none())
 }
 
 /// `__ip_vs_get_out_rt(_v6)`: routes the packet to real server `rs` as `mode` allows, with the
 /// TTL and MTU checks of a forwarded packet (no MTU error answers an ICMP error). The route is
 /// of the packet's family, or through a `tunnel` of the tunnel's. `Ok(None)` if the server is
 /// this host: the packet keeps its route and goes up the stack; otherwise the packet has its
-/// new route and `Ok` has the source address the route chose. `Err` if the packet is to be
-/// dropped (the sender has been told where C tells it).
+/// new route and `Ok` has the source address the route chose and its path MTU. `Err` if the
+/// packet is to be dropped (the sender has been told where C tells it).
 fn route_out(
     net: &Net,
     skb: &mut HookSkb<'_>,
@@ -783,7 +786,7 @@ fn route_out(
     mode: RtMode,
     icmp: bool,
     tunnel: Option<TunnelPath>,
-) -> Result<Option<[u8; 16]>> {
+) -> Result<Option<([u8; 16], PathMtu)>> {
     let ipv6 = ip.is_ipv6();
     let route_ipv6 = tunnel.map_or(ipv6, |t| t.outer_ipv6);
     let Some(route) = Route::output(net, route_ipv6, rs, mode.known_nexthop, mode.connect) else {
@@ -806,7 +809,11 @@ fn route_out(
     if !decrement_ttl(net, skb, ip) {
         return Err(EINVAL);
     }
-    let mut mtu = route.mtu();
+    let path_mtu = PathMtu {
+        mtu: route.mtu(),
+        learnt: route.has_learnt_mtu(route_ipv6),
+    };
+    let mut mtu = path_mtu.mtu;
     let mut check_mtu = true;
     if let Some(t) = tunnel {
         mtu = mtu.saturating_sub(t.overhead);
@@ -842,7 +849,7 @@ fn route_out(
     }
     let saddr = route.source();
     skb.set_route(route);
-    Ok(Some(saddr))
+    Ok(Some((saddr, path_mtu)))
 }
 
 /// Rewrites the address and port on `side` of a TCP/UDP packet in place, with its checksums;
@@ -1090,6 +1097,7 @@ fn read_icmp<'a>(
     point: HookPoint,
     mut skb: HookSkb<'a>,
     ip: &Ip,
+    tunnel_type: impl Fn(&[u8; 16], [u8; 2]) -> Option<u8>,
 ) -> Result<(HookSkb<'a>, Ip, Icmp), Verdict> {
     let mut outer = match ip {
         Ip::V4(h) => *h,
@@ -1107,7 +1115,7 @@ fn read_icmp<'a>(
     if !skb.copy_bits(0, &mut buf[..n]) {
         return Err(Verdict::Accept);
     }
-    let icmp = packet::parse_icmp(&buf[..n], &outer);
+    let icmp = packet::parse_icmp(&buf[..n], &outer, tunnel_type);
     Ok((skb, Ip::V4(outer), icmp))
 }
 
@@ -1149,6 +1157,7 @@ fn read_icmpv6(skb: &HookSkb<'_>, outer: &Ipv6) -> Icmp {
             ..quoted
         }),
         ports: ([ports[0], ports[1]], [ports[2], ports[3]]),
+        tunnel: None,
     })
 }
 
@@ -1187,14 +1196,27 @@ fn in_icmp<'a>(
     skb: HookSkb<'a>,
     ip: &Ip,
 ) -> core::result::Result<Verdict, HookSkb<'a>> {
-    let (mut skb, outer, e) = match read_icmp(net, point, skb, ip) {
+    let dp = &*ipvs.dp;
+    // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
+    let to_us = !ip.is_ipv6() && skb.route_is_local(false);
+    let guard = kernel::sync::rcu::read_lock();
+    let services = dp.services.get(&guard);
+    let tunnel_type = |addr: &[u8; 16], port| {
+        services
+            .filter(|_| to_us)
+            .and_then(|t| t.tunnel_type(AF_INET, addr, port))
+    };
+    let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {
         Ok((_, _, Icmp::Malformed)) => return Ok(Verdict::Drop),
         Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
         Ok((_, _, Icmp::Ignored)) => return Ok(Verdict::Accept),
         Ok((skb, outer, Icmp::Error(e))) => (skb, outer, e),
         Err(v) => return Ok(v),
     };
-    let dp = &*ipvs.dp;
+    drop(guard);
+    if let Some(tunnel) = e.tunnel {
+        return Ok(tunnel_icmp(dp, net, skb, &e, tunnel));
+    }
     // The quoted packet is the reply: virtual address to client. Errors never schedule a
     // connection here (`schedule_icmp` is not supported).
     let Some(conn) = quoted_conn(dp, ConnSide::In, &e) else {
@@ -1232,6 +1254,78 @@ fn in_icmp<'a>(
     Ok(send_or_continue(net, skb, local, outer.is_ipv6()))
 }
 
+/// The tunnel part of `ip_vs_in_icmp`: an error about a tunnel packet this director sent to a
+/// real server goes to the client of the request in it, from this host. A fragmentation-needed
+/// error lowers the path MTU to the server first, and the client hears of the MTU left inside
+/// the tunnel (or nothing, if it does not do path MTU discovery).
+fn tunnel_icmp(
+    dp: &DataPlane,
+    net: &Net,
+    mut skb: HookSkb<'_>,
+    e: &IcmpError,
+    tunnel: TunnelQuote,
+) -> Verdict {
+    let q = &e.quoted;
+    let (sport, dport) = e.ports;
+    let af = family(q.is_ipv6());
+    // The quoted request goes from the client to the virtual address.
+    let Some(conn) = dp.conns.lookup(
+        ConnSide::In,
+        af,
+        q.protocol(),
+        &q.saddr(),
+        sport,
+        &q.daddr(),
+        dport,
+    ) else {
+        return Verdict::Accept;
+    };
+    if icmp_writable(&mut skb, e).is_none() {
+        return Verdict::Drop;
+    }
+    let mut icmp = [0u8; ICMP_LEN];
+    if !skb.copy_bits(e.icmp_at as u32, &mut icmp) {
+        return Verdict::Drop;
+    }
+    let (ty, code) = (icmp[0], icmp[1]);
+    // The rest of the header as it came (a gateway, or the next-hop MTU).
+    let mut info = u32::from_be_bytes([icmp[4], icmp[5], icmp[6], icmp[7]]);
+    let mut request_at = e.quoted_at as u32;
+    if ty == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED {
+        let mtu = u32::from(u16::from_be_bytes([icmp[6], icmp[7]]));
+        if !skb.pull_to_ipv4(tunnel.outer_at as u32, IPV4_MIN_LEN as u32) {
+            return skb.consume();
+        }
+        skb.update_quoted_pmtu(net, mtu);
+        if !matches!(q, Ip::V4(h) if h.dont_fragment) {
+            return skb.consume();
+        }
+        // The path MTU of the route the server's last tunnel packet took, which C keeps with
+        // the server: the one just learnt if that route was of an MTU learnt before, which
+        // learning changes in place.
+        let mut mtu = match conn.dest.path_mtu() {
+            None => mtu,
+            Some(p) if !p.learnt => p.mtu,
+            Some(_) => {
+                Route::output(net, false, &conn.dest.addr, false, false).map_or(mtu, |r| r.mtu())
+            }
+        };
+        let headers = tunnel.headers_len as u32;
+        if mtu > 68 + headers {
+            mtu -= headers;
+        }
+        info = mtu;
+        request_at = headers;
+    }
+    if !skb.pull_to_ipv4(request_at, q.header_len()) {
+        return skb.consume();
+    }
+    skb.icmp_send(ty, code, info);
+    // Counted as a reply, however short.
+    dp.count(&conn, Direction::Output, skb.len());
+    skb.consume()
+}
+
 /// `ip_vs_out_icmp(_v6)` and `handle_response_icmp`: an ICMP error from a real server's side
 /// about a packet of a NATed connection gets the virtual address back.
 fn out_icmp(
@@ -1241,7 +1335,7 @@ fn out_icmp(
     skb: HookSkb<'_>,
     ip: &Ip,
 ) -> Option<Verdict> {
-    let (mut skb, e) = match read_icmp(net, point, skb, ip) {
+    let (mut skb, e) = match read_icmp(net, point, skb, ip, |_, _| None) {
         Ok((_, _, Icmp::Malformed)) => return Some(Verdict::Drop),
         Ok((skb, _, Icmp::Error(e))) => (skb, e),
         Ok(_) => return None,

@@ -365,8 +365,34 @@ pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
 /// Length of an ICMP header.
 pub(crate) const ICMP_LEN: usize = 8;
 /// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
-/// quoted IP headers with the longest options, the ICMP header and the quoted ports.
-pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 4;
+/// quoted IP headers with the longest options, the ICMP header and the quoted ports; for an
+/// error about a tunnel packet, the quoted tunnel headers too (UDP and GUE with up to 64 bytes
+/// of options, or GRE with its checksum).
+pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 8 + 4 + 64 + 60 + 4;
+
+/// The IPv4 protocol number of IP in IP (`IPPROTO_IPIP`).
+const PROTO_IPIP: u8 = 4;
+/// The IPv4 protocol number of GRE.
+const PROTO_GRE: u8 = 47;
+/// The EtherType of IPv4, network order.
+const ETH_P_IP: [u8; 2] = [0x08, 0x00];
+/// The tunnel types of real servers (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+pub(crate) const TUNNEL_IPIP: u8 = 0;
+/// GUE.
+pub(crate) const TUNNEL_GUE: u8 = 1;
+/// GRE.
+pub(crate) const TUNNEL_GRE: u8 = 2;
+
+/// An ICMP error about a packet this director put into a tunnel to a real server: the quoted
+/// packet is the tunnel packet, and the packet in it (the client's request) is the one the
+/// error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TunnelQuote {
+    /// Where the quoted tunnel packet's IP header starts.
+    pub(crate) outer_at: usize,
+    /// Its length up to the request: the tunnel's IP, UDP and GUE or GRE headers.
+    pub(crate) headers_len: usize,
+}
 
 /// `ICMPV6_INFOMSG_MASK`: ICMPv6 types with this bit are informational, the others errors.
 pub(crate) const ICMPV6_INFOMSG_MASK: u8 = 0x80;
@@ -382,6 +408,9 @@ pub(crate) struct IcmpError {
     pub(crate) quoted: Ip,
     /// The quoted source and destination ports.
     pub(crate) ports: ([u8; 2], [u8; 2]),
+    /// Set when the quoted packet is one of this director's tunnel packets: `quoted` is then
+    /// the request in it.
+    pub(crate) tunnel: Option<TunnelQuote>,
 }
 
 impl IcmpError {
@@ -405,9 +434,17 @@ pub(crate) enum Icmp {
     Error(IcmpError),
 }
 
-/// Classifies the ICMP packet in `b`, which starts at the outer IP header and holds up to
-/// [`ICMP_ERROR_PARSE_LEN`] of its bytes.
-pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
+/// Classifies the ICMP packet in `b`, which starts at the outer IP header `outer` and holds up
+/// to [`ICMP_ERROR_PARSE_LEN`] of its bytes, as `ip_vs_in_icmp` and `ip_vs_out_icmp` do.
+/// `tunnel_type` gives the tunnel type of the tunnel real server at an
+/// address and tunnel port (0 for IP-IP and GRE), if there is one that errors about this
+/// director's tunnel packets may be about (`ip_vs_find_tunnel`; never for errors that were
+/// not sent to this host).
+pub(crate) fn parse_icmp(
+    b: &[u8],
+    outer: &Ipv4,
+    tunnel_type: impl Fn(&[u8; 16], [u8; 2]) -> Option<u8>,
+) -> Icmp {
     let icmp_at = outer.header_len as usize;
     let Some(&ty) = b.get(icmp_at).filter(|_| b.len() >= icmp_at + ICMP_LEN) else {
         return Icmp::Malformed;
@@ -418,18 +455,65 @@ pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
     ) {
         return Icmp::Unrelated;
     }
-    let quoted_at = icmp_at + ICMP_LEN;
+    let mut quoted_at = icmp_at + ICMP_LEN;
     let Some(q) = b.get(quoted_at..) else {
         return Icmp::Ignored;
     };
-    let Some(quoted) = parse_ipv4(q) else {
+    let Some(mut quoted) = parse_ipv4(q) else {
         return Icmp::Ignored;
     };
-    let first_fragment = u16::from_be_bytes([q[6], q[7]]) & 0x1fff == 0;
+    if q[0] >> 4 != 4 || (quoted.header_len as usize) < IPV4_MIN_LEN {
+        return Icmp::Ignored;
+    }
+    let first_fragment = |q: &[u8]| u16::from_be_bytes([q[6], q[7]]) & 0x1fff == 0;
+    let mut tunnel = None;
+    if matches!(quoted.protocol, PROTO_IPIP | PROTO_UDP | PROTO_GRE) {
+        let mut rs = [0u8; 16];
+        rs[..4].copy_from_slice(&quoted.daddr);
+        let tunnel_at = quoted.header_len as usize;
+        let tunnel_len = match quoted.protocol {
+            // A non-first fragment has no tunnel header.
+            _ if !first_fragment(q) => return Icmp::Ignored,
+            PROTO_IPIP => match tunnel_type(&rs, [0; 2]) {
+                Some(TUNNEL_IPIP) => Some(0),
+                _ => return Icmp::Ignored,
+            },
+            PROTO_UDP => q.get(tunnel_at..tunnel_at + UDP_LEN + 4).and_then(|h| {
+                let gue = &h[UDP_LEN..];
+                // GUE version 0, a data message, carrying IPv4.
+                (tunnel_type(&rs, [h[2], h[3]]) == Some(TUNNEL_GUE)
+                    && gue[0] >> 5 == 0
+                    && gue[1] == PROTO_IPIP)
+                    .then(|| UDP_LEN + 4 + usize::from(gue[0] & 0x1f) * 4)
+            }),
+            _ => q.get(tunnel_at..tunnel_at + 4).and_then(|h| {
+                // Version 0, no flags but the checksum's, carrying IPv4.
+                (tunnel_type(&rs, [0; 2]) == Some(TUNNEL_GRE)
+                    && h[0] & !0x80 == 0
+                    && h[1] == 0
+                    && h[2..4] == ETH_P_IP)
+                    .then(|| if h[0] & 0x80 != 0 { 8 } else { 4 })
+            }),
+        };
+        // A UDP or GRE packet of no tunnel of ours is an error about that packet itself.
+        if let Some(len) = tunnel_len {
+            let headers_len = tunnel_at + len;
+            let Some(inner) = q.get(headers_len..).and_then(parse_ipv4) else {
+                return Icmp::Ignored;
+            };
+            tunnel = Some(TunnelQuote {
+                outer_at: quoted_at,
+                headers_len,
+            });
+            quoted_at += headers_len;
+            quoted = inner;
+        }
+    }
+    let q = &b[quoted_at..];
     if q[0] >> 4 != 4
         || (quoted.header_len as usize) < IPV4_MIN_LEN
         || !has_ports(quoted.protocol)
-        || !first_fragment
+        || !first_fragment(q)
     {
         return Icmp::Ignored;
     }
@@ -439,6 +523,7 @@ pub(crate) fn parse_icmp(b: &[u8], outer: &Ipv4) -> Icmp {
             quoted_at,
             quoted: Ip::V4(quoted),
             ports,
+            tunnel,
         }),
         None => Icmp::Ignored,
     }
@@ -770,11 +855,95 @@ mod tests {
         p
     }
 
+    /// No tunnel real servers.
+    fn no_tunnel(_: &[u8; 16], _: [u8; 2]) -> Option<u8> {
+        None
+    }
+
+    /// Fragmentation needed from 10.0.0.9 to 192.0.2.1 quoting the tunnel packet
+    /// 192.0.2.1 -> 10.0.0.11 of `protocol` with `tunnel` headers after its IP header, around
+    /// the UDP request 198.51.100.2:1000 -> 192.0.2.80:53.
+    fn tunnel_error(protocol: u8, tunnel: &[u8]) -> Vec<u8> {
+        let mut inner = tcp_packet(PROTO_UDP);
+        inner.truncate(IPV4_MIN_LEN + UDP_LEN);
+        inner[12..16].copy_from_slice(&[198, 51, 100, 2]);
+        inner[16..20].copy_from_slice(&[192, 0, 2, 80]);
+        inner[20..24].copy_from_slice(&[0x03, 0xe8, 0, 53]);
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, PROTO_ICMP, 0, 0];
+        p.extend_from_slice(&[10, 0, 0, 9, 192, 0, 2, 1]);
+        p.extend_from_slice(&[ICMP_DEST_UNREACH, 4, 0, 0, 0, 0, 0x05, 0x78]);
+        p.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, protocol, 0, 0]);
+        p.extend_from_slice(&[192, 0, 2, 1, 10, 0, 0, 11]);
+        p.extend_from_slice(tunnel);
+        p.extend_from_slice(&inner);
+        p
+    }
+
+    /// Real server 10.0.0.11 is an IP-IP, a GUE (port 6080) and a GRE tunnel server.
+    fn tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
+        match (addr16([10, 0, 0, 11]) == *addr, u16::from_be_bytes(port)) {
+            (true, 0) => Some(TUNNEL_IPIP),
+            (true, 6080) => Some(TUNNEL_GUE),
+            _ => None,
+        }
+    }
+
+    fn gre_tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
+        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TUNNEL_GRE)
+    }
+
+    #[test]
+    fn errors_about_tunnel_packets_are_about_the_request_inside() {
+        let request = |p: &[u8], tunnels: fn(&[u8; 16], [u8; 2]) -> Option<u8>| {
+            let outer = parse_ipv4(p).unwrap();
+            match parse_icmp(p, &outer, tunnels) {
+                Icmp::Error(e) => e.tunnel.map(|t| (t, e.quoted.saddr(), e.ports)),
+                _ => None,
+            }
+        };
+        let client = addr16([198, 51, 100, 2]);
+        let ports = ([0x03, 0xe8], [0, 53]);
+        let ipip = tunnel_error(PROTO_IPIP, &[]);
+        let quote = |headers_len| TunnelQuote {
+            outer_at: 28,
+            headers_len,
+        };
+        assert_eq!(request(&ipip, tunnels), Some((quote(20), client, ports)));
+        // Not to a tunnel server of ours: an IP-IP packet has no ports.
+        let outer = parse_ipv4(&ipip).unwrap();
+        assert_eq!(parse_icmp(&ipip, &outer, no_tunnel), Icmp::Ignored);
+        // GUE with one word of options.
+        let gue = [
+            &[0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0][..],
+            &[1, PROTO_IPIP, 0, 0, 0, 0, 0, 0],
+        ];
+        let p = tunnel_error(PROTO_UDP, &gue.concat());
+        assert_eq!(
+            request(&p, tunnels),
+            Some((quote(20 + 8 + 8), client, ports))
+        );
+        // A UDP packet to another port, or GUE carrying something else, is about itself.
+        let p = tunnel_error(PROTO_UDP, &[0x9c, 0x40, 0x17, 0xc1, 0, 0, 0, 0, 0, 4, 0, 0]);
+        assert_eq!(request(&p, tunnels), None);
+        let p = tunnel_error(
+            PROTO_UDP,
+            &[0x9c, 0x40, 0x17, 0xc0, 0, 0, 0, 0, 0, 41, 0, 0],
+        );
+        assert_eq!(request(&p, tunnels), None);
+        // GRE, with and without a checksum; other flags are not ours.
+        let p = tunnel_error(PROTO_GRE, &[0x80, 0, 8, 0, 0, 0, 0, 0]);
+        assert_eq!(request(&p, gre_tunnels), Some((quote(28), client, ports)));
+        let p = tunnel_error(PROTO_GRE, &[0, 0, 8, 0]);
+        assert_eq!(request(&p, gre_tunnels), Some((quote(24), client, ports)));
+        let p = tunnel_error(PROTO_GRE, &[0x20, 0, 8, 0, 0, 0, 0, 1]);
+        assert_eq!(request(&p, gre_tunnels), None);
+    }
+
     #[test]
     fn icmp_error_is_parsed_and_translated_with_valid_checksums() {
         let mut p = port_unreachable();
         let outer = parse_ipv4(&p).unwrap();
-        let Icmp::Error(e) = parse_icmp(&p, &outer) else {
+        let Icmp::Error(e) = parse_icmp(&p, &outer, no_tunnel) else {
             panic!("not an error");
         };
         assert_eq!(e.quoted.daddr(), addr16([10, 0, 0, 9]));
@@ -829,6 +998,7 @@ mod tests {
             quoted_at: 48,
             quoted: Ip::V6(parse_ipv6(&quoted).unwrap()),
             ports: ([0x1f, 0x90], [0x9c, 0x40]),
+            tunnel: None,
         };
         assert!(icmp_checksum_ok(&p, &e));
         let rs = [0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
@@ -845,16 +1015,16 @@ mod tests {
     fn icmp_other_types_and_bad_quotes() {
         let p = port_unreachable();
         let outer = parse_ipv4(&p).unwrap();
-        assert_eq!(parse_icmp(&p[..24], &outer), Icmp::Malformed);
+        assert_eq!(parse_icmp(&p[..24], &outer, no_tunnel), Icmp::Malformed);
         let mut echo = p.clone();
         echo[20] = 8;
-        assert_eq!(parse_icmp(&echo, &outer), Icmp::Unrelated);
-        assert_eq!(parse_icmp(&p[..50], &outer), Icmp::Ignored);
+        assert_eq!(parse_icmp(&echo, &outer, no_tunnel), Icmp::Unrelated);
+        assert_eq!(parse_icmp(&p[..50], &outer, no_tunnel), Icmp::Ignored);
         let mut frag = p.clone();
         frag[34] = 0x01;
-        assert_eq!(parse_icmp(&frag, &outer), Icmp::Ignored);
+        assert_eq!(parse_icmp(&frag, &outer, no_tunnel), Icmp::Ignored);
         let mut other = p.clone();
         other[37] = PROTO_ICMP;
-        assert_eq!(parse_icmp(&other, &outer), Icmp::Ignored);
+        assert_eq!(parse_icmp(&other, &outer, no_tunnel), Icmp::Ignored);
     }
 }

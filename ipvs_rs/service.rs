@@ -76,6 +76,11 @@ pub(crate) struct Dest {
     /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
     /// their packets.
     available: AtomicBool,
+    /// The path MTU of the route the last tunnel packet to the server took, 0 before the
+    /// first (C's cached `dest_dst`): what errors about tunnel packets tell clients of.
+    route_mtu: AtomicU32,
+    /// Whether that MTU was one learnt for the server (see [`PathMtu`]).
+    route_mtu_learnt: AtomicBool,
     /// Traffic counters.
     pub(crate) stats: Stats,
 }
@@ -99,6 +104,8 @@ impl Dest {
             persistent: AtomicI32::new(0),
             overloaded: AtomicBool::new(false),
             available: AtomicBool::new(true),
+            route_mtu: AtomicU32::new(0),
+            route_mtu_learnt: AtomicBool::new(false),
             stats: Stats::new().map_err(|_| Errno::NoMem)?,
         })
     }
@@ -154,6 +161,21 @@ impl Dest {
     /// Tunnel port, network byte order.
     pub(crate) fn tun_port(&self) -> [u8; 2] {
         self.tun_port.load(Ordering::Relaxed).to_ne_bytes()
+    }
+
+    /// The path MTU of the route of the last tunnel packet to the server, if one has gone.
+    pub(crate) fn path_mtu(&self) -> Option<PathMtu> {
+        let mtu = self.route_mtu.load(Ordering::Relaxed);
+        (mtu != 0).then(|| PathMtu {
+            mtu,
+            learnt: self.route_mtu_learnt.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Records the path MTU of the route a tunnel packet to the server takes.
+    pub(crate) fn set_path_mtu(&self, p: PathMtu) {
+        self.route_mtu_learnt.store(p.learnt, Ordering::Relaxed);
+        self.route_mtu.store(p.mtu, Ordering::Relaxed);
     }
 
     /// Tunnel flags.
@@ -289,6 +311,16 @@ fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
         .map_err(|_| Errno::NoMem)
 }
 
+/// The path MTU of a route to a real server.
+#[derive(Clone, Copy)]
+pub(crate) struct PathMtu {
+    /// The MTU.
+    pub(crate) mtu: u32,
+    /// Whether it was learnt for the server (an IPv4 route of a next-hop exception, whose MTU
+    /// later learning changes in place) rather than the device's or the route's own.
+    pub(crate) learnt: bool,
+}
+
 /// What the packet path sees of a service: its identity, counters and scheduler.
 #[pin_data]
 pub(crate) struct ServiceShared {
@@ -387,6 +419,9 @@ pub(crate) struct ServiceTable {
     /// The real servers of services with the SIP persistence engine, newest first, with their
     /// service: what a real server's own requests are looked up in.
     sip_dests: KVec<(Arc<Dest>, Arc<ServiceShared>)>,
+    /// The real servers reached through tunnels, newest first: what ICMP errors about tunnel
+    /// packets are looked up in.
+    tunnel_dests: KVec<Arc<Dest>>,
 }
 
 impl ServiceTable {
@@ -424,6 +459,20 @@ impl ServiceTable {
         (if mark != 0 { by_mark() } else { None })
             .or_else(|| by_address(port))
             .or_else(|| by_address([0; 2]))
+    }
+
+    /// `ip_vs_find_tunnel`: the tunnel type of the newest tunnel real server of family `af` at
+    /// `addr` with tunnel port `tun_port` (0 for IP-IP and GRE).
+    pub(crate) fn tunnel_type(&self, af: u16, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
+        self.tunnel_dests
+            .iter()
+            .find(|d| {
+                d.af == af
+                    && d.addr == *addr
+                    && d.tun_port() == tun_port
+                    && d.conn_flags() & FWD_MASK == FWD_TUNNEL
+            })
+            .map(|d| d.tun_type())
     }
 
     /// The NAT real server `addr:port` of family `af` of a service of `protocol` (or a
@@ -590,6 +639,9 @@ pub(crate) struct Services {
     conn_tab: bool,
     /// Where the packet path finds the services; republished on every change of the list.
     published: Arc<RcuPtr<ServiceTable>>,
+    /// The real servers that forward through tunnels, oldest first (see
+    /// [`ServiceTable::tunnel_type`]).
+    tunnels: KVec<Arc<Dest>>,
 }
 
 /// Buckets of a new connection table (`2^8`).
@@ -601,6 +653,7 @@ impl Services {
         Self {
             list: KVec::new(),
             conn_tab: false,
+            tunnels: KVec::new(),
             published,
         }
     }
@@ -621,8 +674,20 @@ impl Services {
                 }
             }
         }
+        let mut tunnel_dests =
+            KVec::with_capacity(self.tunnels.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        for d in self.tunnels.iter().rev() {
+            tunnel_dests
+                .push(d.clone(), GFP_KERNEL)
+                .map_err(|_| Errno::NoMem)?;
+        }
+        let table = ServiceTable {
+            list,
+            sip_dests,
+            tunnel_dests,
+        };
         self.published
-            .replace(Some(ServiceTable { list, sip_dests }), GFP_KERNEL)
+            .replace(Some(table), GFP_KERNEL)
             .map_err(|_| Errno::NoMem)
     }
 
@@ -771,6 +836,7 @@ impl Services {
         if let Ok(svc) = self.list.remove(i) {
             svc.unlink();
         }
+        self.tunnels.retain(|d| d.available());
         self.publish()
     }
 
@@ -779,6 +845,7 @@ impl Services {
         for svc in self.list.drain_all() {
             svc.unlink();
         }
+        self.tunnels.clear();
         self.publish()
     }
 
@@ -848,11 +915,36 @@ impl Services {
             }
             _ => Err(Errno::Inval),
         };
-        // The packet path finds the servers of SIP services in the published table.
-        if sip && done.is_ok() && op != DestOp::Edit {
+        let tunnels_changed = self.track_tunnels(i, af, &addr, id.port);
+        // The packet path finds the servers of SIP services and tunnel servers in the
+        // published table.
+        if done.is_ok() && ((sip && op != DestOp::Edit) || tunnels_changed) {
             self.publish()?;
         }
         done
+    }
+
+    /// Updates [`Self::tunnels`] after an operation on real server `af`, `addr`, `port` of
+    /// service `i`; whether it changed.
+    fn track_tunnels(&mut self, i: usize, af: u16, addr: &[u8; 16], port: [u8; 2]) -> bool {
+        let before = self.tunnels.len();
+        self.tunnels
+            .retain(|d| d.available() && d.conn_flags() & FWD_MASK == FWD_TUNNEL);
+        let dest = self
+            .list
+            .get(i)
+            .and_then(|s| s.dests.get(s.find_dest(af, addr, port)?).cloned());
+        let added = match dest {
+            Some(d)
+                if d.conn_flags() & FWD_MASK == FWD_TUNNEL
+                    && !self.tunnels.iter().any(|t| Arc::ptr_eq(t, &d)) =>
+            {
+                // Without memory the server is missed by errors about its tunnel packets.
+                self.tunnels.push(d, GFP_KERNEL).is_ok()
+            }
+            _ => false,
+        };
+        added || self.tunnels.len() != before
     }
 }
 

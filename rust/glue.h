@@ -81,6 +81,9 @@ void ipvs_rs_sctp_nat_csum(struct sk_buff *skb, unsigned int offset, bool port_c
 void ipvs_rs_skb_ignore_df(struct sk_buff *skb);
 bool ipvs_rs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+bool ipvs_rs_skb_pull_to_ipv4(struct sk_buff *skb, unsigned int offset, unsigned int hlen);
+void ipvs_rs_ipv4_update_pmtu(struct sk_buff *skb, struct net *net, u32 mtu);
+void ipvs_rs_skb_consume(struct sk_buff *skb);
 void ipvs_rs_ip_inc_inhdrerrors(struct net *net);
 void ipvs_rs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code,
 		u32 info, bool from_route);
@@ -93,6 +96,7 @@ struct dst_entry *ipvs_rs_route_output4(struct net *net, __be32 daddr, bool know
 struct dst_entry *ipvs_rs_route_output6(struct net *net, const struct in6_addr *daddr,
 		bool known_nh, bool want_saddr, struct in6_addr *saddr, bool *local);
 unsigned int ipvs_rs_dst_mtu(const struct dst_entry *dst);
+bool ipvs_rs_dst_pmtu4_learnt(const struct dst_entry *dst);
 void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst);
 void ipvs_rs_skb_link_failure(struct sk_buff *skb);
 void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan, u8 pf);

@@ -343,6 +343,34 @@ void ipvs_rs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
 	icmp_send(skb, type, code, info);
 }
 
+/*
+ * Drops the first offset bytes: the packet then starts at the IPv4 header there, whose hlen
+ * bytes are made linear. False if the packet is too short or memory is.
+ */
+bool ipvs_rs_skb_pull_to_ipv4(struct sk_buff *skb, unsigned int offset, unsigned int hlen)
+{
+	if (!pskb_pull(skb, offset))
+		return false;
+	skb_reset_network_header(skb);
+	if (!pskb_may_pull(skb, hlen))
+		return false;
+	/* Options parsed for the packet's old header do not apply to this one. */
+	memset(&IPCB(skb)->opt, 0, sizeof(IPCB(skb)->opt));
+	skb_set_transport_header(skb, hlen);
+	return true;
+}
+
+/* Learns a path MTU from an ICMP error quoting the packet whose IPv4 header skb starts at. */
+void ipvs_rs_ipv4_update_pmtu(struct sk_buff *skb, struct net *net, u32 mtu)
+{
+	ipv4_update_pmtu(skb, net, mtu, 0, 0);
+}
+
+void ipvs_rs_skb_consume(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
 void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
 {
 	IP_INC_STATS(net, IPSTATS_MIB_INHDRERRORS);
@@ -457,6 +485,15 @@ err:
 unsigned int ipvs_rs_dst_mtu(const struct dst_entry *dst)
 {
 	return dst_mtu(dst);
+}
+
+/*
+ * Whether an IPv4 route carries a path MTU learnt for its destination (a route of a next-hop
+ * exception): later updates of that MTU change the route itself.
+ */
+bool ipvs_rs_dst_pmtu4_learnt(const struct dst_entry *dst)
+{
+	return dst_rtable(dst)->rt_pmtu != 0;
 }
 
 /* Replaces the packet's route with dst, taking over its reference. */

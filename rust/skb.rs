@@ -416,6 +416,29 @@ impl HookSkb<'_> {
         Verdict::Stolen(Stolen(()))
     }
 
+    /// Drops the packet's first `offset` bytes, where an IPv4 header of `hlen` bytes starts,
+    /// which it then starts at (`pskb_pull`): for an ICMP error, its quoted packet. `false` if
+    /// the packet is too short or memory is.
+    pub(crate) fn pull_to_ipv4(&mut self, offset: u32, hlen: u32) -> bool {
+        // SAFETY: `skb` is valid and ours (type invariant); the packet keeps starting at its
+        // network header, as the type requires.
+        unsafe { glue::ipvs_rs_skb_pull_to_ipv4(self.skb, offset, hlen) }
+    }
+
+    /// Learns the path MTU `mtu` for the packet this one starts with, an IPv4 packet this host
+    /// sent that an ICMP error quoted (`ipv4_update_pmtu`).
+    pub(crate) fn update_quoted_pmtu(&mut self, net: &Net, mtu: u32) {
+        // SAFETY: `skb` is valid (type invariant) and starts at an IPv4 header; `net` is live.
+        unsafe { glue::ipvs_rs_ipv4_update_pmtu(self.skb, net.as_raw(), mtu) }
+    }
+
+    /// Frees the packet after it has served its purpose (`consume_skb`).
+    pub(crate) fn consume(self) -> Verdict {
+        // SAFETY: `skb` is valid and ours; it is not used again.
+        unsafe { glue::ipvs_rs_skb_consume(self.skb) };
+        Verdict::Stolen(Stolen(()))
+    }
+
     /// Frees the packet (it was dropped after the hook had started changing it).
     pub(crate) fn free(self) -> Verdict {
         // SAFETY: `skb` is valid and ours; it is not used again.
@@ -537,6 +560,13 @@ impl Route {
     pub(crate) fn mtu(&self) -> u32 {
         // SAFETY: `dst` is valid (type invariant).
         unsafe { glue::ipvs_rs_dst_mtu(self.dst) }
+    }
+
+    /// For an IPv4 route (`ipv6` false), whether its MTU is one learnt for its destination,
+    /// which later updates change in the route itself; for IPv6 always `false`.
+    pub(crate) fn has_learnt_mtu(&self, ipv6: bool) -> bool {
+        // SAFETY: `dst` is valid (type invariant) and, as the caller says, an IPv4 route.
+        !ipv6 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
     }
 }
 

@@ -148,3 +148,12 @@ NFT
 unreach_count() {
     in_ns "$1" nft list counter "$2" unreach quoted | awk '$1 == "packets" { print $2 }'
 }
+
+# conn_fields NS N...: fields N... of each line of /proc/net/ip_vs_conn in NS (its header
+# left out), sorted and counted: client ports are random and times run on.
+conn_fields() {
+    local ns=$1 f
+    shift
+    f=$(printf '$%s, ' "$@")
+    in_ns "$ns" tail -n +2 /proc/net/ip_vs_conn | awk "{ print ${f%, } }" | sort | uniq -c
+}

@@ -49,6 +49,13 @@
   traffic.py sip-call ADDR PORT SPORT CALLID
                                        a SIP request from local port SPORT to ADDR:PORT; prints
                                        the answer and where it came from, or "no answer"
+  traffic.py tunnel-error DIRECTOR RS KIND VIP PORT CPORT MTU DF
+                                       one UDP request from local port CPORT to VIP:PORT (prints
+                                       who answered), then a fragmentation-needed error (MTU)
+                                       to DIRECTOR about the tunnel packet DIRECTOR -> RS of
+                                       KIND (ipip, gue:PORT, gre, gre-csum) that would carry
+                                       that request, with DF set if DF is "df"; prints the ICMP
+                                       errors about the request that reach this host (2 s)
   traffic.py batch "CMD ARGS" ...      each command in turn (as its own traffic.py command line),
                                        each output after a line "# CMD ARGS"
   traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
@@ -280,6 +287,52 @@ def icmp_error(addr, port, cport):
     raw.close()
 
 
+def tunnel_error(director, rs, kind, vip, port, cport, mtu, df):
+    me = source_address(vip, port)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    listener.settimeout(2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.bind(("0.0.0.0", cport))
+        s.sendto(b"hello", (vip, port))
+        answer, _ = s.recvfrom(2048)
+    print("answered by", answer.decode())
+    request = ipv4(me, vip, 17, struct.pack("!HHHH", cport, port, 13, 0) + b"hello",
+                   0x4000 if df == "df" else 0)
+    if kind == "ipip":
+        outer = ipv4(director, rs, 4, request)
+    elif kind.startswith("gue:"):
+        gue = struct.pack("!HHHHBBH", 40000, int(kind[4:]), 12 + len(request), 0, 0, 4, 0)
+        outer = ipv4(director, rs, 17, gue + request)
+    else:
+        gre = b"\x80\0\x08\0\0\0\0\0" if kind == "gre-csum" else b"\0\0\x08\0"
+        outer = ipv4(director, rs, 47, gre + request)
+    icmp = struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + outer
+    icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        raw.sendto(ipv4(me, director, 1, icmp), (director, 0))
+    print(f"sent: fragmentation needed (mtu {mtu}) about a {kind} packet to {rs}")
+    got = 0
+    while True:
+        try:
+            data, (src, _) = listener.recvfrom(2048)
+        except socket.timeout:
+            break
+        ihl = (data[0] & 0xF) * 4
+        ty, code, _, _, next_mtu = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+        q = data[ihl + 8:]
+        qhl = (q[0] & 0xF) * 4
+        qsport, qdport = struct.unpack("!HH", q[qhl:qhl + 4])
+        if ty != 3 or (qsport, qdport) != (cport, port):
+            continue
+        got += 1
+        print(f"ICMP {ty}/{code} mtu {next_mtu} from {src} about "
+              f"{socket.inet_ntoa(q[12:16])}:{qsport} -> {socket.inet_ntoa(q[16:20])}:{qdport}")
+    if not got:
+        print("no error came")
+    listener.close()
+
+
 def ipv6(src, dst, next_header, payload):
     return struct.pack("!IHBB16s16s", 0x60000000, len(payload), next_header, 64,
                        socket.inet_pton(socket.AF_INET6, src),
@@ -468,6 +521,9 @@ def run(cmd, args):
         sctp_client(args[0], int(args[1]), int(args[2]), args[3])
     elif cmd == "icmp6-error":
         icmp6_error(args[0], int(args[1]), int(args[2]))
+    elif cmd == "tunnel-error":
+        tunnel_error(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]),
+                     int(args[6]), args[7])
     elif cmd == "sip":
         sip_requests(args[0], int(args[1]), args[2:])
     elif cmd == "sip-peer":

@@ -103,7 +103,28 @@ run d sh -c "for p in 8080 8081 8082 8083; do
     ipvsadm -L -n --stats --exact -t $vip:\$p | cut -c1-42
     ipvsadm -L -n --stats --exact -u $vip:\$p
 done"
-run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$5, \$6, \$7, \$8 }" | sort | uniq -c'
+run conn_fields dr-dir 1 5 6 7 8
+
+# ICMP errors about the director's tunnel packets (sent to it by the client, quoting a tunnel
+# packet that would carry one of its requests): a fragmentation-needed error lowers the path
+# MTU to the real server, and the client hears of the MTU left inside the tunnel, from the
+# virtual address, if its request had DF set: the MTU of the route the server's last tunnel
+# packet took, which is the device's until one was learnt for the server (so the first error
+# about a server tells the client the old one). The tunnel server is looked up by address and
+# tunnel port, the newest first: 10.0.0.11's without port is the GRE one of port 8083, so an
+# error about an IP-IP packet to it is not one of ours until port 8083's services go.
+run c $py "$traffic_py" batch \
+    "tunnel-error 10.0.0.1 10.0.0.12 gue:6080 $vip 8082 41001 1400 df" \
+    "tunnel-error 10.0.0.1 10.0.0.11 gre $vip 8083 41002 1300 nodf" \
+    "tunnel-error 10.0.0.1 10.0.0.12 gre-csum $vip 8083 41003 1300 df" \
+    "tunnel-error 10.0.0.1 10.0.0.11 ipip $vip 8081 41004 1200 df"
+run d sh -c "ipvsadm -D -t $vip:8083 && ipvsadm -D -u $vip:8083"
+run c $py "$traffic_py" tunnel-error 10.0.0.1 10.0.0.11 ipip $vip 8081 41005 1200 df
+run d sh -c "for rs in 10.0.0.11 10.0.0.12; do
+    echo \$rs \$(ip -o route get \$rs | grep -o 'mtu [0-9]*')
+done"
+settled dr-dir
+run d sh -c "ipvsadm -L -n --stats --exact -u $vip:8081; ipvsadm -L -n --stats --exact -u $vip:8082"
 
 topology_del dr
 true

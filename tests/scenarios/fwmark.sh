@@ -42,7 +42,7 @@ run d ipvsadm -L -n
 # compared, as in nat-traffic.sh; the UDP service (mark 2) is compared whole.
 run d sh -c 'ipvsadm -L -n --stats --exact | cut -c1-42'
 run d ipvsadm -L -n --stats --exact -f 2
-run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7 }" | sort | uniq -c'
+run conn_fields fwm-dir 1 4 5 6 7
 
 topology_del fwm
 true

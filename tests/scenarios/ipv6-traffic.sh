@@ -8,9 +8,9 @@
 #   the real servers answer from it through their default route (the director forwards).
 # - Tunnels to 2001:db8:ffff::1 (and 192.168.100.1): IPv6 in IPv6 (port 8081, the real
 #   servers' tunnel from the director), IPv4 in IPv6 (192.168.100.1:8081, IPv4 service with IPv6
-#   real servers, the same tunnel), IPv6 in IPv4 (port 8082, IPv6 service with IPv4 real servers, sit0), GUE
-#   over IPv6 (port 8083, a fou port; one server with UDP checksums) and GRE over IPv6 (port
-#   8084, ip6gre0). Replies go back through the director, which sees them as C does.
+#   real servers, the same tunnel), IPv6 in IPv4 (port 8082, IPv6 service with IPv4 real
+#   servers, sit0), GUE over IPv6 (port 8083, a fou port; one server with UDP checksums) and
+#   GRE over IPv6 (port 8084, ip6gre0). Replies go back through the director, which sees them as C does.
 # - A firewall-mark service over IPv6: nftables marks TCP to 2001:db8::1 port 83 with mark 6.
 # - ICMPv6 errors about NATed connections, both ways.
 # Compared: answers per server, the listing, counters and the connection table.
@@ -136,7 +136,7 @@ run d ipvsadm -L -n --stats --exact -u [$vip]:53
 run d ipvsadm -L -n --stats --exact -u [$drvip]:8080
 run d ipvsadm -L -n --stats --exact -u [$drvip]:8081
 run d ipvsadm -L -n --persistent-conn -t [$vip]:82
-run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7, \$8 }" | sort | uniq -c'
+run conn_fields v6-dir 1 4 5 6 7 8
 
 rm -rf /tmp/v6-sweep
 topology_del v6

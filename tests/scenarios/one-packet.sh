@@ -26,7 +26,7 @@ run d ipvsadm -L -n
 # The service lines of /proc/net/ip_vs, with C's "ops" marker (C lists in hash order: sorted).
 run d sh -c 'grep "^UDP" /proc/net/ip_vs | sort'
 run d ipvsadm -L -n --stats --exact
-run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$4, \$5, \$6, \$7 }" | sort | uniq -c'
+run conn_fields ops-dir 1 4 5 6 7
 
 topology_del ops
 true

@@ -1,22 +1,25 @@
 # Schedulers choosing as C does: one NAT service per scheduler on its own port (dh on four
 # virtual addresses, since it hashes the destination; sh and mh also with their -port and
 # -fallback flags; lblc and lblcr also as firewall-mark services over the four addresses, since
-# they remember a server per destination address), three real servers of weights 1, 2 and 3 (real server 2 quiesced after it
-# was added for the fallback cases, so that mh keeps its slots by the last weight), and
+# they remember a server per destination address), three real servers of weights 1, 2 and 3
+# (real server 2 quiesced after it was added for the fallback cases, so that mh keeps its
+# slots by the last weight), and
 # the same 12 connections from 6 client addresses and fixed ports through each. Connections
 # stay open until the end, so the connection counts the lc family weighs are the same at each
 # choice. Compared: answers per server, the listing with its connection counts, and every
 # connection's choice from /proc/net/ip_vs_conn. twos is not here: it draws at random.
 #
 # Linux 7.3's C connection table grows with the number of connections and the version header
-# reports its current bucket count (2048 after the few hundred connections here); ours has a fixed bucket
-# array until the resizable-table work (reference roadmap step 13), so the size is masked.
+# reports its current bucket count (2048 after the few hundred connections here); ours has a
+# fixed bucket array until the resizable-table work (reference roadmap step 13), so the size
+# is masked.
 # mask: s/(size=[0-9]*)/(size=N)/
 . "$(dirname "$0")/../lib/scenario.sh"
 
 d() { in_ns sch-dir "$@"; }
 
-nat_topology sch 3 80 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16" "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5"
+nat_topology sch 3 80 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16" \
+    "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5"
 
 # Port, scheduler and flags of each service on 10.0.0.1; dh also on the other addresses. lblc
 # and lblcr remember a server per destination address, so they are also firewall-mark services
