@@ -5,7 +5,10 @@
 //!
 //! Everything works on byte slices that start at the IP header, so it is host-tested.
 
-use crate::tcp_state::TcpFlags;
+use crate::{
+    tcp_state::TcpFlags,
+    tunnel::{self, PROTO_IPIP, TYPE_GRE, TYPE_GUE, TYPE_IPIP},
+};
 
 /// `IPPROTO_ICMP`.
 pub(crate) const PROTO_ICMP: u8 = 1;
@@ -370,18 +373,8 @@ pub(crate) const ICMP_LEN: usize = 8;
 /// of options, or GRE with its checksum).
 pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 8 + 4 + 64 + 60 + 4;
 
-/// The IPv4 protocol number of IP in IP (`IPPROTO_IPIP`).
-const PROTO_IPIP: u8 = 4;
 /// The IPv4 protocol number of GRE.
 const PROTO_GRE: u8 = 47;
-/// The EtherType of IPv4, network order.
-const ETH_P_IP: [u8; 2] = [0x08, 0x00];
-/// The tunnel types of real servers (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
-pub(crate) const TUNNEL_IPIP: u8 = 0;
-/// GUE.
-pub(crate) const TUNNEL_GUE: u8 = 1;
-/// GRE.
-pub(crate) const TUNNEL_GRE: u8 = 2;
 
 /// An ICMP error about a packet this director put into a tunnel to a real server: the quoted
 /// packet is the tunnel packet, and the packet in it (the client's request) is the one the
@@ -475,23 +468,23 @@ pub(crate) fn parse_icmp(
             // A non-first fragment has no tunnel header.
             _ if !first_fragment(q) => return Icmp::Ignored,
             PROTO_IPIP => match tunnel_type(&rs, [0; 2]) {
-                Some(TUNNEL_IPIP) => Some(0),
+                Some(TYPE_IPIP) => Some(0),
                 _ => return Icmp::Ignored,
             },
             PROTO_UDP => q.get(tunnel_at..tunnel_at + UDP_LEN + 4).and_then(|h| {
                 let gue = &h[UDP_LEN..];
                 // GUE version 0, a data message, carrying IPv4.
-                (tunnel_type(&rs, [h[2], h[3]]) == Some(TUNNEL_GUE)
+                (tunnel_type(&rs, [h[2], h[3]]) == Some(TYPE_GUE)
                     && gue[0] >> 5 == 0
                     && gue[1] == PROTO_IPIP)
                     .then(|| UDP_LEN + 4 + usize::from(gue[0] & 0x1f) * 4)
             }),
             _ => q.get(tunnel_at..tunnel_at + 4).and_then(|h| {
                 // Version 0, no flags but the checksum's, carrying IPv4.
-                (tunnel_type(&rs, [0; 2]) == Some(TUNNEL_GRE)
+                (tunnel_type(&rs, [0; 2]) == Some(TYPE_GRE)
                     && h[0] & !0x80 == 0
                     && h[1] == 0
-                    && h[2..4] == ETH_P_IP)
+                    && u16::from_be_bytes([h[2], h[3]]) == tunnel::ETH_P_IP)
                     .then(|| if h[0] & 0x80 != 0 { 8 } else { 4 })
             }),
         };
@@ -882,14 +875,14 @@ mod tests {
     /// Real server 10.0.0.11 is an IP-IP, a GUE (port 6080) and a GRE tunnel server.
     fn tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
         match (addr16([10, 0, 0, 11]) == *addr, u16::from_be_bytes(port)) {
-            (true, 0) => Some(TUNNEL_IPIP),
-            (true, 6080) => Some(TUNNEL_GUE),
+            (true, 0) => Some(TYPE_IPIP),
+            (true, 6080) => Some(TYPE_GUE),
             _ => None,
         }
     }
 
     fn gre_tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
-        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TUNNEL_GRE)
+        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TYPE_GRE)
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! kept raw, as C keeps them (ports and the IPv4 netmask in network byte order), so that replies
 //! and `/proc` text come out byte for byte the same.
 
-use crate::uapi::{dest_attr, svc_attr};
+use crate::{
+    tunnel::TYPE_GUE,
+    uapi::{dest_attr, svc_attr},
+};
 
 /// An errno the control plane answers with (positive Linux numbers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,8 +203,6 @@ pub(crate) fn merge_flags(current: u32, new: u32, mask: u32) -> u32 {
 pub(crate) const FWD_MASK: u32 = 0x7;
 /// `IP_VS_CONN_F_TUNNEL`.
 pub(crate) const FWD_TUNNEL: u32 = 2;
-/// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
-pub(crate) const TUN_TYPE_GUE: u8 = 1;
 
 /// Identifies a destination within its service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,7 +281,7 @@ impl DestSettings {
         if self.u_threshold > i32::MAX as u32 {
             return Err(Errno::Inval);
         }
-        if self.tun_type == TUN_TYPE_GUE && self.tun_port == [0, 0] {
+        if self.tun_type == TYPE_GUE && self.tun_port == [0, 0] {
             return Err(Errno::Inval);
         }
         Ok(())
@@ -430,12 +431,9 @@ mod tests {
         assert_eq!(checks(-1, 0, 0, 0, 0).check_add(), Err(Errno::Range));
         assert_eq!(checks(1, 10, 20, 0, 0).check_add(), Err(Errno::Range));
         assert_eq!(checks(1, 1 << 31, 0, 0, 0).check_add(), Err(Errno::Inval));
-        assert_eq!(
-            checks(1, 0, 0, TUN_TYPE_GUE, 0).check_add(),
-            Err(Errno::Inval)
-        );
-        assert_eq!(checks(1, 0, 0, TUN_TYPE_GUE, 0).check_edit(), Ok(()));
-        assert_eq!(checks(1, 0, 0, TUN_TYPE_GUE, 6080).check_add(), Ok(()));
+        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check_add(), Err(Errno::Inval));
+        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check_edit(), Ok(()));
+        assert_eq!(checks(1, 0, 0, TYPE_GUE, 6080).check_add(), Ok(()));
     }
 
     #[test]

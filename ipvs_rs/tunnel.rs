@@ -7,10 +7,12 @@
 
 use crate::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, PROTO_UDP, UDP_LEN as UDP_HEADER_LEN};
 
+/// `IP_VS_CONN_F_TUNNEL_TYPE_IPIP`.
+pub(crate) const TYPE_IPIP: u8 = 0;
 /// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
-const TYPE_GUE: u8 = 1;
+pub(crate) const TYPE_GUE: u8 = 1;
 /// `IP_VS_CONN_F_TUNNEL_TYPE_GRE`.
-const TYPE_GRE: u8 = 2;
+pub(crate) const TYPE_GRE: u8 = 2;
 /// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM`: a UDP or GRE checksum.
 const FLAG_CSUM: u16 = 1 << 0;
 /// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`: GUE remote checksum offload.
@@ -23,7 +25,7 @@ pub(crate) const PROTO_IPV6: u8 = 41;
 /// `IPPROTO_GRE`.
 const PROTO_GRE: u8 = 47;
 /// `ETH_P_IP` and `ETH_P_IPV6`: what a GRE header says it carries.
-const ETH_P_IP: u16 = 0x0800;
+pub(crate) const ETH_P_IP: u16 = 0x0800;
 const ETH_P_IPV6: u16 = 0x86dd;
 
 const IPV4_LEN: u32 = IPV4_MIN_LEN as u32;
