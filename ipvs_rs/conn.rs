@@ -408,6 +408,14 @@ const LOCKS: usize = 64;
 /// How often expired connections are swept, in jiffies.
 pub(crate) const SWEEP_PERIOD: u32 = HZ;
 
+/// What a new entry of the table is to persistence.
+pub(crate) enum Made {
+    /// A connection, made by this persistence template if there is one (`cp->control`).
+    Conn(Option<Arc<Conn>>),
+    /// A persistence template, with what the service's persistence engine read (`pe_data`).
+    Template(Option<KVec<u8>>),
+}
+
 /// The connections of a namespace.
 #[pin_data]
 pub(crate) struct ConnTable {
@@ -596,21 +604,6 @@ impl ConnTable {
         self.buckets[b].replace(chain, flags)
     }
 
-    /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`),
-    /// made by the persistence template `control` if there is one. Fails when `conn_max`
-    /// connections exist or memory is short (the packet is dropped).
-    pub(crate) fn create(
-        &self,
-        tuple: Tuple,
-        dest: Arc<Dest>,
-        svc: Arc<ServiceShared>,
-        extra_flags: u32,
-        control: Option<Arc<Conn>>,
-        conn_max: i32,
-    ) -> Result<Arc<Conn>> {
-        self.insert(tuple, dest, svc, extra_flags, control, None, conn_max)
-    }
-
     /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`].
     pub(crate) fn create_template(
         &self,
@@ -638,20 +631,25 @@ impl ConnTable {
             }
             None => None,
         };
-        self.insert(tuple, dest, svc, CONN_F_TEMPLATE, None, pe_data, conn_max)
+        self.create(tuple, dest, svc, 0, Made::Template(pe_data), conn_max)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn insert(
+    /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`), or
+    /// a template (see [`Made`]). Fails when `conn_max` connections exist or memory is short
+    /// (the packet is dropped).
+    pub(crate) fn create(
         &self,
         tuple: Tuple,
         dest: Arc<Dest>,
         svc: Arc<ServiceShared>,
         extra_flags: u32,
-        control: Option<Arc<Conn>>,
-        pe_data: Option<KVec<u8>>,
+        made: Made,
         conn_max: i32,
     ) -> Result<Arc<Conn>> {
+        let (control, pe_data, extra_flags) = match made {
+            Made::Conn(control) => (control, None, extra_flags),
+            Made::Template(pe_data) => (None, pe_data, extra_flags | CONN_F_TEMPLATE),
+        };
         if self.count.fetch_add(1, Ordering::Relaxed) >= conn_max {
             self.count.fetch_sub(1, Ordering::Relaxed);
             return Err(ENOMEM);

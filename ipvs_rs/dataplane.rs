@@ -11,8 +11,8 @@ use kernel::{prelude::*, sync::Arc};
 
 use crate::{
     conn::{
-        Conn, ConnTable, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple, FWD_DROUTE, FWD_MASQ,
-        FWD_TUNNEL,
+        Conn, ConnTable, Made, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple, FWD_DROUTE,
+        FWD_MASQ, FWD_TUNNEL,
     },
     ctl::sysctl::idx,
     estimator,
@@ -124,6 +124,13 @@ impl DataPlane {
                 Direction::Input => stats.inbound(len),
                 Direction::Output => stats.outbound(len),
             }
+        }
+    }
+
+    /// Counts a new connection for its server, service and the namespace (`ip_vs_conn_stats`).
+    fn count_conn(&self, conn: &Conn) {
+        for stats in [&conn.dest.stats, &conn.svc.stats, &self.stats] {
+            stats.conn();
         }
     }
 
@@ -511,11 +518,9 @@ fn schedule(
     };
     let conn = dp
         .conns
-        .create(tuple, dest, svc, extra, control, conn_max)
+        .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
         .map_err(|_| Verdict::Drop)?;
-    conn.dest.stats.conn();
-    conn.svc.stats.conn();
-    dp.stats.conn();
+    dp.count_conn(&conn);
     Ok(conn)
 }
 
@@ -811,7 +816,8 @@ fn route_out(
     }
     let path_mtu = PathMtu {
         mtu: route.mtu(),
-        learnt: route.has_learnt_mtu(route_ipv6),
+        // Only errors about tunnel packets ask.
+        learnt: tunnel.is_some() && route.has_learnt_mtu(),
     };
     let mut mtu = path_mtu.mtu;
     let mut check_mtu = true;
@@ -1041,11 +1047,9 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> O
     };
     let conn = dp
         .conns
-        .create(tuple, dest, svc, extra, control, conn_max)
+        .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
         .ok()?;
-    conn.dest.stats.conn();
-    conn.svc.stats.conn();
-    dp.stats.conn();
+    dp.count_conn(&conn);
     Some(conn)
 }
 
@@ -1162,19 +1166,17 @@ fn read_icmpv6(skb: &HookSkb<'_>, outer: &Ipv6) -> Icmp {
 }
 
 /// The connection filed under `side` that the packet quoted by an ICMP error belongs to: the
-/// quoted packet went the other way, so its tuple is looked up reversed.
+/// quoted packet went the other way, so its tuple is looked up reversed, unless it is the
+/// request inside one of this director's tunnel packets (C's `inverse` is `!tunnel`).
 fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn>> {
     let q = &e.quoted;
-    let (sport, dport) = e.ports;
-    dp.conns.lookup(
-        side,
-        family(q.is_ipv6()),
-        q.protocol(),
-        &q.daddr(),
-        dport,
-        &q.saddr(),
-        sport,
-    )
+    let (mut from, mut to) = ((q.saddr(), e.ports.0), (q.daddr(), e.ports.1));
+    if e.tunnel.is_none() {
+        core::mem::swap(&mut from, &mut to);
+    }
+    let af = family(q.is_ipv6());
+    dp.conns
+        .lookup(side, af, q.protocol(), &from.0, from.1, &to.0, to.1)
 }
 
 /// The whole packet made writable, if its ICMP checksum is right (`ip_vs_checksum_common_check`:
@@ -1197,15 +1199,14 @@ fn in_icmp<'a>(
     ip: &Ip,
 ) -> core::result::Result<Verdict, HookSkb<'a>> {
     let dp = &*ipvs.dp;
-    // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
-    let to_us = !ip.is_ipv6() && skb.route_is_local(false);
     let guard = kernel::sync::rcu::read_lock();
-    let services = dp.services.get(&guard);
-    let tunnel_type = |addr: &[u8; 16], port| {
-        services
-            .filter(|_| to_us)
-            .and_then(|t| t.tunnel_type(AF_INET, addr, port))
+    // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
+    let services = match ip {
+        Ip::V4(_) if skb.route_is_local(false) => dp.services.get(&guard),
+        _ => None,
     };
+    let tunnel_type =
+        |addr: &[u8; 16], port| services.and_then(|t| t.tunnel_type(AF_INET, addr, port));
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {
         Ok((_, _, Icmp::Malformed)) => return Ok(Verdict::Drop),
         Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
@@ -1214,14 +1215,14 @@ fn in_icmp<'a>(
         Err(v) => return Ok(v),
     };
     drop(guard);
-    if let Some(tunnel) = e.tunnel {
-        return Ok(tunnel_icmp(dp, net, skb, &e, tunnel));
-    }
-    // The quoted packet is the reply: virtual address to client. Errors never schedule a
-    // connection here (`schedule_icmp` is not supported).
+    // The quoted packet is the reply (virtual address to client), or the request in a tunnel
+    // packet. Errors never schedule a connection here (`schedule_icmp` is not supported).
     let Some(conn) = quoted_conn(dp, ConnSide::In, &e) else {
         return Ok(Verdict::Accept);
     };
+    if let Some(tunnel) = e.tunnel {
+        return Ok(tunnel_icmp(dp, net, skb, &e, tunnel, &conn));
+    }
     if conn.fwd() == FWD_MASQ && icmp_writable(&mut skb, &e).is_none() {
         return Ok(Verdict::Drop);
     }
@@ -1264,22 +1265,9 @@ fn tunnel_icmp(
     mut skb: HookSkb<'_>,
     e: &IcmpError,
     tunnel: TunnelQuote,
+    conn: &Conn,
 ) -> Verdict {
     let q = &e.quoted;
-    let (sport, dport) = e.ports;
-    let af = family(q.is_ipv6());
-    // The quoted request goes from the client to the virtual address.
-    let Some(conn) = dp.conns.lookup(
-        ConnSide::In,
-        af,
-        q.protocol(),
-        &q.saddr(),
-        sport,
-        &q.daddr(),
-        dport,
-    ) else {
-        return Verdict::Accept;
-    };
     if icmp_writable(&mut skb, e).is_none() {
         return Verdict::Drop;
     }
@@ -1302,7 +1290,7 @@ fn tunnel_icmp(
         }
         // The path MTU of the route the server's last tunnel packet took, which C keeps with
         // the server: the one just learnt if that route was of an MTU learnt before, which
-        // learning changes in place.
+        // learning changes in place (IPv4 routes only).
         let mut mtu = match conn.dest.path_mtu() {
             None => mtu,
             Some(p) if !p.learnt => p.mtu,
@@ -1322,7 +1310,7 @@ fn tunnel_icmp(
     }
     skb.icmp_send(ty, code, info);
     // Counted as a reply, however short.
-    dp.count(&conn, Direction::Output, skb.len());
+    dp.count(conn, Direction::Output, skb.len());
     skb.consume()
 }
 

@@ -7,7 +7,7 @@
 
 use crate::{
     tcp_state::TcpFlags,
-    tunnel::{self, PROTO_IPIP, TYPE_GRE, TYPE_GUE, TYPE_IPIP},
+    tunnel::{self, PROTO_GRE, PROTO_IPIP, TYPE_GRE, TYPE_GUE, TYPE_IPIP},
 };
 
 /// `IPPROTO_ICMP`.
@@ -372,9 +372,6 @@ pub(crate) const ICMP_LEN: usize = 8;
 /// error about a tunnel packet, the quoted tunnel headers too (UDP and GUE with up to 64 bytes
 /// of options, or GRE with its checksum).
 pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 8 + 4 + 64 + 60 + 4;
-
-/// The IPv4 protocol number of GRE.
-const PROTO_GRE: u8 = 47;
 
 /// An ICMP error about a packet this director put into a tunnel to a real server: the quoted
 /// packet is the tunnel packet, and the packet in it (the client's request) is the one the

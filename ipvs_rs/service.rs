@@ -76,11 +76,10 @@ pub(crate) struct Dest {
     /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
     /// their packets.
     available: AtomicBool,
-    /// The path MTU of the route the last tunnel packet to the server took, 0 before the
-    /// first (C's cached `dest_dst`): what errors about tunnel packets tell clients of.
+    /// The path MTU of the route the last tunnel packet to the server took, with
+    /// [`MTU_LEARNT`] if it was learnt; 0 before the first (C's cached `dest_dst`): what
+    /// errors about tunnel packets tell clients of.
     route_mtu: AtomicU32,
-    /// Whether that MTU was one learnt for the server (see [`PathMtu`]).
-    route_mtu_learnt: AtomicBool,
     /// Traffic counters.
     pub(crate) stats: Stats,
 }
@@ -105,7 +104,6 @@ impl Dest {
             overloaded: AtomicBool::new(false),
             available: AtomicBool::new(true),
             route_mtu: AtomicU32::new(0),
-            route_mtu_learnt: AtomicBool::new(false),
             stats: Stats::new().map_err(|_| Errno::NoMem)?,
         })
     }
@@ -165,17 +163,20 @@ impl Dest {
 
     /// The path MTU of the route of the last tunnel packet to the server, if one has gone.
     pub(crate) fn path_mtu(&self) -> Option<PathMtu> {
-        let mtu = self.route_mtu.load(Ordering::Relaxed);
-        (mtu != 0).then(|| PathMtu {
-            mtu,
-            learnt: self.route_mtu_learnt.load(Ordering::Relaxed),
+        let v = self.route_mtu.load(Ordering::Relaxed);
+        (v != 0).then_some(PathMtu {
+            mtu: v & !MTU_LEARNT,
+            learnt: v & MTU_LEARNT != 0,
         })
     }
 
     /// Records the path MTU of the route a tunnel packet to the server takes.
     pub(crate) fn set_path_mtu(&self, p: PathMtu) {
-        self.route_mtu_learnt.store(p.learnt, Ordering::Relaxed);
-        self.route_mtu.store(p.mtu, Ordering::Relaxed);
+        let v = p.mtu | if p.learnt { MTU_LEARNT } else { 0 };
+        // Every tunnel packet comes here: write the shared line only when the MTU changed.
+        if self.route_mtu.load(Ordering::Relaxed) != v {
+            self.route_mtu.store(v, Ordering::Relaxed);
+        }
     }
 
     /// Tunnel flags.
@@ -310,6 +311,9 @@ fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
     KVec::from_elem(0, Algorithm::<KernelLender>::storage_len(name), GFP_KERNEL)
         .map_err(|_| Errno::NoMem)
 }
+
+/// The bit of [`Dest::route_mtu`] that says the MTU was learnt (MTUs are far below it).
+const MTU_LEARNT: u32 = 1 << 31;
 
 /// The path MTU of a route to a real server.
 #[derive(Clone, Copy)]

@@ -23,7 +23,7 @@ pub(crate) const PROTO_IPIP: u8 = 4;
 /// `IPPROTO_IPV6`: an IPv6 packet inside.
 pub(crate) const PROTO_IPV6: u8 = 41;
 /// `IPPROTO_GRE`.
-const PROTO_GRE: u8 = 47;
+pub(crate) const PROTO_GRE: u8 = 47;
 /// `ETH_P_IP` and `ETH_P_IPV6`: what a GRE header says it carries.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 const ETH_P_IPV6: u16 = 0x86dd;

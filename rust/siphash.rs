@@ -25,6 +25,7 @@ impl SipKey {
 
     /// SipHash-2-4 of `words`.
     pub(crate) fn hash_words(&self, words: &[u64]) -> u64 {
+        // The aligned variant is not exported where unaligned access is cheap.
         // SAFETY: `words` is valid for its length in bytes; `self.0` is a valid key; the
         // function only reads both.
         unsafe {
@@ -38,7 +39,6 @@ impl SipKey {
 
     /// SipHash-2-4 of `bytes`.
     pub(crate) fn hash_bytes(&self, bytes: &[u8]) -> u64 {
-        // The aligned variant is not exported where unaligned access is cheap.
         // SAFETY: `bytes` is valid for its length; `self.0` is a valid key; the function only
         // reads both.
         unsafe { bindings::__siphash_unaligned(bytes.as_ptr().cast(), bytes.len(), &self.0) }

@@ -491,6 +491,7 @@ pub(crate) struct Route {
     dst: *mut bindings::dst_entry,
     source: [u8; 16],
     local: bool,
+    ipv6: bool,
 }
 
 impl Route {
@@ -543,7 +544,12 @@ impl Route {
             dst
         };
         // INVARIANT: a non-null result carries a reference.
-        (!dst.is_null()).then_some(Self { dst, source, local })
+        (!dst.is_null()).then_some(Self {
+            dst,
+            source,
+            local,
+            ipv6,
+        })
     }
 
     /// The source address the route lookup chose (IPv4 in the first four bytes).
@@ -562,11 +568,11 @@ impl Route {
         unsafe { glue::ipvs_rs_dst_mtu(self.dst) }
     }
 
-    /// For an IPv4 route (`ipv6` false), whether its MTU is one learnt for its destination,
-    /// which later updates change in the route itself; for IPv6 always `false`.
-    pub(crate) fn has_learnt_mtu(&self, ipv6: bool) -> bool {
-        // SAFETY: `dst` is valid (type invariant) and, as the caller says, an IPv4 route.
-        !ipv6 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
+    /// Whether the route's MTU is one learnt for its destination, which later learning
+    /// changes in the route itself (IPv4 routes only: always `false` for IPv6).
+    pub(crate) fn has_learnt_mtu(&self) -> bool {
+        // SAFETY: `dst` is valid (type invariant) and, not being IPv6, an IPv4 route.
+        !self.ipv6 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
     }
 }
 
