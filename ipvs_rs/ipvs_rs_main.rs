@@ -27,6 +27,7 @@ mod sched;
 mod sctp_state;
 mod sip;
 mod sockopt_abi;
+mod svc_index;
 mod tcp_state;
 mod timeouts;
 mod tunnel;

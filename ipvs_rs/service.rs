@@ -23,6 +23,7 @@ use crate::{
     sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
     sip,
     stats::Stats,
+    svc_index::{self, ServiceIndex, ServiceKey},
 };
 
 /// `IP_VS_SVC_F_HASHED`: set on every service in the table (reported to user space).
@@ -420,6 +421,8 @@ impl ServiceShared {
 /// The services the packet path looks new connections up in (published under RCU).
 pub(crate) struct ServiceTable {
     list: KVec<Arc<ServiceShared>>,
+    /// `list` by firewall mark and by address.
+    index: ServiceIndex<KVec<u32>>,
     /// The real servers of services with the SIP persistence engine, newest first, with their
     /// service: what a real server's own requests are looked up in.
     sip_dests: KVec<(Arc<Dest>, Arc<ServiceShared>)>,
@@ -445,24 +448,23 @@ impl ServiceTable {
         addr: &[u8; 16],
         port: [u8; 2],
     ) -> Option<&Arc<ServiceShared>> {
-        let by_mark = || {
-            self.list
-                .iter()
-                .find(|s| s.id.fwmark == mark && s.id.af == af)
-        };
-        let by_address = |port: [u8; 2]| {
-            self.list.iter().find(|s| {
-                s.id.fwmark == 0
-                    && s.id.af == af
-                    && s.id.protocol == u16::from(protocol)
-                    && s.id.addr == *addr
-                    && s.id.port == port
+        let find = |key| self.index.find(&self.list, &key, |s| ServiceKey::of(&s.id));
+        let by_address = |port| {
+            find(ServiceKey::Addr {
+                af,
+                protocol: u16::from(protocol),
+                addr: *addr,
+                port,
             })
         };
         // Then a port-0 service of the address, which takes every port.
-        (if mark != 0 { by_mark() } else { None })
-            .or_else(|| by_address(port))
-            .or_else(|| by_address([0; 2]))
+        (if mark != 0 {
+            find(ServiceKey::Mark { af, mark })
+        } else {
+            None
+        })
+        .or_else(|| by_address(port))
+        .or_else(|| by_address([0; 2]))
     }
 
     /// `ip_vs_find_tunnel`: the tunnel type of the newest tunnel real server of family `af` at
@@ -685,8 +687,17 @@ impl Services {
                 .push(d.clone(), GFP_KERNEL)
                 .map_err(|_| Errno::NoMem)?;
         }
+        let buckets = svc_index::buckets_for(list.len());
+        let index = ServiceIndex::build(
+            KVec::from_elem(0, buckets, GFP_KERNEL).map_err(|_| Errno::NoMem)?,
+            KVec::from_elem(0, list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?,
+            list.iter().map(|s| ServiceKey::of(&s.id)),
+        )
+        // Not reached: the arrays are sized as `build` asks.
+        .ok_or(Errno::NoMem)?;
         let table = ServiceTable {
             list,
+            index,
             sip_dests,
             tunnel_dests,
         };
