@@ -34,6 +34,7 @@ use crate::{
     },
     persist::{TemplateKey, FTP_PORT},
     request::{AF_INET, AF_INET6},
+    rs_table::RealServers,
     sched, sctp_state,
     service::{PathMtu, ServiceShared, ServiceTable},
     sip,
@@ -90,6 +91,8 @@ const CONN_F_ONE_PACKET: u32 = 0x2000;
 pub(crate) struct DataPlane {
     /// The services, as the control plane last published them.
     pub(crate) services: Arc<RcuPtr<ServiceTable>>,
+    /// Their real servers by address and port.
+    real_servers: Arc<RealServers>,
     /// Connections.
     #[pin]
     pub(crate) conns: ConnTable,
@@ -103,9 +106,13 @@ pub(crate) struct DataPlane {
 
 impl DataPlane {
     /// No services and no connections yet.
-    pub(crate) fn new(services: Arc<RcuPtr<ServiceTable>>) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(
+        services: Arc<RcuPtr<ServiceTable>>,
+        real_servers: Arc<RealServers>,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             services,
+            real_servers,
             conns <- ConnTable::new(),
             stats: Stats::new()?,
             timeouts: ProtoTimeouts::new(),
@@ -961,19 +968,18 @@ fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>, ipv6: bool)
     let Some((sport, dport)) = h.ports else {
         return Verdict::Accept;
     };
-    let conn = match dp
+    let found = dp
         .conns
-        .lookup(ConnSide::Out, af, protocol, &saddr, sport, &daddr, dport)
-    {
-        Some(c) => c,
-        // Only UDP: TCP and SCTP clients would answer from ports no service has.
+        .lookup(ConnSide::Out, af, protocol, &saddr, sport, &daddr, dport);
+    // Only UDP: TCP and SCTP clients would answer from ports no service has.
+    let found = match found {
         None if protocol == PROTO_UDP && point != HookPoint::LocalIn => {
-            match server_request(ipvs, &mut skb, &h, af) {
-                Some(c) => c,
-                None => return Verdict::Accept,
-            }
+            server_request(ipvs, &mut skb, &h, af)
         }
-        None => return Verdict::Accept,
+        found => found,
+    };
+    let Some(conn) = found else {
+        return stray_from_server(ipvs, net, skb, &h, af);
     };
     let one_packet = conn.one_packet();
     let verdict = handle_response(ipvs, net, point, skb, &conn, &h);
@@ -993,9 +999,15 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> O
     let (sport, dport) = h.ports?;
     let (dest, svc) = {
         let guard = kernel::sync::rcu::read_lock();
-        let table = dp.services.get(&guard)?;
-        let (d, s) = table.find_sip_dest(af, PROTO_UDP, &saddr, sport)?;
-        (d.clone(), s.clone())
+        if !dp.services.get(&guard)?.has_sip(af) {
+            return None;
+        }
+        // The engine is asked only if the first server found has it.
+        let rs = dp
+            .real_servers
+            .nat_server(&guard, af, PROTO_UDP, &saddr, sport)
+            .filter(|rs| rs.svc.uses_sip())?;
+        (rs.dest.clone(), rs.svc.clone())
     };
     // The connection needs the virtual address and port: not through a firewall-mark service
     // or a port-0 one (or from a server without port).
@@ -1051,6 +1063,47 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> O
         .ok()?;
     dp.count_conn(&conn);
     Some(conn)
+}
+
+/// The `nat_icmp_send` end of `ip_vs_out_hook`: with that sysctl set, a packet from a NAT real
+/// server's service port that belongs to no connection is dropped and its server told, with a
+/// port unreachable, that the connection is gone, unless the packet ends it (a TCP RST, an
+/// SCTP packet whose first chunk is an ABORT).
+fn stray_from_server(
+    ipvs: &Ipvs,
+    net: &Net,
+    mut skb: HookSkb<'_>,
+    h: &Headers,
+    af: u16,
+) -> Verdict {
+    if sysctl(ipvs, idx::NAT_ICMP_SEND) == 0 {
+        return Verdict::Accept;
+    }
+    let Some((sport, _)) = h.ports else {
+        return Verdict::Accept;
+    };
+    let protocol = h.ip.protocol();
+    let from_server = {
+        let guard = kernel::sync::rcu::read_lock();
+        ipvs.dp
+            .real_servers
+            .nat_server(&guard, af, protocol, &h.ip.saddr(), sport)
+            .is_some()
+    };
+    let ends_conn = match h.event {
+        Some(StateEvent::Tcp(f)) => f.rst,
+        Some(StateEvent::Sctp { first, .. }) => sctp_state::is_abort(first),
+        None => false,
+    };
+    if !from_server || ends_conn {
+        return Verdict::Accept;
+    }
+    if h.ip.is_ipv6() {
+        skb.icmpv6_send(net, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, false);
+    } else {
+        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+    }
+    Verdict::Drop
 }
 
 /// `handle_response`: a NAT reply gets the virtual address back as its source.
@@ -1199,14 +1252,13 @@ fn in_icmp<'a>(
     ip: &Ip,
 ) -> core::result::Result<Verdict, HookSkb<'a>> {
     let dp = &*ipvs.dp;
-    let guard = kernel::sync::rcu::read_lock();
     // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
-    let services = match ip {
-        Ip::V4(_) if skb.route_is_local(false) => dp.services.get(&guard),
-        _ => None,
+    let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local(false);
+    let tunnel_type = |addr: &[u8; 16], port| {
+        to_host
+            .then(|| dp.real_servers.tunnel_type(AF_INET, addr, port))
+            .flatten()
     };
-    let tunnel_type =
-        |addr: &[u8; 16], port| services.and_then(|t| t.tunnel_type(AF_INET, addr, port));
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {
         Ok((_, _, Icmp::Malformed)) => return Ok(Verdict::Drop),
         Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
@@ -1214,7 +1266,6 @@ fn in_icmp<'a>(
         Ok((skb, outer, Icmp::Error(e))) => (skb, outer, e),
         Err(v) => return Ok(v),
     };
-    drop(guard);
     // The quoted packet is the reply (virtual address to client), or the request in a tunnel
     // packet. Errors never schedule a connection here (`schedule_icmp` is not supported).
     let Some(conn) = quoted_conn(dp, ConnSide::In, &e) else {

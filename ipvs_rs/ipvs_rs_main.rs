@@ -38,6 +38,7 @@ mod conn;
 mod ctl;
 mod dataplane;
 mod netns;
+mod rs_table;
 mod service;
 mod stats;
 

@@ -23,6 +23,7 @@ use crate::{
         timer::Ticker,
     },
     request::{AF_INET, AF_INET6},
+    rs_table::RealServers,
     service::Services,
     timeouts::Timeouts,
 };
@@ -75,12 +76,16 @@ pub(crate) static IPVS: pernet::PernetOps<Ipvs> = pernet::PernetOps::new();
 impl pernet::PernetData for Ipvs {
     fn init(net: &Net) -> impl PinInit<Self, Error> {
         let published = Arc::new(RcuPtr::null(), GFP_KERNEL);
+        let (real_servers, real_servers_writer) = match RealServers::new() {
+            Ok((table, writer)) => (Ok(table), Ok(writer)),
+            Err(e) => (Err(e), Err(e)),
+        };
         // The proc files are created last: once they exist, readers may look at the rest.
         try_pin_init!(Self {
-            dp <- Ticker::new(DataPlane::new(published.clone()?)),
+            dp <- Ticker::new(DataPlane::new(published.clone()?, real_servers?)),
             config <- new_mutex!(Config {
                 timeouts: Timeouts::DEFAULT,
-                services: Services::new(published?),
+                services: Services::new(published?, real_servers_writer?),
                 daemons: Daemons::new(),
                 ipv6_defrag: false,
             }),

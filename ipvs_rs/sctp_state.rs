@@ -109,6 +109,11 @@ pub(crate) fn is_init(chunk: u8) -> bool {
     chunk == CID_INIT
 }
 
+/// Whether the first chunk `chunk` ends the association (`is_sctp_abort`).
+pub(crate) fn is_abort(chunk: u8) -> bool {
+    chunk == CID_ABORT
+}
+
 /// The state event of a packet: the type of its first chunk, or `ABORT` when an ABORT is
 /// bundled right after a first COOKIE ECHO or COOKIE ACK. `first` is the first chunk's header
 /// (type, flags, length), `next_type` the type of the chunk after it if there is one, which

@@ -20,6 +20,7 @@ use crate::{
         merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
         FWD_MASK, FWD_TUNNEL,
     },
+    rs_table::{self, RealServersWriter},
     sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
     sip,
     stats::Stats,
@@ -135,6 +136,11 @@ impl Dest {
     /// Connection flags for new connections.
     pub(crate) fn conn_flags(&self) -> u32 {
         self.conn_flags.load(Ordering::Relaxed)
+    }
+
+    /// Forwarding method (`IP_VS_DFWD_METHOD`).
+    pub(crate) fn fwd(&self) -> u32 {
+        self.conn_flags() & FWD_MASK
     }
 
     /// Weight.
@@ -423,12 +429,9 @@ pub(crate) struct ServiceTable {
     list: KVec<Arc<ServiceShared>>,
     /// `list` by firewall mark and by address.
     index: ServiceIndex<KVec<u32>>,
-    /// The real servers of services with the SIP persistence engine, newest first, with their
-    /// service: what a real server's own requests are looked up in.
-    sip_dests: KVec<(Arc<Dest>, Arc<ServiceShared>)>,
-    /// The real servers reached through tunnels, newest first: what ICMP errors about tunnel
-    /// packets are looked up in.
-    tunnel_dests: KVec<Arc<Dest>>,
+    /// Whether an IPv4 (IPv6) service has the SIP persistence engine, whose real servers'
+    /// own requests are looked for (C's `conn_out_counter`).
+    sip: [bool; 2],
 }
 
 impl ServiceTable {
@@ -467,38 +470,9 @@ impl ServiceTable {
         .or_else(|| by_address([0; 2]))
     }
 
-    /// `ip_vs_find_tunnel`: the tunnel type of the newest tunnel real server of family `af` at
-    /// `addr` with tunnel port `tun_port` (0 for IP-IP and GRE).
-    pub(crate) fn tunnel_type(&self, af: u16, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
-        self.tunnel_dests
-            .iter()
-            .find(|d| {
-                d.af == af
-                    && d.addr == *addr
-                    && d.tun_port() == tun_port
-                    && d.conn_flags() & FWD_MASK == FWD_TUNNEL
-            })
-            .map(|d| d.tun_type())
-    }
-
-    /// The NAT real server `addr:port` of family `af` of a service of `protocol` (or a
-    /// firewall-mark service) with the SIP engine, and that service (`ip_vs_find_real_service`,
-    /// which C looks for among every service's servers: one of a service without an engine
-    /// found first there leaves the packet alone, where this finds the SIP service's).
-    pub(crate) fn find_sip_dest(
-        &self,
-        af: u16,
-        protocol: u8,
-        addr: &[u8; 16],
-        port: [u8; 2],
-    ) -> Option<&(Arc<Dest>, Arc<ServiceShared>)> {
-        self.sip_dests.iter().find(|(d, s)| {
-            d.af == af
-                && d.addr == *addr
-                && d.port == port
-                && (s.id.protocol == u16::from(protocol) || s.id.fwmark != 0)
-                && d.conn_flags() & FWD_MASK == FWD_MASQ
-        })
+    /// Whether a service of family `af` has the SIP persistence engine.
+    pub(crate) fn has_sip(&self, af: u16) -> bool {
+        self.sip[usize::from(af == AF_INET6)]
     }
 }
 
@@ -645,9 +619,8 @@ pub(crate) struct Services {
     conn_tab: bool,
     /// Where the packet path finds the services; republished on every change of the list.
     published: Arc<RcuPtr<ServiceTable>>,
-    /// The real servers that forward through tunnels, oldest first (see
-    /// [`ServiceTable::tunnel_type`]).
-    tunnels: KVec<Arc<Dest>>,
+    /// The real servers the packet path looks up by address and port.
+    real_servers: RealServersWriter,
 }
 
 /// Buckets of a new connection table (`2^8`).
@@ -655,12 +628,15 @@ const CONN_TAB_INITIAL_SIZE: u32 = 256;
 
 impl Services {
     /// No services; changes are published to `published`.
-    pub(crate) fn new(published: Arc<RcuPtr<ServiceTable>>) -> Self {
+    pub(crate) fn new(
+        published: Arc<RcuPtr<ServiceTable>>,
+        real_servers: RealServersWriter,
+    ) -> Self {
         Self {
             list: KVec::new(),
             conn_tab: false,
-            tunnels: KVec::new(),
             published,
+            real_servers,
         }
     }
 
@@ -668,24 +644,13 @@ impl Services {
     fn publish(&self) -> Result<(), Errno> {
         let mut list =
             KVec::with_capacity(self.list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
-        let mut sip_dests = KVec::new();
+        let mut sip = [false; 2];
         for s in &self.list {
             list.push(s.shared.clone(), GFP_KERNEL)
                 .map_err(|_| Errno::NoMem)?;
             if s.pe == Some(sip::NAME) {
-                for d in s.dests_newest_first() {
-                    sip_dests
-                        .push((d.clone(), s.shared.clone()), GFP_KERNEL)
-                        .map_err(|_| Errno::NoMem)?;
-                }
+                sip[usize::from(s.id.af == AF_INET6)] = true;
             }
-        }
-        let mut tunnel_dests =
-            KVec::with_capacity(self.tunnels.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
-        for d in self.tunnels.iter().rev() {
-            tunnel_dests
-                .push(d.clone(), GFP_KERNEL)
-                .map_err(|_| Errno::NoMem)?;
         }
         let buckets = svc_index::buckets_for(list.len());
         let index = ServiceIndex::build(
@@ -695,12 +660,7 @@ impl Services {
         )
         // Not reached: the arrays are sized as `build` asks.
         .ok_or(Errno::NoMem)?;
-        let table = ServiceTable {
-            list,
-            index,
-            sip_dests,
-            tunnel_dests,
-        };
+        let table = ServiceTable { list, index, sip };
         self.published
             .replace(Some(table), GFP_KERNEL)
             .map_err(|_| Errno::NoMem)
@@ -849,19 +809,39 @@ impl Services {
     /// `DEL_SERVICE` of service `i`.
     pub(crate) fn remove(&mut self, i: usize) -> Result<(), Errno> {
         if let Ok(svc) = self.list.remove(i) {
-            svc.unlink();
+            self.unlink_service(&svc);
         }
-        self.tunnels.retain(|d| d.available());
         self.publish()
     }
 
     /// `FLUSH`: every service goes (the connection table stays).
     pub(crate) fn flush(&mut self) -> Result<(), Errno> {
-        for svc in self.list.drain_all() {
-            svc.unlink();
+        while let Some(svc) = self.list.pop() {
+            self.unlink_service(&svc);
         }
-        self.tunnels.clear();
         self.publish()
+    }
+
+    /// Takes the real servers of `svc`, which is no longer in the list, out of the packet path.
+    fn unlink_service(&mut self, svc: &Service) {
+        for d in &svc.dests {
+            self.unfile(d);
+        }
+        svc.unlink();
+    }
+
+    /// Files `d` of `svc` in the real-server table, if its forwarding method is filed there.
+    fn file(&mut self, d: &Arc<Dest>, svc: &Arc<ServiceShared>) {
+        // Without memory the server is only missed by the lookups of the table (ICMP errors
+        // about tunnel packets, `nat_icmp_send`, SIP requests from real servers): the command
+        // itself has been carried out.
+        let _ = self.real_servers.file(d, svc);
+    }
+
+    /// Takes `d` out of the real-server table.
+    fn unfile(&mut self, d: &Arc<Dest>) {
+        // Without memory it stays, marked unavailable, which every lookup skips.
+        let _ = self.real_servers.unfile(d, rs_table::filed_port(d));
     }
 
     /// Zeroes the counters of every service and real server.
@@ -898,8 +878,8 @@ impl Services {
         }
         let addr = canonical_addr(af, id.addr);
         let found = svc.find_dest(af, &addr, id.port);
-        let sip = svc.pe == Some(sip::NAME);
-        let done = match (op, settings) {
+        let shared = svc.shared.clone();
+        match (op, settings) {
             (DestOp::Add, Some(s)) => {
                 s.check_add()?;
                 if found.is_some() {
@@ -911,55 +891,45 @@ impl Services {
                 let d = Dest::new(af, addr, id.port)?;
                 d.apply(s, true);
                 let d = Arc::new(d, GFP_KERNEL).map_err(|_| Errno::NoMem)?;
-                svc.dests.push(d, GFP_KERNEL).map_err(|_| Errno::NoMem)?;
-                svc.sync_sched(DestChange::Added)
+                svc.dests
+                    .push(d.clone(), GFP_KERNEL)
+                    .map_err(|_| Errno::NoMem)?;
+                let done = svc.sync_sched(DestChange::Added);
+                self.file(&d, &shared);
+                done
             }
             (DestOp::Edit, Some(s)) => {
                 s.check_edit()?;
-                let d = found.ok_or(Errno::NoEnt)?;
-                svc.dests[d].apply(s, false);
-                svc.sync_sched(DestChange::Updated)
+                let d = svc
+                    .dests
+                    .get(found.ok_or(Errno::NoEnt)?)
+                    .ok_or(Errno::NoEnt)?;
+                let d = d.clone();
+                let filed = |d: &Dest| (d.fwd(), d.tun_type(), d.tun_port());
+                let before = filed(&d);
+                let port = rs_table::filed_port(&d);
+                d.apply(s, false);
+                let done = svc.sync_sched(DestChange::Updated);
+                // Filed anew, first in its bucket, only if what it is filed by changed.
+                if filed(&d) != before {
+                    // Without memory it stays there too, found by the lookups' checks of
+                    // what it is now or not at all.
+                    let _ = self.real_servers.unfile(&d, port);
+                }
+                self.file(&d, &shared);
+                done
             }
             (DestOp::Del, _) => {
                 let d = found.ok_or(Errno::NoEnt)?;
                 let newest_first = svc.dests.len() - 1 - d;
-                if let Ok(gone) = svc.dests.remove(d) {
-                    gone.available.store(false, Ordering::Relaxed);
-                }
-                svc.sync_sched(DestChange::Removed(newest_first))
+                let gone = svc.dests.remove(d).map_err(|_| Errno::NoEnt)?;
+                gone.available.store(false, Ordering::Relaxed);
+                let done = svc.sync_sched(DestChange::Removed(newest_first));
+                self.unfile(&gone);
+                done
             }
             _ => Err(Errno::Inval),
-        };
-        let tunnels_changed = self.track_tunnels(i, af, &addr, id.port);
-        // The packet path finds the servers of SIP services and tunnel servers in the
-        // published table.
-        if done.is_ok() && ((sip && op != DestOp::Edit) || tunnels_changed) {
-            self.publish()?;
         }
-        done
-    }
-
-    /// Updates [`Self::tunnels`] after an operation on real server `af`, `addr`, `port` of
-    /// service `i`; whether it changed.
-    fn track_tunnels(&mut self, i: usize, af: u16, addr: &[u8; 16], port: [u8; 2]) -> bool {
-        let before = self.tunnels.len();
-        self.tunnels
-            .retain(|d| d.available() && d.conn_flags() & FWD_MASK == FWD_TUNNEL);
-        let dest = self
-            .list
-            .get(i)
-            .and_then(|s| s.dests.get(s.find_dest(af, addr, port)?).cloned());
-        let added = match dest {
-            Some(d)
-                if d.conn_flags() & FWD_MASK == FWD_TUNNEL
-                    && !self.tunnels.iter().any(|t| Arc::ptr_eq(t, &d)) =>
-            {
-                // Without memory the server is missed by errors about its tunnel packets.
-                self.tunnels.push(d, GFP_KERNEL).is_ok()
-            }
-            _ => false,
-        };
-        added || self.tunnels.len() != before
     }
 }
 

@@ -2,7 +2,7 @@
 
 //! The hash index the packet path finds virtual services by (C's `ip_vs_svc_table` and
 //! `ip_vs_svc_fwm_table`): a new connection costs one short chain walk, however many services
-//! there are.
+//! there are. Also the hash of the real-server table (`rs_table.rs`).
 //!
 //! The index is built once per published service list and never changed, so it is two flat
 //! arrays of positions in that list: the head of each bucket's chain, and each entry's next.
@@ -71,6 +71,18 @@ impl ServiceKey {
         }
         h.finish()
     }
+}
+
+/// The hash real servers are filed by in the real-server table (C's `ip_vs_rs_hashkey`, with
+/// every bit of the address and port mixed in): family, address, and the port the table files
+/// the server under.
+pub(crate) fn real_server_hash(af: u16, addr: &[u8; 16], port: [u8; 2]) -> u32 {
+    let mut h = Mix::new();
+    h.add(u32::from(af) | u32::from(u16::from_ne_bytes(port)) << 16);
+    for w in addr.chunks_exact(4) {
+        h.add(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    h.finish()
 }
 
 /// A multiply-rotate mix of 32-bit words (the murmur3 round and finaliser).

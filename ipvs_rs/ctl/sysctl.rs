@@ -219,4 +219,5 @@ pub(crate) mod idx {
     pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
     pub(crate) const PMTU_DISC: usize = index(c"pmtu_disc");
     pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: usize = index(c"expire_quiescent_template");
+    pub(crate) const NAT_ICMP_SEND: usize = index(c"nat_icmp_send");
 }

@@ -157,3 +157,12 @@ conn_fields() {
     f=$(printf '$%s, ' "$@")
     in_ns "$ns" tail -n +2 /proc/net/ip_vs_conn | awk "{ print ${f%, } }" | sort | uniq -c
 }
+
+# strays NS CLIENT TCP_PORT UDP_PORT OTHER_PORT: real server NS sends the client CLIENT, on its
+# port 31999 that no connection has, a UDP datagram from UDP_PORT, a TCP ACK and a TCP RST from
+# TCP_PORT, and a UDP datagram from OTHER_PORT, printing the ICMP errors about each that come
+# back (what nat_icmp_send decides).
+strays() {
+    run in_ns "$1" $py "$traffic_py" batch "stray $2 31999 $4 udp" \
+        "stray $2 31999 $3 tcp-ack" "stray $2 31999 $3 tcp-rst" "stray $2 31999 $5 udp"
+}

@@ -56,6 +56,11 @@
                                        KIND (ipip, gue:PORT, gre, gre-csum) that would carry
                                        that request, with DF set if DF is "df"; prints the ICMP
                                        errors about the request that reach this host (2 s)
+  traffic.py stray ADDR PORT SPORT KIND
+                                       one packet from local port SPORT to ADDR:PORT that no
+                                       connection has, of KIND (udp, tcp-ack, tcp-rst; IPv4 or
+                                       IPv6 as ADDR is); prints the ICMP (ICMPv6) errors about
+                                       it that reach this host (1 s). Needs CAP_NET_RAW
   traffic.py batch "CMD ARGS" ...      each command in turn (as its own traffic.py command line),
                                        each output after a line "# CMD ARGS"
   traffic.py sweep N SOURCES DIR VIP:PORT [VIP:PORT ...]
@@ -362,6 +367,44 @@ def icmp6_error(addr, port, cport):
     raw.close()
 
 
+def stray(addr, port, sport, kind):
+    family = family_of(addr)
+    v6 = family == socket.AF_INET6
+    me = source_address(addr, port)
+    if kind == "udp":
+        proto, l4, csum_at = 17, struct.pack("!HHHH", sport, port, 13, 0) + b"stray", 6
+    else:
+        flags = {"tcp-ack": 0x10, "tcp-rst": 0x14}[kind]
+        proto, csum_at = 6, 16
+        l4 = struct.pack("!HHIIBBHHH", sport, port, 1, 1, 5 << 4, flags, 1024, 0, 0)
+    pseudo = socket.inet_pton(family, me) + socket.inet_pton(family, addr) + (
+        struct.pack("!I3xB", len(l4), proto) if v6 else struct.pack("!xBH", proto, len(l4)))
+    l4 = l4[:csum_at] + struct.pack("!H", checksum(pseudo + l4)) + l4[csum_at + 2:]
+    listener = socket.socket(family, socket.SOCK_RAW,
+                             socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    with socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_RAW) as raw:
+        raw.sendto(ipv6(me, addr, proto, l4) if v6 else ipv4(me, addr, proto, l4), (addr, 0))
+    print(f"sent: {kind} from port {sport} to port {port}")
+    got, deadline = 0, time.monotonic() + 1
+    while (left := deadline - time.monotonic()) > 0:
+        listener.settimeout(left)
+        try:
+            data, peer = listener.recvfrom(2048)
+        except socket.timeout:
+            break
+        # An ICMPv6 socket gets the message alone, an ICMP one the IPv4 header too.
+        icmp = data if v6 else data[(data[0] & 0xF) * 4:]
+        quoted = icmp[8:]
+        qproto, qhl = (quoted[6], 40) if v6 else (quoted[9], (quoted[0] & 0xF) * 4)
+        if qproto != proto or struct.unpack("!HH", quoted[qhl:qhl + 4]) != (sport, port):
+            continue
+        got += 1
+        print(f"ICMP {icmp[0]}/{icmp[1]} from {peer[0]}")
+    if not got:
+        print("no error came")
+    listener.close()
+
+
 SCTP_CHUNKS = {0: "DATA", 1: "INIT", 2: "INIT ACK", 3: "SACK", 6: "ABORT", 7: "SHUTDOWN",
                8: "SHUTDOWN ACK", 10: "COOKIE ECHO", 11: "COOKIE ACK", 14: "SHUTDOWN COMPLETE"}
 
@@ -524,6 +567,8 @@ def run(cmd, args):
     elif cmd == "tunnel-error":
         tunnel_error(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]),
                      int(args[6]), args[7])
+    elif cmd == "stray":
+        stray(args[0], int(args[1]), int(args[2]), args[3])
     elif cmd == "sip":
         sip_requests(args[0], int(args[1]), args[2:])
     elif cmd == "sip-peer":

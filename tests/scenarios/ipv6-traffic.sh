@@ -12,7 +12,8 @@
 #   servers, sit0), GUE over IPv6 (port 8083, a fou port; one server with UDP checksums) and
 #   GRE over IPv6 (port 8084, ip6gre0). Replies go back through the director, which sees them as C does.
 # - A firewall-mark service over IPv6: nftables marks TCP to 2001:db8::1 port 83 with mark 6.
-# - ICMPv6 errors about NATed connections, both ways.
+# - ICMPv6 errors about NATed connections, both ways; a real server's packets outside any
+#   connection, with and without nat_icmp_send.
 # Compared: answers per server, the listing, counters and the connection table.
 #
 # As in nat-traffic, TCP packet counts depend on ACK timing and are left out.
@@ -137,6 +138,12 @@ run d ipvsadm -L -n --stats --exact -u [$drvip]:8080
 run d ipvsadm -L -n --stats --exact -u [$drvip]:8081
 run d ipvsadm -L -n --persistent-conn -t [$vip]:82
 run conn_fields v6-dir 1 4 5 6 7 8
+
+# nat_icmp_send over IPv6 (see nat-traffic): a real server's packets from its service ports
+# outside any connection, and from a port no service has.
+strays v6-rs1 2001:db8::2 80 53 54
+run d sysctl -w net.ipv4.vs.nat_icmp_send=1
+strays v6-rs1 2001:db8::2 80 53 54
 
 rm -rf /tmp/v6-sweep
 topology_del v6

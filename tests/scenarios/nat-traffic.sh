@@ -2,7 +2,8 @@
 # UDP virtual services. Sequential requests (so rr/wrr choices are deterministic), then the
 # counters, connection counts and connection table; a real server quiesced (weight 0) and then
 # deleted under an open connection; truncated and malformed packets to the virtual address;
-# ICMP errors about NATed connections, both ways.
+# ICMP errors about NATed connections, both ways; packets from real servers outside any
+# connection, with and without nat_icmp_send.
 #
 # UDP counters are compared whole. For TCP only connections are: how many ACK and FIN segments
 # a connection takes depends on timing (delayed and merged ACKs), which varies between runs
@@ -82,6 +83,18 @@ run unreach
 settled nat-dir
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:9999
+
+# nat_icmp_send. A real server's packet from its service port that no connection has is
+# routed on while the sysctl is 0 (the client has no route back to answer it). With it set,
+# the director drops the packet and tells the server with a port unreachable, unless it is a
+# TCP RST; from a port no service has, packets pass either way.
+run d ipvsadm -A -t 10.0.0.1:7070 -s rr
+run d ipvsadm -A -u 10.0.0.1:7070 -s rr
+run d ipvsadm -a -t 10.0.0.1:7070 -r 172.16.1.2:7070 -m
+run d ipvsadm -a -u 10.0.0.1:7070 -r 172.16.1.2:7070 -m
+strays nat-rs1 10.0.0.2 7070 7070 7071
+run d sysctl -w net.ipv4.vs.nat_icmp_send=1
+strays nat-rs1 10.0.0.2 7070 7070 7071
 
 topology_del nat
 true

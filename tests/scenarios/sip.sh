@@ -6,7 +6,8 @@
 # in /proc/net/ip_vs_conn.
 # A real server's own request to a client (from its port of a SIP service, port 5070) leaves
 # as if from the virtual address, and makes the connection and the template the client's
-# answer and its later requests of that call are sent to that server by.
+# answer and its later requests of that call are sent to that server by, unless a plain
+# service's server with that address and port was added after.
 . "$(dirname "$0")/../lib/scenario.sh"
 
 d() { in_ns sip-dir "$@"; }
@@ -34,12 +35,25 @@ run c $py "$traffic_py" batch \
     "sip 10.0.0.1 5060 40001/a@x 40002/b@x 40003/a@x 40004/- 40005/i=c 40006/b@x 40001/b@x" \
     "sip 10.0.0.1 5060 40007/c 40008/a@x 40009/id@host@more" \
     "tcp 1 10.0.0.1 5060"
-rm -f /tmp/sip-peer-ready
-TRAFFIC_READY=/tmp/sip-peer-ready c $py "$traffic_py" sip-peer 5080 > /tmp/sip-peer.out &
-until [ -e /tmp/sip-peer-ready ]; do sleep 0.2; done
-run in_ns sip-rs2 $py "$traffic_py" sip-call 10.0.0.2 5080 5070 z@x
-wait %%
-run cat /tmp/sip-peer.out
+# server_call PORT CALLID: rs2 calls the client's port PORT from its port 5070; the client
+# tells where the request came from.
+server_call() {
+    rm -f /tmp/sip-peer-ready
+    TRAFFIC_READY=/tmp/sip-peer-ready c $py "$traffic_py" sip-peer "$1" > /tmp/sip-peer.out &
+    until [ -e /tmp/sip-peer-ready ]; do sleep 0.2; done
+    run in_ns sip-rs2 $py "$traffic_py" sip-call 10.0.0.2 "$1" 5070 "$2"
+    wait %%
+    run cat /tmp/sip-peer.out
+}
+server_call 5080 z@x
+# C asks the engine only if the first real server it finds with the datagram's source address,
+# port and protocol (the one added last) is of a SIP service: with a plain service's server
+# 172.16.2.2:5070 added after, rs2's request leaves from its own address, and no connection is
+# made.
+run d ipvsadm -A -u 10.0.0.3:5070 -s rr
+run d ipvsadm -a -u 10.0.0.3:5070 -r 172.16.2.2:5070 -m
+server_call 5081 v@x
+run d ipvsadm -D -u 10.0.0.3:5070
 # Nobody listens on port 5070 there: the connection table tells where these went.
 run c $py "$traffic_py" sip 10.0.0.1 5070 40010/y@x 40011/z@x 40012/w@x
 settled sip-dir

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The real servers of a namespace by address and port (C's `rs_table`): how the packet path
+//! recognises a packet a NAT real server sends outside any connection (`nat_icmp_send`, and
+//! the SIP engine's requests from real servers) and an ICMP error about a tunnel packet to a
+//! real server.
+//!
+//! Each bucket is an RCU-published chain, copied when it changes. Only the control plane
+//! changes it, through the one [`RealServersWriter`] of the table, which the namespace's
+//! service list owns under its configuration lock: a writer needs no lock of its own.
+
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{rcu, Arc},
+};
+
+use crate::{
+    conn::{FWD_MASQ, FWD_TUNNEL},
+    glue::rcu::RcuPtr,
+    service::{Dest, ServiceShared},
+    svc_index::real_server_hash,
+    tunnel::{TYPE_GRE, TYPE_GUE, TYPE_IPIP},
+};
+
+/// Buckets in the table. C has 16; the chains here are arrays, so a few more buckets keep
+/// them short for the largest configurations at little cost.
+const BUCKETS: usize = 256;
+
+/// A real server in the table, with the service it belongs to (C's `dest->svc`).
+pub(crate) struct RealServer {
+    /// The server.
+    pub(crate) dest: Arc<Dest>,
+    /// Its service.
+    pub(crate) svc: Arc<ServiceShared>,
+}
+
+/// One bucket's servers, the most recently filed first.
+struct Chain(KVec<RealServer>);
+
+/// The real servers of a namespace that the packet path looks up by address and port.
+///
+/// # Invariants
+///
+/// `buckets` has [`BUCKETS`] entries; a server is in the bucket of its family, address and
+/// [`filed_port`] at the time it was filed, once at most. A server is taken out when it is
+/// deleted (unless memory ran out for the copy of its chain: lookups skip deleted servers).
+pub(crate) struct RealServers {
+    buckets: KVec<RcuPtr<Chain>>,
+}
+
+/// The port the table files `d` under, if it files it (`ip_vs_rs_hash`): a NAT server's own
+/// port, a GUE tunnel's port, 0 for IP-IP and GRE tunnels; other servers are not filed.
+pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
+    match d.fwd() {
+        FWD_MASQ => Some(d.port),
+        FWD_TUNNEL => match d.tun_type() {
+            TYPE_GUE => Some(d.tun_port()),
+            TYPE_IPIP | TYPE_GRE => Some([0; 2]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn bucket_of(af: u16, addr: &[u8; 16], port: [u8; 2]) -> usize {
+    real_server_hash(af, addr, port) as usize % BUCKETS
+}
+
+impl RealServers {
+    /// An empty table, and its writer.
+    pub(crate) fn new() -> Result<(Arc<Self>, RealServersWriter)> {
+        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL)?;
+        for _ in 0..BUCKETS {
+            buckets.push(RcuPtr::null(), GFP_KERNEL)?;
+        }
+        let table = Arc::new(Self { buckets }, GFP_KERNEL)?;
+        Ok((table.clone(), RealServersWriter { table }))
+    }
+
+    /// The first server filed under `af`, `addr` and `port` that `matches`.
+    fn find<'g>(
+        &self,
+        guard: &'g rcu::Guard,
+        af: u16,
+        addr: &[u8; 16],
+        port: [u8; 2],
+        matches: impl Fn(&RealServer) -> bool,
+    ) -> Option<&'g RealServer> {
+        let chain = self.buckets.get(bucket_of(af, addr, port))?.get(guard)?;
+        chain
+            .0
+            .iter()
+            .find(|r| r.dest.af == af && r.dest.addr == *addr && r.dest.available() && matches(r))
+    }
+
+    /// `ip_vs_find_real_service`: the NAT real server `addr:port` of family `af` filed last, of
+    /// a service of `protocol` or a firewall-mark service.
+    pub(crate) fn nat_server<'g>(
+        &self,
+        guard: &'g rcu::Guard,
+        af: u16,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: [u8; 2],
+    ) -> Option<&'g RealServer> {
+        self.find(guard, af, addr, port, |r| {
+            r.dest.port == port
+                && (r.svc.id.protocol == u16::from(protocol) || r.svc.id.fwmark != 0)
+                && r.dest.fwd() == FWD_MASQ
+        })
+    }
+
+    /// `ip_vs_find_tunnel`: the tunnel type of the tunnel real server of family `af` at `addr`
+    /// with tunnel port `tun_port` (0 for IP-IP and GRE) filed last.
+    pub(crate) fn tunnel_type(&self, af: u16, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
+        let guard = rcu::read_lock();
+        self.find(&guard, af, addr, tun_port, |r| {
+            r.dest.tun_port() == tun_port && r.dest.fwd() == FWD_TUNNEL
+        })
+        .map(|r| r.dest.tun_type())
+    }
+}
+
+/// The one writer of a [`RealServers`] table.
+///
+/// # Invariants
+///
+/// There is one writer per table (made only with it, by [`RealServers::new`]), so `&mut self`
+/// serialises every change of the table.
+pub(crate) struct RealServersWriter {
+    table: Arc<RealServers>,
+}
+
+impl RealServersWriter {
+    /// Files `dest` of `svc` first in its bucket, unless the table does not file servers of
+    /// its forwarding method or it is filed already (`ip_vs_rs_hash`).
+    pub(crate) fn file(&mut self, dest: &Arc<Dest>, svc: &Arc<ServiceShared>) -> Result {
+        let Some(port) = filed_port(dest) else {
+            return Ok(());
+        };
+        self.rewrite(bucket_of(dest.af, &dest.addr, port), |chain| {
+            if chain.iter().any(|r| Arc::ptr_eq(&r.dest, dest)) {
+                return Ok(());
+            }
+            let entry = RealServer {
+                dest: dest.clone(),
+                svc: svc.clone(),
+            };
+            chain.insert_within_capacity(0, entry).map_err(|_| ENOMEM)
+        })
+    }
+
+    /// Takes `dest` out of the table, where it was filed under `port` (`ip_vs_rs_unhash`).
+    pub(crate) fn unfile(&mut self, dest: &Arc<Dest>, port: Option<[u8; 2]>) -> Result {
+        let Some(port) = port else {
+            return Ok(());
+        };
+        self.rewrite(bucket_of(dest.af, &dest.addr, port), |chain| {
+            chain.retain(|r| !Arc::ptr_eq(&r.dest, dest));
+            Ok(())
+        })
+    }
+
+    /// Publishes bucket `b`'s chain with `edit` applied to a copy of it.
+    fn rewrite(&mut self, b: usize, edit: impl FnOnce(&mut KVec<RealServer>) -> Result) -> Result {
+        let Some(bucket) = self.table.buckets.get(b) else {
+            return Ok(());
+        };
+        let len = bucket.get(&rcu::read_lock()).map_or(0, |c| c.0.len());
+        // Allocated outside the read-side section, where it may sleep. The chain cannot change
+        // meanwhile: this is its only writer (type invariant).
+        let mut chain = KVec::with_capacity(len + 1, GFP_KERNEL)?;
+        {
+            let guard = rcu::read_lock();
+            for r in bucket.get(&guard).map_or(&[][..], |c| &c.0[..]) {
+                let copy = RealServer {
+                    dest: r.dest.clone(),
+                    svc: r.svc.clone(),
+                };
+                chain.push_within_capacity(copy).map_err(|_| ENOMEM)?;
+            }
+        }
+        edit(&mut chain)?;
+        bucket.replace((!chain.is_empty()).then_some(Chain(chain)), GFP_KERNEL)
+    }
+}
