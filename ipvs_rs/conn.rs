@@ -604,7 +604,8 @@ impl ConnTable {
         self.buckets[b].replace(chain, flags)
     }
 
-    /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`].
+    /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`],
+    /// with the service's persistence timeout.
     pub(crate) fn create_template(
         &self,
         key: &TemplateKey<'_>,
@@ -631,7 +632,10 @@ impl ConnTable {
             }
             None => None,
         };
-        self.create(tuple, dest, svc, 0, Made::Template(pe_data), conn_max)
+        let timeout = svc.persistence_timeout();
+        let template = self.create(tuple, dest, svc, 0, Made::Template(pe_data), conn_max)?;
+        template.set_timeout(timeout);
+        Ok(template)
     }
 
     /// Creates a connection to `dest` for `tuple` (`ip_vs_conn_new` with `ip_vs_bind_dest`), or

@@ -483,12 +483,9 @@ fn schedule(
                     return Err(leave());
                 };
                 let dport = ps.template_dport(dport, dest.port);
-                let ct = dp
-                    .conns
+                dp.conns
                     .create_template(&key, dest, dport, svc.clone(), conn_max)
-                    .map_err(|_| Verdict::Drop)?;
-                ct.set_timeout(svc.persistence_timeout());
-                ct
+                    .map_err(|_| Verdict::Drop)?
             }
         };
         // Every use keeps the template for its timeout.
@@ -1028,17 +1025,14 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> O
                 pe_data: Some(&call_id[..len]),
             };
             let quiescent = sysctl(ipvs, idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
-            match dp.conns.lookup_template(&key) {
-                Some(ct) if ct.template_usable(quiescent, Some(&dest)) => Some(ct),
-                _ => {
-                    let ct = dp
-                        .conns
-                        .create_template(&key, dest.clone(), sport, svc.clone(), conn_max)
-                        .ok()?;
-                    ct.set_timeout(svc.persistence_timeout());
-                    Some(ct)
-                }
-            }
+            // Without a template, no connection either.
+            Some(match dp.conns.lookup_template(&key) {
+                Some(ct) if ct.template_usable(quiescent, Some(&dest)) => ct,
+                _ => dp
+                    .conns
+                    .create_template(&key, dest.clone(), sport, svc.clone(), conn_max)
+                    .ok()?,
+            })
         }
         None => None,
     };

@@ -18,14 +18,15 @@ use kernel::{
 use crate::{
     conn::{FWD_MASQ, FWD_TUNNEL},
     glue::rcu::RcuPtr,
+    sched::{fold, hash_32},
     service::{Dest, ServiceShared},
-    svc_index::real_server_hash,
     tunnel::{TYPE_GRE, TYPE_GUE, TYPE_IPIP},
 };
 
-/// Buckets in the table. C has 16; the chains here are arrays, so a few more buckets keep
-/// them short for the largest configurations at little cost.
-const BUCKETS: usize = 256;
+/// Buckets in the table (`2^BUCKET_BITS`). C has 16; the chains here are arrays, copied on
+/// every change, so more buckets keep them short for the largest configurations.
+const BUCKET_BITS: u32 = 8;
+const BUCKETS: usize = 1 << BUCKET_BITS;
 
 /// A real server in the table, with the service it belongs to (C's `dest->svc`).
 pub(crate) struct RealServer {
@@ -63,8 +64,13 @@ pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
     }
 }
 
+/// The bucket of the servers of family `af` at `addr` filed under `port`: C's
+/// `ip_vs_rs_hashkey` input (the folded address and the port) through the kernel's `hash_32`.
 fn bucket_of(af: u16, addr: &[u8; 16], port: [u8; 2]) -> usize {
-    real_server_hash(af, addr, port) as usize % BUCKETS
+    hash_32(
+        fold(af, addr) ^ u32::from(u16::from_be_bytes(port)),
+        BUCKET_BITS,
+    ) as usize
 }
 
 impl RealServers {

@@ -900,17 +900,17 @@ impl Services {
             }
             (DestOp::Edit, Some(s)) => {
                 s.check_edit()?;
-                let d = svc
-                    .dests
-                    .get(found.ok_or(Errno::NoEnt)?)
-                    .ok_or(Errno::NoEnt)?;
-                let d = d.clone();
+                let d = found
+                    .and_then(|i| svc.dests.get(i))
+                    .ok_or(Errno::NoEnt)?
+                    .clone();
+                // C files a server anew, first in its bucket, when its method or tunnel
+                // changes, even where the port it is filed under stays.
                 let filed = |d: &Dest| (d.fwd(), d.tun_type(), d.tun_port());
                 let before = filed(&d);
                 let port = rs_table::filed_port(&d);
                 d.apply(s, false);
                 let done = svc.sync_sched(DestChange::Updated);
-                // Filed anew, first in its bucket, only if what it is filed by changed.
                 if filed(&d) != before {
                     // Without memory it stays there too, found by the lookups' checks of
                     // what it is now or not at all.

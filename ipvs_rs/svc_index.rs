@@ -2,7 +2,7 @@
 
 //! The hash index the packet path finds virtual services by (C's `ip_vs_svc_table` and
 //! `ip_vs_svc_fwm_table`): a new connection costs one short chain walk, however many services
-//! there are. Also the hash of the real-server table (`rs_table.rs`).
+//! there are.
 //!
 //! The index is built once per published service list and never changed, so it is two flat
 //! arrays of positions in that list: the head of each bucket's chain, and each entry's next.
@@ -11,7 +11,10 @@
 
 use core::ops::DerefMut;
 
-use crate::request::ServiceId;
+use crate::{
+    request::ServiceId,
+    sched::{fold, hash_32},
+};
 
 /// No entry: the end of a chain.
 const END: u32 = u32::MAX;
@@ -48,69 +51,19 @@ impl ServiceKey {
         }
     }
 
-    /// A 32-bit hash, mixed so that its low bits depend on every input bit.
-    fn hash(&self) -> u32 {
-        let mut h = Mix::new();
-        match *self {
-            Self::Mark { af, mark } => {
-                h.add(u32::from(af) | 1 << 16);
-                h.add(mark);
-            }
+    /// The bucket of the key among `2^bits`: C's address folding and the kernel's `hash_32`,
+    /// as the hashing schedulers use them.
+    fn bucket(&self, bits: u32) -> usize {
+        let value = match *self {
+            Self::Mark { af, mark } => mark ^ u32::from(af) << 24,
             Self::Addr {
                 af,
                 protocol,
-                addr,
+                ref addr,
                 port,
-            } => {
-                h.add(u32::from(af) | u32::from(protocol) << 16);
-                for w in addr.chunks_exact(4) {
-                    h.add(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
-                }
-                h.add(u32::from(u16::from_ne_bytes(port)));
-            }
-        }
-        h.finish()
-    }
-}
-
-/// The hash real servers are filed by in the real-server table (C's `ip_vs_rs_hashkey`, with
-/// every bit of the address and port mixed in): family, address, and the port the table files
-/// the server under.
-pub(crate) fn real_server_hash(af: u16, addr: &[u8; 16], port: [u8; 2]) -> u32 {
-    let mut h = Mix::new();
-    h.add(u32::from(af) | u32::from(u16::from_ne_bytes(port)) << 16);
-    for w in addr.chunks_exact(4) {
-        h.add(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
-    }
-    h.finish()
-}
-
-/// A multiply-rotate mix of 32-bit words (the murmur3 round and finaliser).
-struct Mix(u32);
-
-impl Mix {
-    fn new() -> Self {
-        Self(0x9747_b28c)
-    }
-
-    fn add(&mut self, w: u32) {
-        let k = w
-            .wrapping_mul(0xcc9e_2d51)
-            .rotate_left(15)
-            .wrapping_mul(0x1b87_3593);
-        self.0 = (self.0 ^ k)
-            .rotate_left(13)
-            .wrapping_mul(5)
-            .wrapping_add(0xe654_6b64);
-    }
-
-    fn finish(self) -> u32 {
-        let mut h = self.0;
-        h ^= h >> 16;
-        h = h.wrapping_mul(0x85eb_ca6b);
-        h ^= h >> 13;
-        h = h.wrapping_mul(0xc2b2_ae35);
-        h ^ h >> 16
+            } => fold(af, addr) ^ u32::from(protocol) << 16 ^ u32::from(u16::from_be_bytes(port)),
+        };
+        hash_32(value, bits) as usize
     }
 }
 
@@ -144,11 +97,11 @@ impl<S: DerefMut<Target = [u32]>> ServiceIndex<S> {
             return None;
         }
         heads.fill(END);
-        let mask = heads.len() - 1;
+        let bits = heads.len().trailing_zeros();
         let mut n = 0;
         for (i, key) in keys.enumerate() {
             let slot = next.get_mut(i)?;
-            let head = &mut heads[key.hash() as usize & mask];
+            let head = heads.get_mut(key.bucket(bits))?;
             // Positions fit in u32: `next.len() < END`.
             *slot = *head;
             *head = i as u32;
@@ -165,7 +118,8 @@ impl<S: DerefMut<Target = [u32]>> ServiceIndex<S> {
         key: &ServiceKey,
         key_of: impl Fn(&T) -> ServiceKey,
     ) -> Option<&'a T> {
-        let mut i = self.heads[key.hash() as usize & (self.heads.len() - 1)];
+        let bits = self.heads.len().trailing_zeros();
+        let mut i = self.heads.get(key.bucket(bits)).copied().unwrap_or(END);
         while i != END {
             let entry = entries.get(i as usize)?;
             if key_of(entry) == *key {
@@ -233,9 +187,9 @@ mod tests {
         assert_eq!(idx.find(&ids, &mark, ServiceKey::of), None);
         // The busiest bucket of 1024 keys in 2048 buckets stays short.
         let mut load = vec![0; buckets_for(ids.len())];
-        let mask = load.len() - 1;
+        let bits = load.len().trailing_zeros();
         for s in &ids {
-            load[ServiceKey::of(s).hash() as usize & mask] += 1;
+            load[ServiceKey::of(s).bucket(bits)] += 1;
         }
         assert!(
             load.iter().max().is_some_and(|&m| m <= 8),

@@ -112,7 +112,7 @@ impl Flow {
 
 /// An address of family `af` folded to 32 bits as C's hashing schedulers do (an IPv6
 /// address's four words XORed), in host order.
-fn fold(af: u16, addr: &[u8; 16]) -> u32 {
+pub(crate) fn fold(af: u16, addr: &[u8; 16]) -> u32 {
     let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
     if af == crate::request::AF_INET6 {
         word(0) ^ word(4) ^ word(8) ^ word(12)
@@ -122,7 +122,7 @@ fn fold(af: u16, addr: &[u8; 16]) -> u32 {
 }
 
 /// The kernel's `hash_32`: the top `bits` of the product with the golden ratio.
-fn hash_32(value: u32, bits: u32) -> u32 {
+pub(crate) fn hash_32(value: u32, bits: u32) -> u32 {
     const GOLDEN_RATIO_32: u32 = 0x61C8_8647;
     value.wrapping_mul(GOLDEN_RATIO_32) >> (32 - bits)
 }
