@@ -3,6 +3,7 @@
 #   make            build ipvs_rs.ko against the cached test kernel (or KDIR=...)
 #   make kernel     build (or find cached) the QEMU test kernel
 #   make check      setup, kernel, module, host tests and guest tests; last line "N passed, N failed"
+#   make soak       the reliability suite's long forms (hours; tests/soak/run)
 #   make demo       boot a guest, load ipvs_rs and drive it with stock ipvsadm
 #   make bench      C vs Rust data-path ratios on the benchmark kernel (see scripts/bench)
 #   make test-host  cargo test of the pure logic
@@ -16,7 +17,7 @@ KDIR ?= $(IPVS_RS_CACHE)/kernel/test
 KFLAGS := LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=$(BINDGEN) \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
-.PHONY: all module kernel setup check demo bench test-host clean
+.PHONY: all module kernel setup check soak demo bench test-host clean
 
 all: module
 
@@ -34,6 +35,9 @@ test-host:
 
 check:
 	$(REPO)/tests/check
+
+soak:
+	$(REPO)/tests/soak/run
 
 bench:
 	$(REPO)/scripts/bench

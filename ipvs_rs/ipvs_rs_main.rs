@@ -37,6 +37,7 @@ mod uapi;
 mod conn;
 mod ctl;
 mod dataplane;
+mod kunit;
 mod netns;
 mod rs_table;
 mod service;

@@ -10,6 +10,7 @@
 pub(crate) mod bindings;
 pub(crate) mod cpu;
 pub(crate) mod genl;
+pub(crate) mod kunit;
 pub(crate) mod mm;
 pub(crate) mod net;
 pub(crate) mod netfilter;

@@ -15,3 +15,6 @@ KSRC=$IPVS_RS_CACHE/src/linux-source-7.3
 KMAKE_FLAGS="LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=$BINDGEN"
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 export IPVS_RS_CACHE
+# Headers of kernel reports that fail a test: BUG/WARNING (lockdep, RCU and soft-lockup reports
+# are among them), KASAN, Oopses, hung tasks, kmemleak's leak reports, and any stack dump.
+KERNEL_SPLAT='BUG:|WARNING:|KASAN:|Oops|general protection fault|Kernel panic|unreferenced object|Call Trace:|INFO: trying to register non-static key|INFO: task .* blocked for more than'

@@ -12,24 +12,39 @@ ipvs_load() {
     esac
 }
 
+# ipvs_loaded: the IPVS modules loaded now (ipvs_rs, ip_vs, ip_vs_*), into the array
+# ipvs_modules.
+# Read by the shell itself: a program start costs about a second in the debug guest, and this
+# runs twice per scenario.
+ipvs_loaded() {
+    local m _
+    ipvs_modules=()
+    while read -r m _; do
+        case $m in ipvs_rs | ip_vs | ip_vs_*) ipvs_modules+=("$m") ;; esac
+    done < /proc/modules
+}
+
 ipvs_unload() {
-    if grep -q '^ipvs_rs ' /proc/modules; then
+    ipvs_loaded
+    if [[ " ${ipvs_modules[*]} " == *" ipvs_rs "* ]]; then
         rmmod ipvs_rs || return
     fi
     # A namespace deleted just before keeps its IPVS services until the kernel's asynchronous
     # namespace cleanup has run, and C's services hold their scheduler modules (ipvs_rs waits
-    # for that cleanup itself, in rmmod). So the C modules get 60 s to become free.
-    local m i
-    for i in $(seq 120); do
-        for m in $(awk '$1 ~ /^ip_vs_/ {print $1}' /proc/modules); do
-            rmmod "$m" 2> /dev/null
-        done
-        if grep -q '^ip_vs ' /proc/modules; then
-            rmmod ip_vs 2> /dev/null
-        fi
-        grep -Eq '^ip_vs(_[a-z0-9_]+)? ' /proc/modules || return 0
+    # for that cleanup itself, in rmmod). So the C modules get 60 s to become free. One rmmod
+    # takes them all, the schedulers and helpers before ip_vs.
+    local i m others
+    for ((i = 0; i < 120; i++)); do
+        ipvs_loaded
+        others=()
+        for m in "${ipvs_modules[@]}"; do [ "$m" = ip_vs ] || others+=("$m"); done
+        [[ " ${ipvs_modules[*]} " == *" ip_vs "* ]] && others+=(ip_vs)
+        [ ${#others[@]} = 0 ] && return 0
+        rmmod "${others[@]}" 2> /dev/null
+        ipvs_loaded
+        [ ${#ipvs_modules[@]} = 0 ] && return 0
         sleep 0.5
     done
-    echo "ipvs_unload: still loaded after 60 s:" $(grep -E '^ip_vs(_[a-z0-9_]+)? ' /proc/modules) >&2
+    echo "ipvs_unload: still loaded after 60 s: ${ipvs_modules[*]}" >&2
     return 1
 }

@@ -1,17 +1,111 @@
 # Helpers for scenario scripts (sourced). A scenario prints a transcript: each command as
 # "$ cmd", then its combined output, then "[rc=N]", so that two runs can be diffed.
+#
+# Equal transcripts are not enough: a scenario also states what must happen, whatever the
+# module, with `expect` (below). tests/lib/run-guests fails a scenario whose transcript, under
+# either module, has a failed expectation, a failed setup step, a command that was not found
+# (rc 126/127) or a Python traceback.
+
+# The last `run`'s output (without its trailing newline) and status, for `expect`.
+last_out='' last_rc=0
+step_log=/tmp/scenario-step.$$
 
 run() {
-    echo "\$ $*"
-    "$@" 2>&1
-    echo "[rc=$?]"
+    shown "$*" "$@"
+}
+
+# shown TEXT CMD [ARG...]: `run`, with TEXT in the transcript as the command.
+shown() {
+    echo "\$ $1"
+    shift
+    "$@" > "$step_log" 2>&1
+    last_rc=$?
+    last_out=$(< "$step_log")
+    [ -z "$last_out" ] || printf '%s\n' "$last_out"
+    echo "[rc=$last_rc]"
 }
 
 # Runs a command as an unprivileged user (nobody, no capabilities).
 run_unprivileged() {
-    echo "\$ (as nobody) $*"
-    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@" 2>&1
-    echo "[rc=$?]"
+    shown "(as nobody) $*" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+
+# expect WHAT TEST [ARG...]: one of the scenario's own checks, independent of C. Prints
+# "expect WHAT: ok" when TEST succeeds, else "expect WHAT: FAILED" and what TEST printed.
+expect() {
+    local what=$1
+    shift
+    if "$@" > "$step_log.expect" 2>&1; then
+        echo "expect $what: ok"
+    else
+        echo "expect $what: FAILED"
+        while IFS= read -r line; do echo "  | $line"; done < "$step_log.expect"
+        echo "  | (the last command printed, at most 40 lines:)"
+        local n=0
+        while IFS= read -r line && ((n++ < 40)); do echo "  | $line"; done <<< "$last_out"
+    fi
+}
+
+# Tests for `expect`, about the last `run`:
+# out_line ERE: some line of its output is, as a whole, matched by ERE.
+out_line() {
+    local line
+    while IFS= read -r line; do [[ $line =~ ^($1)$ ]] && return 0; done <<< "$last_out"
+    return 1
+}
+# out_lines N ERE: exactly N lines of its output are matched by ERE.
+out_lines() {
+    local line n=0
+    while IFS= read -r line; do [[ $line =~ ^($2)$ ]] && n=$((n + 1)); done <<< "$last_out"
+    [ "$n" = "$1" ] || { echo "$n lines match, not $1"; return 1; }
+}
+# out_is TEXT: its output is TEXT.
+out_is() {
+    [ "$last_out" = "$1" ] || { printf 'wanted:\n%s\n' "$1"; return 1; }
+}
+# rc_is N: its status was N.
+rc_is() {
+    [ "$last_rc" = "$1" ] || { echo "status $last_rc, not $1"; return 1; }
+}
+# stat_ge ADDR:PORT FIELD MIN: in the output of `ipvsadm -L -n --stats --exact` (the last run),
+# field FIELD (1 Conns, 2 InPkts, 3 OutPkts, 4 InBytes, 5 OutBytes) of the service or real
+# server ADDR:PORT is at least MIN.
+stat_ge() {
+    local line f
+    while IFS= read -r line; do
+        read -ra f <<< "$line"
+        [ "${f[0]}" = "->" ] && f=("${f[@]:1}")
+        [ "${f[0]}" = TCP ] || [ "${f[0]}" = UDP ] || [ "${f[0]}" = SCTP ] && f=("${f[@]:1}")
+        [ "${f[0]}" = "$1" ] || continue
+        [ "${f[$2]}" -ge "$3" ] 2> /dev/null && return 0
+        echo "$1 field $2 is ${f[$2]}, not >= $3"
+        return 1
+    done <<< "$last_out"
+    echo "$1 not listed"
+    return 1
+}
+
+# setup CMD [ARG...]: a setup step. Quiet when it succeeds; when it fails, "setup FAILED", the
+# command, its status and its output go into the transcript, which fails the scenario.
+setup() {
+    "$@" > "$step_log.setup" 2>&1
+    local rc=$? line
+    if [ $rc != 0 ]; then
+        echo "setup FAILED (status $rc): $*"
+        while IFS= read -r line; do echo "  | $line"; done < "$step_log.setup"
+    fi
+    return $rc
+}
+
+# wait_ready LOG FILE...: waits (60 s at most) until every FILE exists, i.e. every background
+# server started with its output in LOG is listening; else a failed setup step.
+wait_ready() {
+    local log=$1 f i
+    shift
+    for f in "$@"; do
+        for ((i = 0; i < 300; i++)); do [ -e "$f" ] && break; sleep 0.2; done
+        [ -e "$f" ] || { setup false "no $f after 60 s; $log says: $(< "$log")"; return 1; }
+    done
 }
 
 traffic_py=$(realpath "$(dirname "${BASH_SOURCE[0]}")/traffic.py")
@@ -32,9 +126,9 @@ in_ns() {
 }
 
 # ip_batch [NS]: runs the ip commands on stdin (one per line, without "ip"), in namespace NS if
-# given, carrying on after a failed one.
+# given, carrying on after a failed one; a setup step (a failed command fails the scenario).
 ip_batch() {
-    if [ $# -gt 0 ]; then in_ns "$1" ip -force -batch -; else ip -force -batch -; fi
+    if [ $# -gt 0 ]; then setup in_ns "$1" ip -force -batch -; else setup ip -force -batch -; fi
 }
 
 # nat_topology PREFIX SERVERS PORTS CLIENT_ADDRS DIRECTOR_ADDRS
@@ -46,38 +140,35 @@ ip_batch() {
 nat_topology() {
     local p=$1 n=$2 ports=$3 client=$4 director=$5 ns a i
     {
-        {
-            for ns in $p-cli $p-dir $(seq -f "$p-rs%g" "$n"); do echo "netns add $ns"; done
-            echo "link add cli0 netns $p-cli type veth peer name dir0 netns $p-dir"
-            for i in $(seq "$n"); do
-                echo "link add rs$i netns $p-dir type veth peer name eth0 netns $p-rs$i"
-            done
-        } | ip_batch
-        {
-            echo "link set lo up"
-            for a in $client; do echo "addr add $a/24 dev cli0"; done
-            echo "link set cli0 up"
-        } | ip_batch $p-cli
-        {
-            echo "link set lo up"
-            for a in $director; do echo "addr add $a/24 dev dir0"; done
-            echo "link set dir0 up"
-            for i in $(seq "$n"); do
-                echo "addr add 172.16.$i.1/24 dev rs$i"
-                echo "link set rs$i up"
-            done
-        } | ip_batch $p-dir
-        in_ns $p-dir sysctl -qw net.ipv4.ip_forward=1
+        for ns in $p-cli $p-dir $(seq -f "$p-rs%g" "$n"); do echo "netns add $ns"; done
+        echo "link add cli0 netns $p-cli type veth peer name dir0 netns $p-dir"
         for i in $(seq "$n"); do
-            printf '%s\n' "link set lo up" "addr add 172.16.$i.2/24 dev eth0" "link set eth0 up" \
-                "route add default via 172.16.$i.1" | ip_batch $p-rs$i
-            rm -f /tmp/$p-ready$i
-            TRAFFIC_READY=/tmp/$p-ready$i in_ns $p-rs$i $py "$traffic_py" server rs$i "$ports" &
+            echo "link add rs$i netns $p-dir type veth peer name eth0 netns $p-rs$i"
         done
+    } | ip_batch
+    {
+        echo "link set lo up"
+        for a in $client; do echo "addr add $a/24 dev cli0"; done
+        echo "link set cli0 up"
+    } | ip_batch $p-cli
+    {
+        echo "link set lo up"
+        for a in $director; do echo "addr add $a/24 dev dir0"; done
+        echo "link set dir0 up"
         for i in $(seq "$n"); do
-            until [ -e /tmp/$p-ready$i ]; do sleep 0.2; done
+            echo "addr add 172.16.$i.1/24 dev rs$i"
+            echo "link set rs$i up"
         done
-    } > /dev/null 2>&1
+    } | ip_batch $p-dir
+    setup in_ns $p-dir sysctl -qw net.ipv4.ip_forward=1
+    for i in $(seq "$n"); do
+        printf '%s\n' "link set lo up" "addr add 172.16.$i.2/24 dev eth0" "link set eth0 up" \
+            "route add default via 172.16.$i.1" | ip_batch $p-rs$i
+        rm -f /tmp/$p-ready$i
+        TRAFFIC_READY=/tmp/$p-ready$i in_ns $p-rs$i $py "$traffic_py" server rs$i "$ports" \
+            > /tmp/$p-server$i.log 2>&1 &
+    done
+    for i in $(seq "$n"); do wait_ready /tmp/$p-server$i.log /tmp/$p-ready$i; done
 }
 
 # nat_topology_ipv6 PREFIX SERVERS
@@ -87,19 +178,17 @@ nat_topology() {
 # address detection, so the addresses work at once.
 nat_topology_ipv6() {
     local p=$1 n=$2 i
+    printf '%s\n' "addr add 2001:db8::2/64 dev cli0 nodad" \
+        "route add default via 2001:db8::1" | ip_batch $p-cli
     {
-        printf '%s\n' "addr add 2001:db8::2/64 dev cli0 nodad" \
-            "route add default via 2001:db8::1" | ip_batch $p-cli
-        {
-            echo "addr add 2001:db8::1/64 dev dir0 nodad"
-            for i in $(seq "$n"); do echo "addr add fd00:$i::1/64 dev rs$i nodad"; done
-        } | ip_batch $p-dir
-        for i in $(seq "$n"); do
-            printf '%s\n' "addr add fd00:$i::2/64 dev eth0 nodad" \
-                "route add default via fd00:$i::1" | ip_batch $p-rs$i
-        done
-        in_ns $p-dir sysctl -qw net.ipv6.conf.all.forwarding=1
-    } > /dev/null 2>&1
+        echo "addr add 2001:db8::1/64 dev dir0 nodad"
+        for i in $(seq "$n"); do echo "addr add fd00:$i::1/64 dev rs$i nodad"; done
+    } | ip_batch $p-dir
+    for i in $(seq "$n"); do
+        printf '%s\n' "addr add fd00:$i::2/64 dev eth0 nodad" \
+            "route add default via fd00:$i::1" | ip_batch $p-rs$i
+    done
+    setup in_ns $p-dir sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
 # topology_del PREFIX: stops the scenario's background jobs and deletes the namespaces named

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! In-kernel tests (KUnit) of what the host tests cannot reach: the service list as the
+//! control plane publishes it under RCU for the packet path, the real-server table it keeps
+//! beside it, and the connection table. They run when the module loads into a kernel with
+//! `CONFIG_KUNIT=y` (the test kernel); tests/guest/kunit.sh reads their results from the
+//! kernel log.
+
+use crate::glue::kunit::kunit_suite;
+
+kunit_suite! {
+    ipvs_rs_services,
+    mod services {
+        use kernel::{
+            prelude::*,
+            sync::{rcu, Arc},
+        };
+
+        use crate::{
+            conn::{ConnTable, Made, Side, Tuple, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL},
+            glue::rcu::RcuPtr,
+            request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
+            rs_table::RealServers,
+            service::{DestOp, ServiceTable, Services},
+            tunnel::TYPE_GUE,
+        };
+
+        const TCP: u8 = 6;
+
+        fn v4(a: [u8; 4]) -> [u8; 16] {
+            let mut addr = [0; 16];
+            addr[..4].copy_from_slice(&a);
+            addr
+        }
+
+        fn service(addr: [u8; 4], port: u16, fwmark: u32) -> ServiceId {
+            ServiceId {
+                af: AF_INET,
+                protocol: if fwmark == 0 { u16::from(TCP) } else { 0 },
+                addr: if fwmark == 0 { v4(addr) } else { [0; 16] },
+                port: if fwmark == 0 {
+                    port.to_be_bytes()
+                } else {
+                    [0; 2]
+                },
+                fwmark,
+            }
+        }
+
+        fn settings() -> ServiceSettings {
+            ServiceSettings {
+                sched_name: Name::from_nul_string(b"rr\0"),
+                pe_name: Name::default(),
+                flags: 0,
+                flags_mask: !0,
+                timeout: 0,
+                netmask: !0,
+            }
+        }
+
+        fn dest(fwd: u32, tun_type: u8, tun_port: u16) -> DestSettings {
+            DestSettings {
+                fwd,
+                weight: 1,
+                u_threshold: 0,
+                l_threshold: 0,
+                tun_type,
+                tun_port: tun_port.to_be_bytes(),
+                tun_flags: 0,
+            }
+        }
+
+        /// Whether the published list finds a service for a TCP packet to `addr:port` with
+        /// mark `mark`, and which (by its mark).
+        fn published_finds(
+            published: &RcuPtr<ServiceTable>,
+            mark: u32,
+            addr: [u8; 4],
+            port: u16,
+        ) -> Option<u32> {
+            let guard = rcu::read_lock();
+            let table = published.get(&guard)?;
+            table
+                .find(AF_INET, mark, TCP, &v4(addr), port.to_be_bytes())
+                .map(|s| s.id.fwmark)
+        }
+
+        #[test]
+        fn publish_add_and_remove() -> Result {
+            let published = Arc::new(RcuPtr::null(), GFP_KERNEL)?;
+            let (real_servers, writer) = RealServers::new()?;
+            let mut services = Services::new(published.clone(), writer);
+            let vip = [10, 0, 0, 1];
+
+            assert_eq!(published_finds(&published, 0, vip, 80), None);
+            assert!(services.add(&service(vip, 80, 0), &settings()).is_ok());
+            assert!(services.add(&service(vip, 0, 7), &settings()).is_ok());
+            // The packet path sees both at once; a marked packet finds its mark's service
+            // first, an unmarked one the address's, and another port none.
+            assert_eq!(published_finds(&published, 0, vip, 80), Some(0));
+            assert_eq!(published_finds(&published, 7, vip, 80), Some(7));
+            assert_eq!(published_finds(&published, 0, vip, 81), None);
+
+            // Real servers: a NAT server is filed under its port, a GUE server under its
+            // tunnel port; a direct-routing one (not filed) is not found.
+            let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
+            let nat = DestId {
+                af: 0,
+                addr: v4([172, 16, 1, 2]),
+                port: 8080u16.to_be_bytes(),
+            };
+            let gue = DestId {
+                af: 0,
+                addr: v4([172, 16, 1, 3]),
+                port: 8080u16.to_be_bytes(),
+            };
+            let add = |services: &mut Services, id: &DestId, s: DestSettings| {
+                services
+                    .dest_op(i, DestOp::Add, id, Some(&s), false, |_, _| true)
+                    .is_ok()
+            };
+            assert!(add(&mut services, &nat, dest(FWD_MASQ, 0, 0)));
+            assert!(add(&mut services, &gue, dest(FWD_TUNNEL, TYPE_GUE, 6080)));
+            {
+                let guard = rcu::read_lock();
+                let found = real_servers.nat_server(&guard, AF_INET, TCP, &nat.addr, nat.port);
+                assert!(found.is_some_and(|r| r.svc.id.port == 80u16.to_be_bytes()));
+                assert!(real_servers
+                    .nat_server(&guard, AF_INET, TCP, &gue.addr, gue.port)
+                    .is_none());
+            }
+            assert_eq!(
+                real_servers.tunnel_type(AF_INET, &gue.addr, 6080u16.to_be_bytes()),
+                Some(TYPE_GUE)
+            );
+            assert_eq!(
+                real_servers.tunnel_type(AF_INET, &gue.addr, 6081u16.to_be_bytes()),
+                None
+            );
+
+            // Deleting the server takes it out of the table; removing the service takes it
+            // out of the published list, its mark's service stays.
+            assert!(services
+                .dest_op(i, DestOp::Del, &nat, None, false, |_, _| true)
+                .is_ok());
+            {
+                let guard = rcu::read_lock();
+                assert!(real_servers
+                    .nat_server(&guard, AF_INET, TCP, &nat.addr, nat.port)
+                    .is_none());
+            }
+            assert!(services.remove(i).is_ok());
+            assert_eq!(published_finds(&published, 0, vip, 80), None);
+            assert_eq!(published_finds(&published, 7, vip, 80), Some(7));
+            assert_eq!(
+                real_servers.tunnel_type(AF_INET, &gue.addr, 6080u16.to_be_bytes()),
+                None
+            );
+            assert!(services.flush().is_ok());
+            assert_eq!(published_finds(&published, 7, vip, 80), None);
+            Ok(())
+        }
+
+        #[test]
+        fn connections_both_ways() -> Result {
+            let published = Arc::new(RcuPtr::null(), GFP_KERNEL)?;
+            let (_real_servers, writer) = RealServers::new()?;
+            let mut services = Services::new(published, writer);
+            let vip = [10, 0, 0, 1];
+            assert!(services.add(&service(vip, 80, 0), &settings()).is_ok());
+            let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
+            for (last, fwd) in [(2, FWD_MASQ), (3, FWD_DROUTE)] {
+                let id = DestId {
+                    af: 0,
+                    addr: v4([172, 16, 1, last]),
+                    port: 8080u16.to_be_bytes(),
+                };
+                assert!(services
+                    .dest_op(
+                        i,
+                        DestOp::Add,
+                        &id,
+                        Some(&dest(fwd, 0, 0)),
+                        false,
+                        |_, _| true
+                    )
+                    .is_ok());
+            }
+            let svc = services.get(i).ok_or(ENOENT)?;
+            let table = KBox::pin_init(ConnTable::new(), GFP_KERNEL)?;
+            let client = v4([10, 0, 0, 2]);
+            let cport = 40000u16.to_be_bytes();
+            let vport = 80u16.to_be_bytes();
+            let dport = 8080u16.to_be_bytes();
+            let mut conns = KVec::new();
+            for d in svc.dests.iter() {
+                let tuple = Tuple {
+                    af: AF_INET,
+                    protocol: TCP,
+                    caddr: client,
+                    cport,
+                    vaddr: v4(vip),
+                    vport,
+                    daddr: d.addr,
+                    dport,
+                };
+                // A connection to each server from the same client port: the NAT one first.
+                let c = table.create(
+                    tuple,
+                    d.clone(),
+                    svc.shared.clone(),
+                    0,
+                    Made::Conn(None),
+                    i32::MAX,
+                )?;
+                conns.push(c, GFP_KERNEL)?;
+                if conns.len() == 1 {
+                    // A client's packet finds the NAT connection, so does its server's reply.
+                    let (vaddr, first) = (v4(vip), &conns[0]);
+                    let found = table.lookup(Side::In, AF_INET, TCP, &client, cport, &vaddr, vport);
+                    assert!(found.is_some_and(|f| Arc::ptr_eq(&f, first)));
+                    let daddr = &d.addr;
+                    let reply = table.lookup(Side::Out, AF_INET, TCP, daddr, dport, &client, cport);
+                    assert!(reply.is_some_and(|f| Arc::ptr_eq(&f, first)));
+                }
+            }
+            // Another client port, or UDP, is another flow.
+            let other = 40001u16.to_be_bytes();
+            assert!(table
+                .lookup(Side::In, AF_INET, TCP, &client, other, &v4(vip), vport)
+                .is_none());
+            assert!(table
+                .lookup(Side::In, AF_INET, 17, &client, cport, &v4(vip), vport)
+                .is_none());
+            // Removed connections are gone both ways, and the table is empty again.
+            for c in conns.iter() {
+                table.remove(c);
+            }
+            assert!(table
+                .lookup(Side::In, AF_INET, TCP, &client, cport, &v4(vip), vport)
+                .is_none());
+            let reply = table.lookup(
+                Side::Out,
+                AF_INET,
+                TCP,
+                &v4([172, 16, 1, 2]),
+                dport,
+                &client,
+                cport,
+            );
+            assert!(reply.is_none());
+            let mut listed = 0;
+            assert!(table
+                .for_each(|_| {
+                    listed += 1;
+                    Ok(())
+                })
+                .is_ok());
+            assert_eq!(listed, 0);
+            assert!(services.flush().is_ok());
+            Ok(())
+        }
+    }
+}
