@@ -108,9 +108,11 @@ impl Scheduler for SourceHashing {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::tests::{flow4, D};
+pub(super) mod tests {
+    use super::super::tests::{ANY, D};
     use super::*;
+    use crate::request::{AF_INET, AF_INET6};
+    use std::net::IpAddr;
 
     #[test]
     fn weights_fill_buckets_in_a_row() {
@@ -121,25 +123,217 @@ mod tests {
         assert_eq!(first, [0, 0, 1, 2, 0, 0, 1, 2]);
     }
 
+    /// C's choices for many flows: tests/fixtures/sched-c.txt, recorded in a guest with the C
+    /// module by tests/fixtures/record-sched.sh (its header says how to regenerate it).
+    const C_FIXTURE: &str = include_str!("../../tests/fixtures/sched-c.txt");
+
+    /// A real server of a fixture block.
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Server {
+        addr: [u8; 16],
+        port: u16,
+        pub(crate) weight: i32,
+        pub(crate) last_weight: i32,
+    }
+
+    impl Candidate for Server {
+        fn weight(&self) -> i32 {
+            self.weight
+        }
+        fn last_weight(&self) -> i32 {
+            self.last_weight
+        }
+        fn addr(&self) -> [u8; 16] {
+            self.addr
+        }
+        fn port(&self) -> [u8; 2] {
+            self.port.to_be_bytes()
+        }
+        fn overloaded(&self) -> bool {
+            false
+        }
+        fn active_conns(&self) -> i32 {
+            0
+        }
+        fn total_conns(&self) -> i32 {
+            0
+        }
+    }
+
+    /// One service of the fixture and the flows C scheduled through it.
+    #[derive(Debug)]
+    pub(crate) struct Block {
+        /// The fixture's `service` line, for messages.
+        pub(crate) service: String,
+        /// The service's address family.
+        pub(crate) af: u16,
+        /// Servers in the order they were added, with their final weights.
+        pub(crate) servers: Vec<Server>,
+        /// Each flow's fixture line number, the flow, and the server C chose (its place in
+        /// `servers`).
+        pub(crate) flows: Vec<(usize, Flow, Option<usize>)>,
+    }
+
+    fn addr16(text: &str) -> [u8; 16] {
+        let mut a = [0; 16];
+        match text.parse::<IpAddr>().expect(text) {
+            IpAddr::V4(v4) => a[..4].copy_from_slice(&v4.octets()),
+            IpAddr::V6(v6) => a = v6.octets(),
+        }
+        a
+    }
+
+    /// The fixture's blocks for scheduler `sched`.
+    pub(crate) fn c_fixture(sched: &str) -> Vec<Block> {
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut vaddr = [0; 16];
+        let mut svc_flags = 0;
+        // Whether the lines are of a block of `sched`.
+        let mut ours = false;
+        for (n, line) in C_FIXTURE.lines().enumerate() {
+            let t: Vec<&str> = line.split_whitespace().collect();
+            let bad = || -> ! { panic!("sched-c.txt line {}: {line}", n + 1) };
+            match t.as_slice() {
+                [] => {}
+                [c, ..] if c.starts_with('#') => {}
+                ["service", s, flags, addr, _port] => {
+                    ours = *s == sched;
+                    if !ours {
+                        continue;
+                    }
+                    // ipvsadm's names: IP_VS_SVC_F_SCHED1 is the fallback, SCHED2 the port.
+                    svc_flags = 0;
+                    for f in flags.split(',').filter(|f| *f != "-") {
+                        svc_flags |= match f.strip_prefix(sched) {
+                            Some("-fallback") => 0x0008,
+                            Some("-port") => 0x0010,
+                            _ => bad(),
+                        };
+                    }
+                    vaddr = addr16(addr);
+                    let af = if addr.contains(':') {
+                        AF_INET6
+                    } else {
+                        AF_INET
+                    };
+                    blocks.push(Block {
+                        service: line.to_string(),
+                        af,
+                        servers: Vec::new(),
+                        flows: Vec::new(),
+                    });
+                }
+                _ if !ours => {}
+                ["server", addr, port, weight, last] => {
+                    let b = blocks.last_mut().unwrap();
+                    b.servers.push(Server {
+                        addr: addr16(addr),
+                        port: port.parse().unwrap_or_else(|_| bad()),
+                        weight: weight.parse().unwrap_or_else(|_| bad()),
+                        last_weight: last.parse().unwrap_or_else(|_| bad()),
+                    });
+                }
+                ["flow", addr, port, server] => {
+                    let b = blocks.last_mut().unwrap();
+                    let port: u16 = port.parse().unwrap_or_else(|_| bad());
+                    let flow = Flow {
+                        af: b.af,
+                        saddr: addr16(addr),
+                        daddr: vaddr,
+                        sport: port.to_be_bytes(),
+                        svc_flags,
+                        ..ANY
+                    };
+                    let chosen = (*server != "-").then(|| server.parse().unwrap_or_else(|_| bad()));
+                    b.flows.push((n + 1, flow, chosen));
+                }
+                _ => bad(),
+            }
+        }
+        blocks
+    }
+
+    impl Block {
+        /// Replays the block's configuration as C saw it, each step handing `changed` the
+        /// servers newest first, the order C keeps them in (and service.rs gives them): the
+        /// servers added one by one with weight `last_weight`, then the quiesced ones edited to
+        /// weight 0. Returns that final list.
+        pub(crate) fn replay(&self, mut changed: impl FnMut(&[Server], bool)) -> Vec<Server> {
+            let mut list: Vec<Server> = Vec::new();
+            for s in &self.servers {
+                list.insert(
+                    0,
+                    Server {
+                        weight: s.last_weight,
+                        ..*s
+                    },
+                );
+                changed(&list, true);
+            }
+            let n = list.len();
+            for (i, s) in self.servers.iter().enumerate() {
+                if s.weight != s.last_weight {
+                    list[n - 1 - i].weight = s.weight;
+                    changed(&list, false);
+                }
+            }
+            list
+        }
+
+        /// Checks `schedule` against C's choice for every flow; returns the flows checked and
+        /// a line for each that differs.
+        pub(crate) fn check(
+            &self,
+            dests: &[Server],
+            mut schedule: impl FnMut(&Flow) -> Option<usize>,
+        ) -> (usize, Vec<String>) {
+            let n = dests.len();
+            let mut differ = Vec::new();
+            for (line, flow, c) in &self.flows {
+                // Our list is newest first: place i is the (n - 1 - i)th server added.
+                let ours = schedule(flow).map(|i| n - 1 - i);
+                if ours != *c {
+                    differ.push(format!(
+                        "line {line} ({}): C {c:?}, ours {ours:?}",
+                        self.service
+                    ));
+                }
+            }
+            (self.flows.len(), differ)
+        }
+    }
+
+    /// Every flow of the fixture's sh blocks goes to the server C sent it to (or to none where
+    /// C chose none): equal, unequal and zero weights, weights beyond the table, many servers,
+    /// sh-port, sh-fallback past quiesced servers, IPv4 and IPv6.
     #[test]
-    fn same_bucket_as_c() {
-        let dests = [D::new(1, 1), D::new(2, 1), D::new(3, 1), D::new(4, 1)];
-        let mut sh = SourceHashing::default();
-        sh.dest_added(&dests);
-        // hash_32(0x0a000002, 8) = (0x0a000002 * 0x61c88647 mod 2^32) >> 24 = 0x89: bucket
-        // 137, server 137 % 4 = 1.
-        let f = flow4([10, 0, 0, 2], 40000, [10, 0, 0, 1], 0);
-        assert_eq!(sh.schedule(&dests, &f), Some(1));
-        // With sh-port the source port counts: 0x0a000002 + 40000 hashes elsewhere.
-        let port = flow4([10, 0, 0, 2], 40000, [10, 0, 0, 1], SH_PORT);
-        let bucket = hashkey(0x0a00_0002 + 40000, 0, 0);
-        assert_eq!(sh.schedule(&dests, &port), Some(bucket % 4));
-        // Its server quiesced: none, or with sh-fallback the next bucket's server.
-        let quiet = [D::new(1, 1), D::new(2, 0), D::new(3, 1), D::new(4, 1)];
-        assert_eq!(sh.schedule(&quiet, &f), None);
-        let fb = flow4([10, 0, 0, 2], 40000, [10, 0, 0, 1], SH_FALLBACK);
-        // C's walk adds the offset to the hash twice: offset 0 is bucket 2 * 137 mod 256 = 18,
-        // server 18 % 4 = 2.
-        assert_eq!(sh.schedule(&quiet, &fb), Some(2));
+    fn same_servers_as_c() {
+        let blocks = c_fixture("sh");
+        assert!(
+            blocks.len() >= 5,
+            "sh blocks in sched-c.txt: {}",
+            blocks.len()
+        );
+        let (mut flows, mut differ) = (0, Vec::new());
+        for b in &blocks {
+            let mut sh = SourceHashing::default();
+            let dests = b.replay(|list, added| {
+                if added {
+                    sh.dest_added(list)
+                } else {
+                    sh.dest_updated(list)
+                }
+            });
+            let (n, d) = b.check(&dests, |f| sh.schedule(&dests, f));
+            assert!(n > 0, "no flows: {}", b.service);
+            flows += n;
+            differ.extend(d);
+        }
+        assert!(
+            differ.is_empty(),
+            "{} of {flows} flows differ from C:\n{}",
+            differ.len(),
+            differ.join("\n")
+        );
     }
 }
