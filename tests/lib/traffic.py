@@ -3,12 +3,16 @@
 """Deterministic test traffic for IPVS scenarios (standard library only).
 
   traffic.py server NAME PORT[,PORT..] TCP and UDP server on each PORT: each TCP connection
-                                       gets "NAME\\n" and then its lines echoed; each UDP
+                                       gets "NAME\\n" and then what it sends echoed, and is
+                                       closed once the client has closed its side; each UDP
                                        datagram gets "NAME". With TRAFFIC_READY set, creates
                                        that file once it listens
-  traffic.py tcp N ADDR PORT           N TCP connections one after another; prints how many
-                                       answers came from each server name ("refused" and
-                                       "no answer" counted too)
+  traffic.py tcp N ADDR PORT           N TCP connections one after another, each: the server's
+                                       name, one request line and its echo, then an orderly
+                                       close (the same segments every time, see tcp_exchange);
+                                       prints how many answers came from each server name
+                                       ("refused", "no answer", "NAME without echo" and "NAME
+                                       not closed" counted too)
   traffic.py udp N ADDR PORT           the same with N UDP datagrams, each from a new socket
   traffic.py hold ADDR PORT DIR        one TCP connection kept open: prints the server's name,
                                        then each time DIR/goN appears (N = 1, 2, ...) sends a
@@ -104,18 +108,23 @@ def server(name, ports):
         for s in ready:
             if s in listeners:
                 c, _ = s.accept()
+                c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 c.sendall(name.encode() + b"\n")
                 conns[c] = b""
             elif s in udps:
                 _, peer = s.recvfrom(2048)
                 s.sendto(name.encode(), peer)
             else:
-                data = s.recv(2048)
+                try:
+                    data = tcp_recv(s)
+                    if data:
+                        s.sendall(data)
+                except OSError:
+                    data = b""
                 if not data:
+                    # The client's FIN has its own ACK (tcp_recv), and then comes ours.
                     s.close()
                     del conns[s]
-                else:
-                    s.sendall(data)
 
 
 def family_of(addr):
@@ -127,20 +136,74 @@ def count(names):
         print(f"{n}: {names.count(n)}")
 
 
-def tcp_clients(n, addr, port):
-    names = []
-    for _ in range(n):
-        # A connection that is refused or never answered is counted, not fatal, so that the
-        # commands after it in a batch still run.
+# TCP traffic whose segments are the same in every run, so that IPVS's packet and byte
+# counters can be compared: which segments carry an ACK must not depend on timing (delayed ACKs,
+# an ACK merged into the data or FIN sent next). Both sides ask for an immediate ACK after every
+# receive (TCP_QUICKACK: an ACK still pending goes out at once, alone) before they send
+# anything, never have more than one data segment in flight (TCP_NODELAY, strict turns), and
+# close in a fixed order. One tcp_exchange, client -> server / server -> client:
+#   SYN / SYN-ACK, ACK               the handshake
+#   / "NAME\n"  then  ACK /          the greeting and its ACK
+#   "hello\n" / ACK, "hello\n"       the request, its ACK and the echo
+#   ACK /                            the echo's ACK
+#   FIN / ACK, FIN                   the client shuts its side once it has the whole answer;
+#                                    the server ACKs (at the latest when it reads the end),
+#                                    then closes
+#   ACK /                            FIN_WAIT2 ACKs the server's FIN at once; the client closes
+#                                    only after it has read the end (no RST)
+# 7 segments in, 6 out; nothing retransmitted as long as no ACK is later than the
+# retransmission timeout (200 ms or more).
+def tcp_recv(s):
+    data = s.recv(2048)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+    return data
+
+
+def tcp_line(s):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = tcp_recv(s)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().strip()
+
+
+def tcp_exchange(addr, port):
+    """One connection as described above; what it is counted as."""
+    # A connection that is refused or never answered is counted, not fatal, so that the
+    # commands after it in a batch still run.
+    try:
+        s = socket.create_connection((addr, port), timeout=5)
+    except ConnectionRefusedError:
+        return "refused"
+    except OSError:
+        return "no answer"
+    with s:
         try:
-            with socket.create_connection((addr, port), timeout=5) as s:
-                line = s.makefile("rb").readline().decode().strip()
-                names.append(line or "no answer")
-        except ConnectionRefusedError:
-            names.append("refused")
-        except socket.timeout:
-            names.append("no answer")
-    count(names)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            name = tcp_line(s)
+        except OSError:
+            name = ""
+        if not name:
+            return "no answer"
+        try:
+            s.sendall(b"hello\n")
+            if tcp_line(s) != "hello":
+                return f"{name} without echo"
+        except OSError:
+            return f"{name} without echo"
+        try:
+            s.shutdown(socket.SHUT_WR)
+            while tcp_recv(s):
+                pass
+        except OSError:
+            return f"{name} not closed"
+        return name
+
+
+def tcp_clients(n, addr, port):
+    count([tcp_exchange(addr, port) for _ in range(n)])
 
 
 def tcp_rate(n, addr, port):
@@ -158,16 +221,22 @@ def udp_clients(n, addr, port):
             s.settimeout(3)
             s.sendto(b"hello", (addr, port))
             try:
-                names.append(s.recv(2048).decode())
+                data, peer = s.recvfrom(2048)
             except socket.timeout:
                 names.append("no answer")
+                continue
+            # An answer must come from the service's address and port (a NAT reply that was
+            # not translated back comes from the real server's).
+            same = socket.inet_pton(family_of(addr), peer[0]) == \
+                socket.inet_pton(family_of(addr), addr) and peer[1] == port
+            names.append(data.decode() + ("" if same else f" from {peer[0]}:{peer[1]}"))
     count(names)
 
 
 def hold(addr, port, ctl):
     s = socket.create_connection((addr, port), timeout=5)
-    f = s.makefile("rb")
-    print("connected to", f.readline().decode().strip(), flush=True)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print("connected to", tcp_line(s), flush=True)
     i = 1
     while not os.path.exists(os.path.join(ctl, "stop")):
         go = os.path.join(ctl, f"go{i}")
@@ -177,7 +246,7 @@ def hold(addr, port, ctl):
         s.settimeout(3)
         try:
             s.sendall(f"ping {i}\n".encode())
-            line = f.readline().decode().strip()
+            line = tcp_line(s)
             print(f"round {i}:", line or "closed", flush=True)
         except (socket.timeout, OSError):
             print(f"round {i}: no answer", flush=True)
