@@ -85,6 +85,23 @@ import sys
 import time
 
 
+# <linux/in.h>, <linux/in6.h>: not every Python names them.
+IP_PKTINFO, IPV6_RECVPKTINFO, IPV6_PKTINFO = 8, 49, 50
+
+
+def reply_from(ancillary):
+    """The control message that makes a reply leave from the address a datagram was sent to,
+    from that datagram's IP_PKTINFO or IPV6_PKTINFO."""
+    for level, kind, data in ancillary:
+        if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
+            # struct in_pktinfo: ifindex, spec_dst, addr (the header's destination)
+            return [(level, kind, bytes(4) + data[8:12] + bytes(4))]
+        if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO:
+            # struct in6_pktinfo: addr, ifindex
+            return [(level, kind, data[:16] + bytes(4))]
+    return []
+
+
 def server(name, ports):
     listeners, udps = [], []
     for port in ports:
@@ -97,6 +114,12 @@ def server(name, ports):
                     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind((anywhere, port))
+            # A host with several addresses answers UDP from the one asked (as TCP does): the
+            # director un-NATs only replies from the real server's own address.
+            if family == socket.AF_INET:
+                udp.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+            else:
+                udp.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
             tcp.listen(64)
             listeners.append(tcp)
             udps.append(udp)
@@ -112,8 +135,8 @@ def server(name, ports):
                 c.sendall(name.encode() + b"\n")
                 conns[c] = b""
             elif s in udps:
-                _, peer = s.recvfrom(2048)
-                s.sendto(name.encode(), peer)
+                _, ancillary, _, peer = s.recvmsg(2048, 256)
+                s.sendmsg([name.encode()], reply_from(ancillary), 0, peer)
             else:
                 try:
                     data = tcp_recv(s)
@@ -544,7 +567,8 @@ def sctp_client(addr, port, sport, steps):
                 continue
             answer = f"{SCTP_CHUNKS.get(rtype, rtype)} from {src}:{psport}, crc {'ok' if ok else 'bad'}"
             if rtype == 2:
-                answer += f", cookie {rvalue[16:].decode()}"
+                cookie = rvalue[16:].rstrip(b"\0").decode()
+                answer += f", cookie {cookie}"
             break
         print(f"{step}: {answer}")
 
