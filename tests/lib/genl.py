@@ -10,6 +10,7 @@ import io
 import socket
 import struct
 import sys
+import time
 
 NETLINK_GENERIC = 16
 NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP = 1, 2, 4, 0x300
@@ -128,19 +129,24 @@ def show_attrs(data, indent, nested):
             print(f"{indent}{ty}{flag}: {p.hex()}")
 
 
-def show(label, replies):
+def show(label, replies, sort=False):
+    """Prints the replies in the order they came, or sorted (SORT) for a dump of services:
+    C lists services in the order of its service hash table, which has a random key. Every
+    other order is fixed and printed as it is: real servers (GET_DEST) come in the order of
+    the service's list, where C adds each new one at the head (list_add_rcu in
+    __ip_vs_update_dest), so newest first; daemons come master first, then backup."""
     print(f"== {label}")
-    # Dump parts come in the order of C's service hash table, which has a random key: print
-    # the messages sorted. A doit reply has a single message, so this changes nothing there.
     msgs = [r for r in replies if r[0] == "msg"]
     texts = []
     for _, fl, body in msgs:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             print(f"  msg flags={fl:#x} cmd={body[0]} version={body[1]}")
-            show_attrs(body[4:], "    ", NESTS)
+            # GET_INFO's and GET_CONFIG's replies have plain attributes at the top level,
+            # where 1 and 2 would otherwise be taken for the service and real-server nests.
+            show_attrs(body[4:], "    ", {} if body[0] in (SET_INFO, SET_CONFIG) else NESTS)
         texts.append(out.getvalue())
-    print("".join(sorted(texts)), end="")
+    print("".join(sorted(texts) if sort else texts), end="")
     for r in replies:
         if r[0] == "msg":
             continue
@@ -269,7 +275,8 @@ def main():
     show("GET_DEST dump missing service", send(fam, GET_DEST, svc4("10.9.9.9", full=False),
                                                flags=dump))
     show("GET_DEST dump no service", send(fam, GET_DEST, flags=dump))
-    show("GET_SERVICE dump empty nest", send(fam, GET_SERVICE, nest(A_SERVICE), flags=dump))
+    show("GET_SERVICE dump empty nest", send(fam, GET_SERVICE, nest(A_SERVICE), flags=dump),
+         sort=True)
 
     show("NEW_DAEMON with mixed-family dests", send(fam, NEW_DAEMON, nest(
         A_DAEMON, u32(M_STATE, 1), string(M_IFN, "lo"), u32(M_SYNCID, 1))))
@@ -298,6 +305,9 @@ def main():
     show("NEW_DAEMON backup group6", send(fam, NEW_DAEMON, nest(
         A_DAEMON, u32(M_STATE, 2), string(M_IFN, "lo"), u32(M_SYNCID, 2),
         ip6(M_GROUP6, "ff02::99"))))
+    # C's stop_sync_thread returns what kthread_stop returns: EINTR when a daemon's thread
+    # has not run yet (it is stopped all the same). Give the threads time to start.
+    time.sleep(1)
     show("GET_DAEMON", send(fam, GET_DAEMON, flags=dump))
     show("DEL_DAEMON no state", send(fam, DEL_DAEMON, nest(A_DAEMON)))
     show("DEL_DAEMON master", send(fam, DEL_DAEMON, nest(A_DAEMON, u32(M_STATE, 1))))
@@ -309,6 +319,11 @@ def main():
     show("SET_CONFIG udp 2 bytes", send(fam, SET_CONFIG, u16(A_UDP, 1)))
     show("SET_CONFIG too big", send(fam, SET_CONFIG, u32(A_TCP_FIN, 2**31 - 1)))
     show("GET_CONFIG", send(fam, GET_CONFIG))
+    # Timeouts are kept in jiffies: at most INT_MAX / HZ seconds, 21474836 with the test
+    # kernel's HZ=100 (beyond what ipvsadm lets one ask).
+    show("SET_CONFIG tcp INT_MAX/HZ", send(fam, SET_CONFIG, u32(A_TCP, 2**31 // 100)))
+    show("SET_CONFIG tcp INT_MAX/HZ + 1", send(fam, SET_CONFIG, u32(A_TCP, 2**31 // 100 + 1)))
+    show("GET_CONFIG at the limit", send(fam, GET_CONFIG))
     show("SET_CONFIG restore", send(fam, SET_CONFIG, u32(A_TCP, 900)))
     show("ZERO all", send(fam, ZERO))
     show("ZERO service", send(fam, ZERO, svc4(full=False)))
@@ -323,7 +338,7 @@ def main():
     show("DEL_SERVICE", send(fam, DEL_SERVICE, svc4(full=False)))
     show("DEL_SERVICE again", send(fam, DEL_SERVICE, svc4(full=False)))
     show("FLUSH", send(fam, FLUSH))
-    show("GET_SERVICE dump after flush", send(fam, GET_SERVICE, flags=dump))
+    show("GET_SERVICE dump after flush", send(fam, GET_SERVICE, flags=dump), sort=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Configures IPVS through pyroute2's IPVS API (an independent netlink encoder and decoder),
 as a Python application would, and prints what it gets back: records as pyroute2 parses them,
-and errors as the NetlinkError codes it raises. Dumps are printed sorted, since C lists
-services in the order of a hash table with a random key."""
+and errors as the NetlinkError codes it raises. Services are printed sorted, since C lists
+them in the order of a hash table with a random key; a service's real servers are printed in
+the order they come, which is fixed: C adds each new one at the head of the service's list
+(list_add_rcu in __ip_vs_update_dest), so they come newest first."""
 from socket import IPPROTO_TCP, IPPROTO_UDP
 
 from pyroute2 import IPVS, IPVSDest, IPVSService
@@ -36,7 +38,7 @@ def dump_services():
 def dump_dests(svc):
     msgs = call(f"dump dests of {svc.get('addr')}:{svc.get('port')}", ipvs.dest, "dump",
                 service=svc)
-    for line in sorted(rec(IPVSDest.from_message(m)) for m in msgs):
+    for line in (rec(IPVSDest.from_message(m)) for m in msgs):
         print("   ", line)
 
 

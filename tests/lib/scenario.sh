@@ -10,12 +10,21 @@
 last_out='' last_rc=0
 step_log=/tmp/scenario-step.$$
 
+# step_time LABEL: with IPVS_RS_STEP_TIMES set (tests/lib/record-in-guest sets it), appends the
+# time now in microseconds and LABEL to that file: where a scenario's time goes (each step until
+# the next), for keeping `make check` within its budget. Costs no process.
+step_time() {
+    [ -z "${IPVS_RS_STEP_TIMES:-}" ] ||
+        printf '%s %s\n' "${EPOCHREALTIME/./}" "${1//$'\n'/ }" >> "$IPVS_RS_STEP_TIMES"
+}
+
 run() {
     shown "$*" "$@"
 }
 
 # shown TEXT CMD [ARG...]: `run`, with TEXT in the transcript as the command.
 shown() {
+    step_time "$1"
     echo "\$ $1"
     shift
     "$@" > "$step_log" 2>&1
@@ -85,9 +94,36 @@ stat_ge() {
     return 1
 }
 
+# stats_are SERVICE [SERVER] = N...: in the last `ipvsadm -L -n --stats --exact` output, the
+# counters of SERVICE ("TCP 10.0.0.1:8080", "UDP [2001:db8::1]:53"), or of its real server
+# SERVER, are N... (Conns, InPkts, OutPkts, InBytes, OutBytes, as many as given).
+stats_are() {
+    local svc=$1 rs= line f i in=0
+    shift
+    [ "$1" = = ] || { rs=$1; shift; }
+    shift
+    while IFS= read -r line; do
+        read -ra f <<< "$line"
+        if [ "${f[0]}" = "->" ]; then
+            [ $in = 1 ] && [ "${f[1]}" = "$rs" ] || continue
+        else
+            [ "${f[0]} ${f[1]}" = "$svc" ] && in=1 || in=0
+            [ $in = 1 ] && [ -z "$rs" ] || continue
+        fi
+        for ((i = 1; i <= $#; i++)); do
+            [ "${f[i + 1]}" = "${!i}" ] ||
+                { echo "$svc $rs: counters ${f[*]:2}, not $*"; return 1; }
+        done
+        return 0
+    done <<< "$last_out"
+    echo "$svc $rs not listed"
+    return 1
+}
+
 # setup CMD [ARG...]: a setup step. Quiet when it succeeds; when it fails, "setup FAILED", the
 # command, its status and its output go into the transcript, which fails the scenario.
 setup() {
+    step_time "setup $*"
     "$@" > "$step_log.setup" 2>&1
     local rc=$? line
     if [ $rc != 0 ]; then

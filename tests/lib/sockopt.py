@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Drives the legacy IPVS socket options (IP_VS_SO_SET_*/GET_*) directly, the way ipvsadm's
 libipvs does without netlink, plus the malformed calls it never makes. Prints a transcript:
-each call, its errno, and the bytes it returned, for tests/diff to compare between modules."""
+each call, its errno, and the bytes it returned, for tests/diff to compare between modules.
+
+    sockopt.py            the calls, well-formed and malformed (tests/scenarios/sockopt.sh)
+    sockopt.py --probe    one read and one write (permission checks)
+    sockopt.py --stats    every IPv4 service's and real server's counters (after traffic)"""
 import ctypes
 import errno
 import socket
 import struct
 import sys
+import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 BASE = 1152
@@ -65,7 +70,9 @@ def services(n, length=None, partial=False):
     key, so entries are printed sorted, and for a PARTIAL listing (fewer slots than services)
     only how many slots were filled."""
     length = 8 + 104 * n if length is None else length
-    buf = ctypes.create_string_buffer(struct.pack("=I4x", n) + bytes(104 * n), max(length, 8))
+    # The buffer holds N entries whatever LENGTH declares (a shorter one is refused).
+    buf = ctypes.create_string_buffer(struct.pack("=I4x", n) + bytes(104 * n),
+                                      max(length, 8 + 104 * n))
     ln = ctypes.c_int(length)
     rc = libc.getsockopt(sock.fileno(), socket.IPPROTO_IP, GET["SERVICES"], buf,
                          ctypes.byref(ln))
@@ -86,10 +93,24 @@ def services(n, length=None, partial=False):
 
 
 def dests(n, proto=TCP, addr="10.0.0.1", port=80, fwmark=0, length=None):
+    """GET_DESTS for N entries: the reply's bytes as they are, then its real servers decoded
+    (address:port/conn_flags/weight), in the order of the reply. That order is fixed: the
+    service's list of real servers, where C adds each new one at the head (list_add_rcu in
+    __ip_vs_update_dest), so newest first, and a reply with fewer slots than servers has the
+    newest ones."""
     head = struct.pack("=H2x4s2s2xII4x", proto, socket.inet_aton(addr),
                        struct.pack("!H", port), fwmark, n)
-    return getopt(f"DESTS n={n} {addr}:{port} fwm={fwmark}", GET["DESTS"],
-                  head + bytes(96 * n), length)
+    out = getopt(f"DESTS n={n} {addr}:{port} fwm={fwmark}", GET["DESTS"],
+                 head + bytes(96 * n), length)
+    found = []
+    for i in range(n):
+        e = out[24 + 96 * i:24 + 96 * (i + 1)]
+        if len(e) == 96 and e != bytes(96):
+            a, p, flags, weight = struct.unpack_from("=4s2s2xIi", e)
+            found.append(f"{socket.inet_ntoa(a)}:{struct.unpack('!H', p)[0]}/{flags:#x}/{weight}")
+    if out:
+        print("    servers:", " ".join(found) or "none")
+    return out
 
 
 def main():
@@ -172,7 +193,10 @@ def main():
 
     setopt("TIMEOUT", SET["TIMEOUT"], struct.pack("=iii", 10, 0, 30))
     setopt("TIMEOUT negative", SET["TIMEOUT"], struct.pack("=iii", -1, 0, 0))
+    # Timeouts are kept in jiffies: at most INT_MAX / HZ seconds, 21474836 with the test
+    # kernel's HZ=100, so the first of these is accepted, the second refused.
     setopt("TIMEOUT too big", SET["TIMEOUT"], struct.pack("=iii", 0, 2**31 // 100, 0))
+    setopt("TIMEOUT INT_MAX/HZ + 1", SET["TIMEOUT"], struct.pack("=iii", 0, 2**31 // 100 + 1, 0))
     setopt("TIMEOUT short", SET["TIMEOUT"], struct.pack("=ii", 1, 2))
     getopt("TIMEOUT", GET["TIMEOUT"], bytes(12))
     setopt("TIMEOUT defaults", SET["TIMEOUT"], struct.pack("=iii", 900, 120, 300))
@@ -184,6 +208,9 @@ def main():
     setopt("STARTDAEMON no device", SET["STARTDAEMON"], daemon(2, b"nosuchdev0", 4))
     setopt("STARTDAEMON state 3", SET["STARTDAEMON"], daemon(3, b"lo", 4))
     setopt("STARTDAEMON backup", SET["STARTDAEMON"], daemon(2, b"lo", 258))
+    # C's stop_sync_thread returns what kthread_stop returns: EINTR when a daemon's thread
+    # has not run yet (it is stopped all the same). Give the threads time to start.
+    time.sleep(1)
     getopt("DAEMON", GET["DAEMON"], b"\xaa" * 48)
     getopt("DAEMON short", GET["DAEMON"], bytes(47))
     setopt("STOPDAEMON master", SET["STOPDAEMON"], daemon(1, b"", 0))
@@ -207,13 +234,58 @@ def main():
     setopt("DEL fwmark wrong proto", SET["DEL"], svc(addr="0.0.0.0", port=0, fwmark=5))
     getopt("INFO", GET["INFO"], bytes(12))
     services(2, partial=True)
-    services(3)
+    services(3, partial=True)
+    services(4)
     setopt("FLUSH", SET["FLUSH"], b"")
     getopt("INFO", GET["INFO"], bytes(12))
 
 
+def raw_getopt(opt, data):
+    """getsockopt with DATA as input and its length: the reply, or None on an error."""
+    buf = ctypes.create_string_buffer(bytes(data), max(len(data), 1))
+    ln = ctypes.c_int(len(data))
+    if libc.getsockopt(sock.fileno(), socket.IPPROTO_IP, opt, buf, ctypes.byref(ln)):
+        print(f"error {err_name(ctypes.get_errno())}")
+        return None
+    return buf.raw[:ln.value]
+
+
+def counters(stats):
+    """struct ip_vs_stats_user's counters (its rates, which follow the estimator's timing,
+    are left out)."""
+    conns, inpkts, outpkts, inbytes, outbytes = struct.unpack_from("=III4xQQ", stats)
+    return f"conns {conns} inpkts {inpkts} outpkts {outpkts} inbytes {inbytes} outbytes {outbytes}"
+
+
+def stats():
+    """Every IPv4 service and real server with its counters, as the socket options give them
+    to an old ipvsadm: services sorted (C's GET_SERVICES order follows a hash with a random
+    key), each one's real servers in the reply's order (newest first, fixed)."""
+    info = raw_getopt(GET["INFO"], bytes(12))
+    if info is None:
+        return
+    n = struct.unpack_from("=I", info, 8)[0]
+    reply = raw_getopt(GET["SERVICES"], struct.pack("=I4x", n) + bytes(104 * n))
+    if reply is None:
+        return
+    names = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP"}
+    for e in sorted(reply[8 + 104 * i:8 + 104 * (i + 1)] for i in range(n)):
+        proto, addr, port, fwmark, num = struct.unpack_from("=H2x4s2s2xI28xI", e)
+        where = (f"FWM {fwmark}" if fwmark else
+                 f"{names.get(proto, proto)} {socket.inet_ntoa(addr)}:{struct.unpack('!H', port)[0]}")
+        print(f"{where}: {counters(e[48:])}")
+        head = struct.pack("=H2x4s2s2xII4x", proto, addr, port, fwmark, num)
+        got = raw_getopt(GET["DESTS"], head + bytes(96 * num))
+        for i in range(num if got else 0):
+            d = got[24 + 96 * i:24 + 96 * (i + 1)]
+            a, p = struct.unpack_from("=4s2s", d)
+            print(f"  -> {socket.inet_ntoa(a)}:{struct.unpack('!H', p)[0]}: {counters(d[40:])}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--probe":
+    if len(sys.argv) > 1 and sys.argv[1] == "--stats":
+        stats()
+    elif len(sys.argv) > 1 and sys.argv[1] == "--probe":
         # One read and one write, for permission checks.
         getopt("INFO", GET["INFO"], bytes(12))
         setopt("FLUSH", SET["FLUSH"], b"")

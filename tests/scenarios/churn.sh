@@ -4,6 +4,14 @@
 # is quiesced, the scheduler changes, counters are zeroed, and another service is flushed away
 # and added again. No established connection may break (C breaks none) and no new one may
 # fail; the connection table and counters afterwards are compared with C's.
+#
+# One exception, C's own: while `ipvsadm -E` changes a service's scheduler, C leaves the service
+# without one for a synchronize_rcu() (ip_vs_edit_service: unbind, wait, bind), and a SYN that
+# comes then finds no server and is refused (ip_vs_leave: ICMP port unreachable). C refused 1
+# new connection in one run (make check, 2026-12-03) and none in others, so the count of refused
+# ones is left out of the comparison; ipvs_rs replaces the scheduler in one step and must refuse
+# none.
+# mask: s/^\(churn: .* new failed\), [0-9]* new refused$/\1/
 . "$(dirname "$0")/../lib/scenario.sh"
 
 d() { in_ns ch-dir "$@"; }
@@ -46,7 +54,15 @@ touch $ctl/stop
 wait_ready $ctl/out $ctl/done
 run sed -n '$p' $ctl/out
 expect "no established connection broken, no new connection failed" \
-    out_is "churn: 50 established, 0 broken; 0 new failed"
+    out_line "churn: 50 established, 0 broken; 0 new failed, [0-9]+ new refused"
+# At most one refusal per scheduler change under C (two here), none under ipvs_rs.
+refusals_allowed() {
+    local refused=${last_out##*, } allowed=2
+    refused=${refused%% *}
+    [ -e /sys/module/ipvs_rs ] && allowed=0
+    [ "$refused" -le $allowed ] || { echo "$refused refused, at most $allowed allowed"; return 1; }
+}
+expect "new connections refused only in C's scheduler-change window" refusals_allowed
 # Up to ActiveConn: how many new connections are inactive depends on timing.
 run d sh -c 'ipvsadm -L -n | awk "{ print \$1, \$2, \$3, \$4, \$5 }"'
 expect "the quiesced server is still listed with weight 0 and its $rs3 connections" \

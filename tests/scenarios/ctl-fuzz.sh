@@ -17,3 +17,8 @@ expect "socket options answered" out_line ' *[0-9]+ SO GET INFO \[valid\] -> OK 
 run ipvsadm -A -t 10.9.9.9:80 -s rr
 run ipvsadm -L -n -t 10.9.9.9:80
 expect "a service added after fuzzing is listed" out_line 'TCP  10\.9\.9\.9:80 rr'
+# Whatever the fuzzer left goes, sync daemons included: C's module cannot be unloaded while
+# services hold its schedulers.
+run ipvsadm -C
+run sh -c 'ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; ipvsadm -L -n | wc -l'
+expect "nothing left configured" out_line '3'

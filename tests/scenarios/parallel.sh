@@ -21,10 +21,10 @@ mkdir -p $out && rm -f $out/*
 clients=()
 for p in 1 2 3 4; do
     taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
-        $py "$clients_py" tcp 30 10.0.0.1 8080 > $out/tcp$p 2>&1 &
+        $py "$clients_py" tcp 15 10.0.0.1 8080 > $out/tcp$p 2>&1 &
     clients+=($!)
     taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
-        $py "$clients_py" udp 30 10.0.0.1 8080 $((20000 + 100 * p)) > $out/udp$p 2>&1 &
+        $py "$clients_py" udp 15 10.0.0.1 8080 $((20000 + 100 * p)) > $out/udp$p 2>&1 &
     clients+=($!)
 done
 wait "${clients[@]}"
@@ -35,13 +35,13 @@ totals() {
          END { for (k in n) print k n[k] }' $out/tcp[1-4] $out/udp[1-4] | sort
 }
 run totals
-expect "every request answered, 120 TCP spread rr 40/40/40, 120 UDP wrr 1:2:3 20/40/60" \
-    out_is "$(printf '%s\n' 'tcp rs1: 40' 'tcp rs2: 40' 'tcp rs3: 40' 'udp rs1: 20' 'udp rs2: 40' 'udp rs3: 60')"
+expect "every request answered, 60 TCP spread rr 20/20/20, 60 UDP wrr 1:2:3 10/20/30" \
+    out_is "$(printf '%s\n' 'tcp rs1: 20' 'tcp rs2: 20' 'tcp rs3: 20' 'udp rs1: 10' 'udp rs2: 20' 'udp rs3: 30')"
 settled par-dir
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
-expect "the UDP service counted 120 connections" stat_ge 10.0.0.1:8080 1 120
-expect "and 120 packets in, 120 out" stat_ge 10.0.0.1:8080 3 120
+expect "the UDP service counted 60 connections" stat_ge 10.0.0.1:8080 1 60
+expect "and 60 packets in, 60 out" stat_ge 10.0.0.1:8080 3 60
 run d sh -c 'ipvsadm -L -n --stats --exact -t 10.0.0.1:8080 | cut -c1-42'
-expect "the TCP service counted 120 connections" stat_ge 10.0.0.1:8080 1 120
+expect "the TCP service counted 60 connections" stat_ge 10.0.0.1:8080 1 60
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7 }" | sort | uniq -c'
 topology_del par

@@ -10,7 +10,9 @@ waits for its echo, and opens one new short connection (greeting, one line, orde
 until CTL/stop exists; then it prints its result, writes CTL/done and keeps the long-lived
 connections open until CTL/close exists. A connection whose echo does not come within 2 s, or that is closed or
 reset, is broken. Prints the established connections per real server, then one line:
-"churn: N established, B broken; F new failed" and the broken ones by real server. (How many
+"churn: N established, B broken; F new failed, R new refused" (refused: the director answered
+the SYN with an ICMP port unreachable, as C does while it changes a service's scheduler) and the
+broken ones by real server. (How many
 new connections were made depends on how long the changes took, so only failures are
 printed.)"""
 import os
@@ -65,7 +67,7 @@ def main():
     open(os.path.join(ctl, "ready"), "w").close()
     broken = Counter()
     alive = list(conns)
-    new = failed = rounds = 0
+    new = failed = refused = rounds = 0
     while not os.path.exists(os.path.join(ctl, "stop")):
         rounds += 1
         line = f"round {rounds}\n".encode()
@@ -85,10 +87,13 @@ def main():
             while s.recv(64):
                 pass
             s.close()
+        except ConnectionRefusedError:
+            refused += 1
         except (OSError, TimeoutError, ConnectionError):
             failed += 1
         time.sleep(0.2)
-    print(f"churn: {n} established, {sum(broken.values())} broken; {failed} new failed")
+    print(f"churn: {n} established, {sum(broken.values())} broken; {failed} new failed, "
+          f"{refused} new refused")
     if broken:
         print("broken:", ", ".join(f"{k} {v}" for k, v in sorted(broken.items())), flush=True)
     # The long-lived connections stay open until CTL/close, so that the connection table can
