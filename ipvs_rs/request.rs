@@ -275,22 +275,17 @@ pub(crate) fn parse_dest<'a>(
 }
 
 impl DestSettings {
-    /// The checks `ip_vs_add_dest` makes before looking the destination up, in C's order.
-    pub(crate) fn check_add(&self) -> Result<(), Errno> {
-        self.check_edit()?;
+    /// The checks `ip_vs_add_dest` and `ip_vs_edit_dest` make (the same since Linux 7.3)
+    /// before looking the destination up, in C's order.
+    pub(crate) fn check(&self) -> Result<(), Errno> {
+        if self.weight < 0 || self.l_threshold > self.u_threshold {
+            return Err(Errno::Range);
+        }
         if self.u_threshold > i32::MAX as u32 {
             return Err(Errno::Inval);
         }
         if self.tun_type == TYPE_GUE && self.tun_port == [0, 0] {
             return Err(Errno::Inval);
-        }
-        Ok(())
-    }
-
-    /// The checks `ip_vs_edit_dest` makes (a subset of the add checks, also in C's order).
-    pub(crate) fn check_edit(&self) -> Result<(), Errno> {
-        if self.weight < 0 || self.l_threshold > self.u_threshold {
-            return Err(Errno::Range);
         }
         Ok(())
     }
@@ -425,15 +420,14 @@ mod tests {
         assert_eq!((id.af, id.port), (0, [0x1f, 0x90]));
         let s = s.unwrap();
         assert_eq!(s.fwd, 3, "forwarding method masked to its 3 bits");
-        assert_eq!(s.check_add(), Ok(()));
+        assert_eq!(s.check(), Ok(()));
 
         let checks = |w, u, l, t, p| parse_dest(&&dest(w, u, l, t, p), true).unwrap().1.unwrap();
-        assert_eq!(checks(-1, 0, 0, 0, 0).check_add(), Err(Errno::Range));
-        assert_eq!(checks(1, 10, 20, 0, 0).check_add(), Err(Errno::Range));
-        assert_eq!(checks(1, 1 << 31, 0, 0, 0).check_add(), Err(Errno::Inval));
-        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check_add(), Err(Errno::Inval));
-        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check_edit(), Ok(()));
-        assert_eq!(checks(1, 0, 0, TYPE_GUE, 6080).check_add(), Ok(()));
+        assert_eq!(checks(-1, 0, 0, 0, 0).check(), Err(Errno::Range));
+        assert_eq!(checks(1, 10, 20, 0, 0).check(), Err(Errno::Range));
+        assert_eq!(checks(1, 1 << 31, 0, 0, 0).check(), Err(Errno::Inval));
+        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check(), Err(Errno::Inval));
+        assert_eq!(checks(1, 0, 0, TYPE_GUE, 6080).check(), Ok(()));
     }
 
     #[test]

@@ -486,14 +486,20 @@ pub(crate) struct Service {
     pub(crate) pe: Option<&'static str>,
     /// Service flags, `HASHED` included.
     pub(crate) flags: u32,
-    /// Persistence timeout in seconds.
-    pub(crate) timeout: u32,
+    /// Persistence timeout in jiffies: C keeps `seconds * HZ` in 32 bits, so a timeout
+    /// beyond 2^32 / HZ seconds wraps, and user space reads back the wrapped value / HZ.
+    timeout_jiffies: u32,
     /// Raw netmask (see [`ServiceSettings::netmask`]).
     pub(crate) netmask: u32,
     /// Real servers in the order they were added; user space sees them newest first.
     pub(crate) dests: KVec<Arc<Dest>>,
     /// The part the packet path uses.
     pub(crate) shared: Arc<ServiceShared>,
+}
+
+/// A persistence timeout as C stores it: `seconds * HZ` in 32 bits, wrapping.
+fn persistence_jiffies(seconds: u32) -> u32 {
+    seconds.wrapping_mul(HZ)
 }
 
 impl Service {
@@ -504,7 +510,12 @@ impl Service {
 
     /// The persistence timeout in jiffies, as C stores it (and prints it in `/proc`).
     pub(crate) fn timeout_jiffies(&self) -> u32 {
-        self.timeout.wrapping_mul(HZ)
+        self.timeout_jiffies
+    }
+
+    /// The persistence timeout in seconds, as netlink and the socket options report it.
+    pub(crate) fn timeout_secs(&self) -> u32 {
+        self.timeout_jiffies / HZ
     }
 
     /// Real servers, newest first (C adds them at the head of its list).
@@ -750,7 +761,7 @@ impl Services {
                 id,
                 stats: Stats::new()?,
                 flags: AtomicU32::new(flags),
-                persistence_timeout: AtomicU32::new(s.timeout.wrapping_mul(HZ)),
+                persistence_timeout: AtomicU32::new(persistence_jiffies(s.timeout)),
                 netmask: AtomicU32::new(s.netmask),
                 sip: AtomicBool::new(pe == Some(sip::NAME)),
                 sched <- new_spinlock_irq!(SchedState {
@@ -766,7 +777,7 @@ impl Services {
             sched,
             pe,
             flags,
-            timeout: s.timeout,
+            timeout_jiffies: persistence_jiffies(s.timeout),
             netmask: s.netmask,
             dests: KVec::new(),
             shared,
@@ -786,7 +797,7 @@ impl Services {
         svc.sched = sched;
         svc.flags = merge_flags(svc.flags, s.flags, s.flags_mask) | SVC_F_HASHED;
         svc.shared.flags.store(svc.flags, Ordering::Relaxed);
-        svc.timeout = s.timeout;
+        svc.timeout_jiffies = persistence_jiffies(s.timeout);
         svc.netmask = s.netmask;
         svc.shared
             .persistence_timeout
@@ -881,7 +892,7 @@ impl Services {
         let shared = svc.shared.clone();
         match (op, settings) {
             (DestOp::Add, Some(s)) => {
-                s.check_add()?;
+                s.check()?;
                 if found.is_some() {
                     return Err(Errno::Exist);
                 }
@@ -899,7 +910,7 @@ impl Services {
                 done
             }
             (DestOp::Edit, Some(s)) => {
-                s.check_edit()?;
+                s.check()?;
                 let d = found
                     .and_then(|i| svc.dests.get(i))
                     .ok_or(Errno::NoEnt)?

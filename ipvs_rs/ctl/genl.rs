@@ -433,7 +433,7 @@ fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
         flags[..4].copy_from_slice(&svc.flags.to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
         w.put(svc_attr::FLAGS, &flags)?;
-        w.put_u32(svc_attr::TIMEOUT, svc.timeout)?;
+        w.put_u32(svc_attr::TIMEOUT, svc.timeout_secs())?;
         w.put(svc_attr::NETMASK, &svc.netmask.to_ne_bytes())?;
         let c = svc.shared.stats.read();
         fill_stats(w, svc_attr::STATS, false, &c)?;

@@ -194,7 +194,7 @@ fn service_entry(svc: &crate::service::Service) -> ServiceEntry<'_> {
         id: &svc.id,
         sched: svc.sched_name(),
         flags: svc.flags,
-        timeout: svc.timeout,
+        timeout: svc.timeout_secs(),
         netmask: svc.netmask,
         num_dests: svc.dests.len() as u32,
         stats,

@@ -1,4 +1,42 @@
-# The control-plane fuzzer's long form: 1,000,000 requests (tests/scenarios/ctl-fuzz.sh).
+# The control-plane fuzzer's long form: 1,000,000 requests, as four runs of 250,000 (seeds 1 to
+# 4) side by side, each in a network namespace of its own (IPVS keeps a configuration per
+# namespace, so the four runs do not meet). Side by side because most of C's time goes into
+# waiting, not working: the first service of a namespace registers the netfilter hooks and
+# starts the estimator kthread, the last one unregisters them (synchronize_net) and stops it,
+# which takes C 200 ms or more in the debug guest after each FLUSH; one run alone would take
+# C about 2 hours. The runs are generated on the host beforehand (tests/soak/run, into
+# tests/fuzz/streams/), where Python is many times faster than in the guest.
 # timeout: 10800
-CTL_FUZZ_COUNT=1000000
-. "$(dirname "$0")/../scenarios/ctl-fuzz.sh"
+. "$(dirname "$0")/../lib/scenario.sh"
+fuzz=$(dirname "$0")/../fuzz/ctl-fuzz.py
+streams=$(realpath "$(dirname "$0")/../fuzz/streams")
+runs=4 count=250000
+
+for i in $(seq $runs); do
+    setup ip netns add cf$i
+    setup ip -n cf$i link set lo up
+    ip netns exec cf$i $py "$fuzz" --seed $i --count $count --stream "$streams/ctl-$i-$count" \
+        > /tmp/cf$i.out 2>&1 &
+done
+wait
+total=0
+for i in $(seq $runs); do
+    run cat /tmp/cf$i.out
+    expect "run $i: all $count requests sent and answered" out_line "sent $count requests \\(seed $i\\)"
+    expect "run $i: no request left without an answer" out_lines 0 '.* -> (timeout|none).*'
+    expect "run $i: valid requests configure" out_line ' *[0-9]+ NEW_SERVICE \[valid\] -> OK'
+    expect "run $i: valid real servers added" out_line ' *[0-9]+ NEW_DEST \[valid\] -> OK'
+    expect "run $i: mutated requests refused" out_line ' *[0-9]+ NEW_SERVICE \[mutated: [a-z]+\] -> EINVAL'
+    out_line "sent $count requests \\(seed $i\\)" && total=$((total + count))
+done
+# The summary line `make soak` shows.
+echo "sent $total requests in $runs namespaces"
+for i in $(seq $runs); do
+    # Whatever a run left goes, sync daemons included (C's module cannot be unloaded while
+    # services hold its schedulers), and the module still takes a new service.
+    run ip netns exec cf$i sh -c 'ipvsadm -A -t 10.9.9.9:80 -s rr && ipvsadm -L -n -t 10.9.9.9:80 &&
+        ipvsadm -C; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; ipvsadm -L -n | wc -l'
+    expect "run $i: a service added after fuzzing is listed" out_line 'TCP  10\.9\.9\.9:80 rr'
+    expect "run $i: then nothing is left configured" out_line '3'
+    setup ip netns del cf$i
+done
