@@ -101,9 +101,10 @@ backlog_drops() {
 }
 drops=$(backlog_drops)
 
-run c $py "$fuzz" --seed 1 --count $count --every $every --final 4
+seed=${PKT_FUZZ_SEED:-1}
+run c $py "$fuzz" --seed $seed --count $count --every $every --final 4
 expect "all $count packets sent, every real request answered (the held connections still working)" \
-    out_line "packets: $count sent \\(seed 1\\); real requests: [1-9][0-9]* answered, 0 failed"
+    out_line "packets: $count sent \\(seed $seed\\); real requests: [1-9][0-9]* answered, 0 failed"
 expect "no send failed" out_lines 0 'send error: .*'
 expect "every kind of packet sent" out_lines 0 ' +0 [a-z0-9-]+'
 expect "the last 4 TCP connections and UDP requests per family answered" \

@@ -1,18 +1,19 @@
-# The control-plane fuzzer's long form: 1,000,000 requests, as four runs of 250,000 (seeds 1 to
-# 4) side by side, each in a network namespace of its own (IPVS keeps a configuration per
-# namespace, so the four runs do not meet). Side by side because most of C's time goes into
-# waiting, not working: the first service of a namespace registers the netfilter hooks and
-# starts the estimator kthread, the last one unregisters them (synchronize_net) and stops it,
-# which takes C 200 ms or more in the debug guest after each FLUSH; one run alone would take
-# C about 2 hours. The runs are generated on the host beforehand (tests/soak/run, into
-# tests/fuzz/streams/), where Python is many times faster than in the guest.
-# timeout: 10800
-. "$(dirname "$0")/../lib/scenario.sh"
-fuzz=$(dirname "$0")/../fuzz/ctl-fuzz.py
-streams=$(realpath "$(dirname "$0")/../fuzz/streams")
-runs=4 count=250000
+# The control-plane fuzzer's long form, sourced by tests/soak/ctl-fuzz-long-*.sh: runs of
+# $count requests (seeds $seeds) side by side, each in a network namespace of its own (IPVS keeps
+# a configuration per namespace, so the runs do not meet). Side by side because much of C's time
+# goes into waiting, not working: the first service of a namespace registers the netfilter hooks
+# and starts the estimator kthread, the last one unregisters them (synchronize_net) and stops
+# it, which takes C 200 ms or more in the debug guest after each FLUSH. The runs are generated
+# on the host beforehand (tests/soak/run, into tests/fuzz/streams/), where Python is many times
+# faster than in the guest. The 1,000,000 requests are split over four scripts of two runs
+# (about 30 minutes each, when both guests share two host cores), so that `make soak` can go on
+# from where a session stopped it.
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/scenario.sh"
+here=$(dirname "${BASH_SOURCE[0]}")
+fuzz=$here/../../fuzz/ctl-fuzz.py
+streams=$(realpath "$here/../../fuzz/streams")
 
-for i in $(seq $runs); do
+for i in $seeds; do
     setup ip netns add cf$i
     setup ip -n cf$i link set lo up
     ip netns exec cf$i $py "$fuzz" --seed $i --count $count --stream "$streams/ctl-$i-$count" \
@@ -20,7 +21,7 @@ for i in $(seq $runs); do
 done
 wait
 total=0
-for i in $(seq $runs); do
+for i in $seeds; do
     run cat /tmp/cf$i.out
     expect "run $i: all $count requests sent and answered" out_line "sent $count requests \\(seed $i\\)"
     expect "run $i: no request left without an answer" out_lines 0 '.* -> (timeout|none).*'
@@ -30,8 +31,8 @@ for i in $(seq $runs); do
     out_line "sent $count requests \\(seed $i\\)" && total=$((total + count))
 done
 # The summary line `make soak` shows.
-echo "sent $total requests in $runs namespaces"
-for i in $(seq $runs); do
+echo "sent $total requests in $(wc -w <<< "$seeds") namespaces (seeds $seeds)"
+for i in $seeds; do
     # Whatever a run left goes, sync daemons included (C's module cannot be unloaded while
     # services hold its schedulers), and the module still takes a new service.
     run ip netns exec cf$i sh -c 'ipvsadm -A -t 10.9.9.9:80 -s rr && ipvsadm -L -n -t 10.9.9.9:80 &&
