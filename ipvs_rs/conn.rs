@@ -22,12 +22,14 @@ use kernel::{
 
 use crate::{
     glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
-    packet::{PROTO_SCTP, PROTO_TCP, PROTO_UDP},
-    persist::{self, TemplateKey, CONN_F_TEMPLATE, INVALID_DPORT},
-    request::AF_INET6,
+    persist::{self, TemplateKey, INVALID_DPORT},
     sctp_state::{self, SctpState},
     service::{Dest, ServiceShared},
     tcp_state::{self, Direction, TcpFlags, TcpState},
+    uapi::{
+        AF_INET6, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,
+        CONN_F_ONE_PACKET, CONN_F_TEMPLATE, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+    },
 };
 
 /// What in a packet moves its connection's protocol state.
@@ -49,20 +51,6 @@ impl StateEvent {
         }
     }
 }
-
-/// `IP_VS_CONN_F_MASQ` and the forwarding-method mask.
-pub(crate) const FWD_MASQ: u32 = 0;
-/// `IP_VS_CONN_F_DROUTE`.
-pub(crate) const FWD_DROUTE: u32 = 3;
-/// `IP_VS_CONN_F_TUNNEL`.
-pub(crate) const FWD_TUNNEL: u32 = 2;
-const FWD_MASK: u32 = 0x7;
-/// `IP_VS_CONN_F_NOOUTPUT`.
-const F_NOOUTPUT: u32 = 0x80;
-/// `IP_VS_CONN_F_INACTIVE`.
-const F_INACTIVE: u32 = 0x100;
-/// `IP_VS_CONN_F_ONE_PACKET`.
-const F_ONE_PACKET: u32 = 0x2000;
 
 /// A connection's tuple: protocol, client, virtual service and real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +122,7 @@ impl Conn {
         let t = &self.tuple;
         match side {
             Side::In => (&t.caddr, t.cport, &t.vaddr, t.vport),
-            Side::Out if self.fwd() == FWD_MASQ => (&t.daddr, t.dport, &t.caddr, t.cport),
+            Side::Out if self.fwd() == CONN_F_MASQ => (&t.daddr, t.dport, &t.caddr, t.cport),
             Side::Out => (&t.vaddr, t.vport, &t.caddr, t.cport),
         }
     }
@@ -144,7 +132,7 @@ impl Conn {
     /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
     fn filed_sides(&self) -> &'static [Side] {
         let flags = self.flags.load(Ordering::Relaxed);
-        if flags & (FWD_MASK | CONN_F_TEMPLATE) == FWD_MASQ {
+        if flags & (CONN_F_FWD_MASK | CONN_F_TEMPLATE) == CONN_F_MASQ {
             &[Side::In, Side::Out]
         } else {
             &[Side::In]
@@ -153,7 +141,7 @@ impl Conn {
 
     /// The forwarding method.
     pub(crate) fn fwd(&self) -> u32 {
-        self.flags.load(Ordering::Relaxed) & FWD_MASK
+        self.flags.load(Ordering::Relaxed) & CONN_F_FWD_MASK
     }
 
     /// The persistence engine's data of a template (the SIP Call-ID).
@@ -200,7 +188,7 @@ impl Conn {
 
     /// Whether the connection dies after one packet (UDP one-packet scheduling).
     pub(crate) fn one_packet(&self) -> bool {
-        self.flags.load(Ordering::Relaxed) & F_ONE_PACKET != 0
+        self.flags.load(Ordering::Relaxed) & CONN_F_ONE_PACKET != 0
     }
 
     /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
@@ -217,7 +205,7 @@ impl Conn {
             _ => return false,
         }
         let state = TcpState::ALL[state];
-        let no_output = self.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0;
+        let no_output = self.flags.load(Ordering::Relaxed) & CONN_F_NOOUTPUT != 0;
         matches!(state, TcpState::TimeWait | TcpState::Close)
             || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
     }
@@ -247,7 +235,7 @@ impl Conn {
             (PROTO_TCP | PROTO_SCTP, Some(event)) => {
                 let mut s = self.state.lock();
                 let mut flags = self.flags.load(Ordering::Relaxed);
-                let mut no_output = flags & F_NOOUTPUT != 0;
+                let mut no_output = flags & CONN_F_NOOUTPUT != 0;
                 let old = usize::from(s.state);
                 // The new state's number, whether it is active, its timeout, whether it is the
                 // established one.
@@ -279,16 +267,16 @@ impl Conn {
                     }
                 };
                 if !no_output {
-                    flags &= !F_NOOUTPUT;
+                    flags &= !CONN_F_NOOUTPUT;
                 }
                 if new != old && s.hashed {
-                    let inactive = flags & F_INACTIVE != 0;
+                    let inactive = flags & CONN_F_INACTIVE != 0;
                     if !inactive && !active {
                         self.dest.conn_activity(false);
-                        flags |= F_INACTIVE;
+                        flags |= CONN_F_INACTIVE;
                     } else if inactive && active {
                         self.dest.conn_activity(true);
-                        flags &= !F_INACTIVE;
+                        flags &= !CONN_F_INACTIVE;
                     }
                 }
                 self.flags.store(flags, Ordering::Relaxed);
@@ -322,7 +310,7 @@ impl Conn {
         if flags & CONN_F_TEMPLATE != 0 {
             self.dest.template_unbound();
         } else {
-            self.dest.conn_unbound(flags & F_INACTIVE != 0);
+            self.dest.conn_unbound(flags & CONN_F_INACTIVE != 0);
         }
         true
     }
@@ -533,7 +521,7 @@ impl ConnTable {
         });
         self.find_in(bucket, |filed, c| {
             // Replies of other than NAT connections are looked for under `Side::In`.
-            let filed_for = filed == side || (side == Side::Out && c.fwd() != FWD_MASQ);
+            let filed_for = filed == side || (side == Side::Out && c.fwd() != CONN_F_MASQ);
             filed_for
                 && !c.is_template()
                 && c.tuple.af == af
@@ -661,7 +649,7 @@ impl ConnTable {
         let mut flags = dest.conn_flags() | extra_flags;
         // Only UDP connections can be one-packet; a template must outlive its packet.
         if tuple.protocol != PROTO_UDP || flags & CONN_F_TEMPLATE != 0 {
-            flags &= !F_ONE_PACKET;
+            flags &= !CONN_F_ONE_PACKET;
         }
         let conn = Arc::pin_init(
             pin_init!(Conn {
@@ -694,13 +682,13 @@ impl ConnTable {
         if flags & CONN_F_TEMPLATE != 0 {
             conn.dest.template_bound();
         } else {
-            conn.dest.conn_bound(flags & F_INACTIVE != 0);
+            conn.dest.conn_bound(flags & CONN_F_INACTIVE != 0);
         }
         if let Some(ct) = &conn.control {
             ct.controlled.fetch_add(1, Ordering::Relaxed);
         }
         // One-packet connections are never hashed: they die with their packet.
-        if flags & F_ONE_PACKET == 0 {
+        if flags & CONN_F_ONE_PACKET == 0 {
             for &side in conn.filed_sides() {
                 let entry = Entry {
                     side,

@@ -4,10 +4,8 @@
 
 use core::fmt::{self, Write};
 
-use crate::{
-    proc_text::{be32, write_ipv6_full, write_proto_name},
-    request::AF_INET6,
-};
+use crate::proc_text::{be32, write_ipv6_full, write_proto_name};
+use crate::uapi::AF_INET6;
 
 /// What `/proc/net/ip_vs_conn` and `ip_vs_conn_sync` show of a connection.
 pub(crate) struct ConnText<'a> {

@@ -6,11 +6,8 @@
 //! the checks, defaults and replies follow C's `start_sync_thread` and `stop_sync_thread`.
 
 use crate::request::Errno;
+use crate::uapi::{STATE_BACKUP, STATE_MASTER};
 
-/// `IP_VS_STATE_MASTER`: send connection updates.
-pub(crate) const STATE_MASTER: u32 = 1;
-/// `IP_VS_STATE_BACKUP`: receive them.
-pub(crate) const STATE_BACKUP: u32 = 2;
 /// Default multicast group, 224.0.0.81 (`IP_VS_SYNC_GROUP`).
 const SYNC_GROUP: [u8; 4] = [224, 0, 0, 81];
 /// Default base UDP port (`IP_VS_SYNC_PORT`).

@@ -10,10 +10,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::{
-    conn::{
-        Conn, ConnTable, Made, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple, FWD_DROUTE,
-        FWD_MASQ, FWD_TUNNEL,
-    },
+    conn::{Conn, ConnTable, Made, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple},
     ctl::sysctl::idx,
     estimator,
     glue::{
@@ -29,11 +26,9 @@ use crate::{
     packet::{
         self, addr4, ChecksumMode, Icmp, IcmpError, Ip, Ipv4, Ipv6, Side, TunnelQuote,
         ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_ERROR_PARSE_LEN, ICMP_LEN, ICMP_TIME_EXCEEDED,
-        IPV4_MIN_LEN, IPV6_LEN, PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
-        SCTP_LEN, TCP_LEN, UDP_LEN,
+        IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN,
     },
     persist::{TemplateKey, FTP_PORT},
-    request::{AF_INET, AF_INET6},
     rs_table::RealServers,
     sched, sctp_state,
     service::{PathMtu, ServiceShared, ServiceTable},
@@ -41,6 +36,10 @@ use crate::{
     stats::Stats,
     tcp_state::Direction,
     tunnel::{self, Kind as TunnelKind},
+    uapi::{
+        AF_INET, AF_INET6, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_ONE_PACKET, CONN_F_TUNNEL,
+        PROTO_ICMP, PROTO_ICMPV6, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SVC_F_ONEPACKET,
+    },
 };
 
 /// `NF_IP_PRI_NAT_SRC` and `NF_IP_PRI_NAT_DST`: IPVS hooks sit next to NAT.
@@ -81,10 +80,6 @@ const ICMP_EXC_TTL: u8 = 0;
 const ICMPV6_DEST_UNREACH: u8 = 1;
 const ICMPV6_PORT_UNREACH: u8 = 4;
 const ICMPV6_PKT_TOOBIG: u8 = 2;
-/// `IP_VS_SVC_F_ONEPACKET`.
-const SVC_F_ONEPACKET: u32 = 0x4;
-/// `IP_VS_CONN_F_ONE_PACKET`.
-const CONN_F_ONE_PACKET: u32 = 0x2000;
 
 /// The packet-path state of a namespace.
 #[pin_data]
@@ -381,9 +376,9 @@ fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>, ipv6:
     let secure = sysctl(ipvs, idx::SECURE_TCP) > 1;
     conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
-        FWD_MASQ => nat_xmit(net, skb, &conn, &h),
-        FWD_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
-        FWD_TUNNEL => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
+        CONN_F_MASQ => nat_xmit(net, skb, &conn, &h),
+        CONN_F_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
+        CONN_F_TUNNEL => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
         // A local node or bypass connection goes up the local stack.
         _ => Verdict::Accept,
     };
@@ -1110,7 +1105,7 @@ fn handle_response(
     h: &Headers,
 ) -> Verdict {
     let dp = &*ipvs.dp;
-    if conn.fwd() == FWD_MASQ {
+    if conn.fwd() == CONN_F_MASQ {
         let t = &conn.tuple;
         if !nat_rewrite(&mut skb, h, Side::Source, &t.vaddr, t.vport) {
             return skb.free();
@@ -1268,16 +1263,16 @@ fn in_icmp<'a>(
     if let Some(tunnel) = e.tunnel {
         return Ok(tunnel_icmp(dp, net, skb, &e, tunnel, &conn));
     }
-    if conn.fwd() == FWD_MASQ && icmp_writable(&mut skb, &e).is_none() {
+    if conn.fwd() == CONN_F_MASQ && icmp_writable(&mut skb, &e).is_none() {
         return Ok(Verdict::Drop);
     }
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
     // `ip_vs_icmp_xmit`: errors about other forwarding methods go as their packets do.
     match conn.fwd() {
-        FWD_MASQ => {}
-        FWD_DROUTE => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
-        FWD_TUNNEL => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
+        CONN_F_MASQ => {}
+        CONN_F_DROUTE => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
+        CONN_F_TUNNEL => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
         _ => return Ok(Verdict::Accept),
     }
     let t = &conn.tuple;
@@ -1377,7 +1372,7 @@ fn out_icmp(
     let dp = &*ipvs.dp;
     // The quoted packet is the request: client to real server.
     let conn = quoted_conn(dp, ConnSide::Out, &e)?;
-    if conn.fwd() == FWD_MASQ {
+    if conn.fwd() == CONN_F_MASQ {
         let t = &conn.tuple;
         match icmp_writable(&mut skb, &e) {
             Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, &t.vaddr, t.vport),

@@ -17,15 +17,13 @@ kunit_suite! {
         };
 
         use crate::{
-            conn::{ConnTable, Made, Side, Tuple, FWD_DROUTE, FWD_MASQ, FWD_TUNNEL},
+            conn::{ConnTable, Made, Side, Tuple},
             glue::rcu::RcuPtr,
-            request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
+            request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
             rs_table::RealServers,
             service::{DestOp, ServiceTable, Services},
-            tunnel::TYPE_GUE,
+            uapi::{AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE},
         };
-
-        const TCP: u8 = 6;
 
         fn v4(a: [u8; 4]) -> [u8; 16] {
             let mut addr = [0; 16];
@@ -119,8 +117,8 @@ kunit_suite! {
                     .dest_op(i, DestOp::Add, id, Some(&s), false, |_, _| true)
                     .is_ok()
             };
-            assert!(add(&mut services, &nat, dest(FWD_MASQ, 0, 0)));
-            assert!(add(&mut services, &gue, dest(FWD_TUNNEL, TYPE_GUE, 6080)));
+            assert!(add(&mut services, &nat, dest(CONN_F_MASQ, 0, 0)));
+            assert!(add(&mut services, &gue, dest(CONN_F_TUNNEL, TUN_TYPE_GUE, 6080)));
             {
                 let guard = rcu::read_lock();
                 let found = real_servers.nat_server(&guard, AF_INET, TCP, &nat.addr, nat.port);
@@ -131,7 +129,7 @@ kunit_suite! {
             }
             assert_eq!(
                 real_servers.tunnel_type(AF_INET, &gue.addr, 6080u16.to_be_bytes()),
-                Some(TYPE_GUE)
+                Some(TUN_TYPE_GUE)
             );
             assert_eq!(
                 real_servers.tunnel_type(AF_INET, &gue.addr, 6081u16.to_be_bytes()),
@@ -169,7 +167,7 @@ kunit_suite! {
             let vip = [10, 0, 0, 1];
             assert!(services.add(&service(vip, 80, 0), &settings()).is_ok());
             let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
-            for (last, fwd) in [(2, FWD_MASQ), (3, FWD_DROUTE)] {
+            for (last, fwd) in [(2, CONN_F_MASQ), (3, CONN_F_DROUTE)] {
                 let id = DestId {
                     af: 0,
                     addr: v4([172, 16, 1, last]),

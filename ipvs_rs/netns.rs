@@ -22,10 +22,10 @@ use crate::{
         sysctl::NetSysctlTable,
         timer::Ticker,
     },
-    request::{AF_INET, AF_INET6},
     rs_table::RealServers,
     service::Services,
     timeouts::Timeouts,
+    uapi::{AF_INET, AF_INET6},
 };
 
 /// Everything a namespace's IPVS needs; lives in the namespace's pernet slot.

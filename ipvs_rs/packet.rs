@@ -7,19 +7,11 @@
 
 use crate::{
     tcp_state::TcpFlags,
-    tunnel::{self, PROTO_GRE, PROTO_IPIP, TYPE_GRE, TYPE_GUE, TYPE_IPIP},
+    uapi::{
+        ETH_P_IP, PROTO_GRE, PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP,
+    },
 };
-
-/// `IPPROTO_ICMP`.
-pub(crate) const PROTO_ICMP: u8 = 1;
-/// `IPPROTO_TCP`.
-pub(crate) const PROTO_TCP: u8 = 6;
-/// `IPPROTO_UDP`.
-pub(crate) const PROTO_UDP: u8 = 17;
-/// `IPPROTO_ICMPV6`.
-pub(crate) const PROTO_ICMPV6: u8 = 58;
-/// `IPPROTO_SCTP`.
-pub(crate) const PROTO_SCTP: u8 = 132;
 
 /// Whether IPVS balances `protocol` (TCP, UDP or SCTP: all have their ports first).
 pub(crate) fn has_ports(protocol: u8) -> bool {
@@ -465,23 +457,23 @@ pub(crate) fn parse_icmp(
             // A non-first fragment has no tunnel header.
             _ if !first_fragment(q) => return Icmp::Ignored,
             PROTO_IPIP => match tunnel_type(&rs, [0; 2]) {
-                Some(TYPE_IPIP) => Some(0),
+                Some(TUN_TYPE_IPIP) => Some(0),
                 _ => return Icmp::Ignored,
             },
             PROTO_UDP => q.get(tunnel_at..tunnel_at + UDP_LEN + 4).and_then(|h| {
                 let gue = &h[UDP_LEN..];
                 // GUE version 0, a data message, carrying IPv4.
-                (tunnel_type(&rs, [h[2], h[3]]) == Some(TYPE_GUE)
+                (tunnel_type(&rs, [h[2], h[3]]) == Some(TUN_TYPE_GUE)
                     && gue[0] >> 5 == 0
                     && gue[1] == PROTO_IPIP)
                     .then(|| UDP_LEN + 4 + usize::from(gue[0] & 0x1f) * 4)
             }),
             _ => q.get(tunnel_at..tunnel_at + 4).and_then(|h| {
                 // Version 0, no flags but the checksum's, carrying IPv4.
-                (tunnel_type(&rs, [0; 2]) == Some(TYPE_GRE)
+                (tunnel_type(&rs, [0; 2]) == Some(TUN_TYPE_GRE)
                     && h[0] & !0x80 == 0
                     && h[1] == 0
-                    && u16::from_be_bytes([h[2], h[3]]) == tunnel::ETH_P_IP)
+                    && u16::from_be_bytes([h[2], h[3]]) == ETH_P_IP)
                     .then(|| if h[0] & 0x80 != 0 { 8 } else { 4 })
             }),
         };
@@ -578,6 +570,7 @@ pub(crate) fn nat_icmp(pkt: &mut [u8], e: &IcmpError, side: Side, addr: &[u8; 16
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::PROTO_ICMP;
 
     /// A full checksum over the IPv4 pseudo-header and `l4`, as a receiver checks it.
     fn l4_checksum_ok(ip: &[u8]) -> bool {
@@ -872,14 +865,14 @@ mod tests {
     /// Real server 10.0.0.11 is an IP-IP, a GUE (port 6080) and a GRE tunnel server.
     fn tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
         match (addr16([10, 0, 0, 11]) == *addr, u16::from_be_bytes(port)) {
-            (true, 0) => Some(TYPE_IPIP),
-            (true, 6080) => Some(TYPE_GUE),
+            (true, 0) => Some(TUN_TYPE_IPIP),
+            (true, 6080) => Some(TUN_TYPE_GUE),
             _ => None,
         }
     }
 
     fn gre_tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
-        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TYPE_GRE)
+        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TUN_TYPE_GRE)
     }
 
     #[test]

@@ -13,12 +13,8 @@
 //! - firewall mark: `<IPPROTO_IP, client network, 0, the mark as an IPv4 address, 0>`, so that
 //!   every port and protocol with the mark sticks together.
 
-use crate::request::AF_INET6;
+use crate::uapi::{AF_INET6, PROTO_IP};
 
-/// `IP_VS_SVC_F_PERSISTENT`.
-pub(crate) const SVC_F_PERSISTENT: u32 = 0x1;
-/// `IPPROTO_IP`: the protocol of firewall-mark templates (listed as `IP`).
-pub(crate) const PROTO_IP: u8 = 0;
 /// The FTP control port, network order: its templates leave the port out, and a service on it
 /// lets other ports of its address pass when it has no server.
 pub(crate) const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
@@ -129,8 +125,6 @@ impl PersistentService {
     }
 }
 
-/// `IP_VS_CONN_F_TEMPLATE`.
-pub(crate) const CONN_F_TEMPLATE: u32 = 0x1000;
 /// A template's dport once invalidated (`ip_vs_check_template`): lookups pass over it.
 pub(crate) const INVALID_DPORT: [u8; 2] = [0xff, 0xff];
 /// Seconds a template whose connections are still there lives on past its timeout.
@@ -152,7 +146,7 @@ pub(crate) fn template_state_name(state: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::AF_INET;
+    use crate::uapi::AF_INET;
 
     fn v4(a: [u8; 4]) -> [u8; 16] {
         let mut x = [0; 16];

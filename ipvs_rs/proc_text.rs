@@ -5,8 +5,11 @@
 use core::fmt::{self, Write};
 
 use crate::{
-    request::{ServiceId, AF_INET6},
-    uapi,
+    request::ServiceId,
+    uapi::{
+        self, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL,
+        SVC_F_ONEPACKET, SVC_F_PERSISTENT,
+    },
 };
 
 /// Writes the three header lines of `/proc/net/ip_vs`; `conn_tab_size` is the current number of
@@ -67,17 +70,13 @@ pub(crate) fn be32(a: &[u8]) -> u32 {
 
 /// The forwarding method's name in `/proc` (`ip_vs_fwd_name`).
 pub(crate) fn fwd_name(conn_flags: u32) -> &'static str {
-    match conn_flags & 0x7 {
-        1 => "Local",
-        2 => "Tunnel",
-        3 => "Route",
+    match conn_flags & CONN_F_FWD_MASK {
+        CONN_F_LOCALNODE => "Local",
+        CONN_F_TUNNEL => "Tunnel",
+        CONN_F_DROUTE => "Route",
         _ => "Masq",
     }
 }
-
-use crate::persist::SVC_F_PERSISTENT;
-/// `IP_VS_SVC_F_ONEPACKET`.
-const SVC_F_ONEPACKET: u32 = 0x4;
 
 /// A virtual service as `/proc/net/ip_vs` shows it.
 pub(crate) struct ServiceText<'a> {

@@ -7,9 +7,8 @@
 //! kept raw, as C keeps them (ports and the IPv4 netmask in network byte order), so that replies
 //! and `/proc` text come out byte for byte the same.
 
-use crate::{
-    tunnel::TYPE_GUE,
-    uapi::{dest_attr, svc_attr},
+use crate::uapi::{
+    dest_attr, svc_attr, AF_INET, AF_INET6, CONN_F_FWD_MASK, PROTO_TCP, TUN_TYPE_GUE,
 };
 
 /// An errno the control plane answers with (positive Linux numbers).
@@ -38,13 +37,6 @@ pub(crate) trait AttrLookup<'a> {
     /// The payload of attribute `ty`, if present.
     fn attr(&self, ty: u16) -> Option<&'a [u8]>;
 }
-
-/// `AF_INET`.
-pub(crate) const AF_INET: u16 = 2;
-/// `AF_INET6`.
-pub(crate) const AF_INET6: u16 = 10;
-/// `IPPROTO_TCP`, the protocol netlink forces on firewall-mark services.
-pub(crate) const IPPROTO_TCP: u16 = 6;
 
 /// Whether the control plane accepts address family `af` (IPv6 only when the kernel has it).
 pub(crate) fn af_valid(af: u16, ipv6: bool) -> bool {
@@ -154,7 +146,7 @@ pub(crate) fn parse_service<'a>(
     let id = match fwmark {
         Some(m) => ServiceId {
             af,
-            protocol: IPPROTO_TCP,
+            protocol: u16::from(PROTO_TCP),
             addr: [0; 16],
             port: [0; 2],
             fwmark: u32::from_ne_bytes(bytes(m)),
@@ -199,11 +191,6 @@ pub(crate) fn merge_flags(current: u32, new: u32, mask: u32) -> u32 {
     (current & !mask) | (new & mask)
 }
 
-/// Forwarding methods (`IP_VS_CONN_F_FWD_MASK` bits of the connection flags).
-pub(crate) const FWD_MASK: u32 = 0x7;
-/// `IP_VS_CONN_F_TUNNEL`.
-pub(crate) const FWD_TUNNEL: u32 = 2;
-
 /// Identifies a destination within its service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DestId {
@@ -218,7 +205,7 @@ pub(crate) struct DestId {
 /// The rest of a full destination entry (`NEW_DEST`, `SET_DEST`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DestSettings {
-    /// Forwarding method (already masked with [`FWD_MASK`]).
+    /// Forwarding method (already masked with [`CONN_F_FWD_MASK`]).
     pub(crate) fwd: u32,
     /// Weight, as the C `int` it becomes.
     pub(crate) weight: i32,
@@ -261,7 +248,7 @@ pub(crate) fn parse_dest<'a>(
         return Err(Errno::Inval);
     };
     let settings = DestSettings {
-        fwd: u32::from_ne_bytes(bytes(fwd)) & FWD_MASK,
+        fwd: u32::from_ne_bytes(bytes(fwd)) & CONN_F_FWD_MASK,
         weight: i32::from_ne_bytes(bytes(weight)),
         u_threshold: u32::from_ne_bytes(bytes(u)),
         l_threshold: u32::from_ne_bytes(bytes(l)),
@@ -284,7 +271,7 @@ impl DestSettings {
         if self.u_threshold > i32::MAX as u32 {
             return Err(Errno::Inval);
         }
-        if self.tun_type == TYPE_GUE && self.tun_port == [0, 0] {
+        if self.tun_type == TUN_TYPE_GUE && self.tun_port == [0, 0] {
             return Err(Errno::Inval);
         }
         Ok(())
@@ -365,7 +352,10 @@ mod tests {
             (svc_attr::PROTOCOL, &17u16.to_ne_bytes()),
         ]);
         let (id, _) = parse_service(&&m, false, true).unwrap();
-        assert_eq!((id.af, id.protocol, id.fwmark), (AF_INET6, IPPROTO_TCP, 7));
+        assert_eq!(
+            (id.af, id.protocol, id.fwmark),
+            (AF_INET6, u16::from(PROTO_TCP), 7)
+        );
     }
 
     #[test]
@@ -426,8 +416,8 @@ mod tests {
         assert_eq!(checks(-1, 0, 0, 0, 0).check(), Err(Errno::Range));
         assert_eq!(checks(1, 10, 20, 0, 0).check(), Err(Errno::Range));
         assert_eq!(checks(1, 1 << 31, 0, 0, 0).check(), Err(Errno::Inval));
-        assert_eq!(checks(1, 0, 0, TYPE_GUE, 0).check(), Err(Errno::Inval));
-        assert_eq!(checks(1, 0, 0, TYPE_GUE, 6080).check(), Ok(()));
+        assert_eq!(checks(1, 0, 0, TUN_TYPE_GUE, 0).check(), Err(Errno::Inval));
+        assert_eq!(checks(1, 0, 0, TUN_TYPE_GUE, 6080).check(), Ok(()));
     }
 
     #[test]

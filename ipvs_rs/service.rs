@@ -15,29 +15,18 @@ use kernel::{
 
 use crate::{
     glue::{random::random_below, rcu::RcuPtr, time::HZ, timer::jiffies},
-    persist::{PersistentService, SVC_F_PERSISTENT},
-    request::{
-        merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings, AF_INET, AF_INET6,
-        FWD_MASK, FWD_TUNNEL,
-    },
+    persist::PersistentService,
+    request::{merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings},
     rs_table::{self, RealServersWriter},
     sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
     sip,
     stats::Stats,
     svc_index::{self, ServiceIndex, ServiceKey},
+    uapi::{
+        AF_INET, AF_INET6, CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ,
+        CONN_F_NOOUTPUT, CONN_F_TUNNEL, SVC_F_HASHED, SVC_F_PERSISTENT,
+    },
 };
-
-/// `IP_VS_SVC_F_HASHED`: set on every service in the table (reported to user space).
-pub(crate) const SVC_F_HASHED: u32 = 0x2;
-/// `IP_VS_CONN_F_MASQ`.
-const FWD_MASQ: u32 = 0;
-/// `IP_VS_CONN_F_NOOUTPUT`: replies do not pass the director (all methods but NAT).
-const CONN_F_NOOUTPUT: u32 = 0x80;
-/// `IP_VS_CONN_F_INACTIVE`: new connections start inactive.
-const CONN_F_INACTIVE: u32 = 0x100;
-/// `IP_VS_CONN_F_DEST_MASK`: the connection flags a destination takes from user space
-/// (forwarding method, `ONE_PACKET`, `NFCT`); netlink requests carry the method alone.
-const DEST_MASK: u32 = FWD_MASK | 0x2000 | 0x10000;
 
 /// A real server of a service.
 ///
@@ -115,8 +104,8 @@ impl Dest {
             self.last_weight.store(s.weight, Ordering::Relaxed);
         }
         self.weight.store(s.weight, Ordering::Relaxed);
-        let mut flags = (s.fwd & DEST_MASK) | CONN_F_INACTIVE;
-        if flags & FWD_MASK != FWD_MASQ {
+        let mut flags = (s.fwd & CONN_F_DEST_MASK) | CONN_F_INACTIVE;
+        if flags & CONN_F_FWD_MASK != CONN_F_MASQ {
             flags |= CONN_F_NOOUTPUT;
         }
         self.conn_flags.store(flags, Ordering::Relaxed);
@@ -140,7 +129,7 @@ impl Dest {
 
     /// Forwarding method (`IP_VS_DFWD_METHOD`).
     pub(crate) fn fwd(&self) -> u32 {
-        self.conn_flags() & FWD_MASK
+        self.conn_flags() & CONN_F_FWD_MASK
     }
 
     /// Weight.
@@ -883,7 +872,7 @@ impl Services {
         }
         if af != svc.id.af
             && op != DestOp::Del
-            && settings.map(|s| s.fwd & FWD_MASK) != Some(FWD_TUNNEL)
+            && settings.map(|s| s.fwd & CONN_F_FWD_MASK) != Some(CONN_F_TUNNEL)
         {
             return Err(Errno::Inval);
         }

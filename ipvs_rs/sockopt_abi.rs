@@ -8,8 +8,9 @@
 
 use crate::{
     proc_text::{write_version, Counters, Rates},
-    request::{DestId, DestSettings, Name, ServiceId, ServiceSettings, AF_INET},
+    request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
     timeouts::Timeouts,
+    uapi::AF_INET,
 };
 
 /// First option number (`IP_VS_BASE_CTL`).

@@ -5,28 +5,11 @@
 //! (`--tun-type gue`), or behind GRE (`--tun-type gre`). What goes in front of the packet, and
 //! how much room it takes, is decided here; the packet work is in the data plane.
 
-use crate::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, PROTO_UDP, UDP_LEN as UDP_HEADER_LEN};
-
-/// `IP_VS_CONN_F_TUNNEL_TYPE_IPIP`.
-pub(crate) const TYPE_IPIP: u8 = 0;
-/// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
-pub(crate) const TYPE_GUE: u8 = 1;
-/// `IP_VS_CONN_F_TUNNEL_TYPE_GRE`.
-pub(crate) const TYPE_GRE: u8 = 2;
-/// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM`: a UDP or GRE checksum.
-const FLAG_CSUM: u16 = 1 << 0;
-/// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`: GUE remote checksum offload.
-const FLAG_REMCSUM: u16 = 1 << 1;
-
-/// `IPPROTO_IPIP`: an IPv4 packet inside.
-pub(crate) const PROTO_IPIP: u8 = 4;
-/// `IPPROTO_IPV6`: an IPv6 packet inside.
-pub(crate) const PROTO_IPV6: u8 = 41;
-/// `IPPROTO_GRE`.
-pub(crate) const PROTO_GRE: u8 = 47;
-/// `ETH_P_IP` and `ETH_P_IPV6`: what a GRE header says it carries.
-pub(crate) const ETH_P_IP: u16 = 0x0800;
-const ETH_P_IPV6: u16 = 0x86dd;
+use crate::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN as UDP_HEADER_LEN};
+use crate::uapi::{
+    ETH_P_IP, ETH_P_IPV6, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_UDP, TUN_FLAG_CSUM,
+    TUN_FLAG_REMCSUM, TUN_TYPE_GRE, TUN_TYPE_GUE,
+};
 
 const IPV4_LEN: u32 = IPV4_MIN_LEN as u32;
 /// The smallest MTU a tunnel may leave for the packet: C's limits for IPv4 and IPv6 outer
@@ -67,13 +50,13 @@ impl Kind {
     /// The tunnel a real server was configured with (`tun_type`, `tun_port`, `tun_flags`).
     pub(crate) fn of_dest(tun_type: u8, port: [u8; 2], flags: u16) -> Self {
         match tun_type {
-            TYPE_GUE => Self::Gue {
+            TUN_TYPE_GUE => Self::Gue {
                 port,
-                checksum: flags & FLAG_CSUM != 0,
-                remote_checksum: flags & FLAG_REMCSUM != 0,
+                checksum: flags & TUN_FLAG_CSUM != 0,
+                remote_checksum: flags & TUN_FLAG_REMCSUM != 0,
             },
-            TYPE_GRE => Self::Gre {
-                checksum: flags & FLAG_CSUM != 0,
+            TUN_TYPE_GRE => Self::Gre {
+                checksum: flags & TUN_FLAG_CSUM != 0,
             },
             _ => Self::Ipip,
         }
@@ -252,15 +235,15 @@ mod tests {
         assert_eq!(Kind::Ipip.overhead(true, true), 40);
         assert_eq!(gue.overhead(true, false), 32);
         assert_eq!(gue.overhead(true, true), 52);
-        let rem = Kind::of_dest(1, 6080u16.to_be_bytes(), FLAG_REMCSUM);
+        let rem = Kind::of_dest(1, 6080u16.to_be_bytes(), TUN_FLAG_REMCSUM);
         assert_eq!(rem.overhead(false, false), 32);
         assert_eq!(rem.overhead(true, false), 40);
         assert_eq!(Kind::of_dest(2, [0; 2], 0).overhead(false, false), 24);
         assert_eq!(
-            Kind::of_dest(2, [0; 2], FLAG_CSUM).overhead(false, true),
+            Kind::of_dest(2, [0; 2], TUN_FLAG_CSUM).overhead(false, true),
             48
         );
-        assert_eq!(Kind::of_dest(0, [0; 2], FLAG_CSUM), Kind::Ipip);
+        assert_eq!(Kind::of_dest(0, [0; 2], TUN_FLAG_CSUM), Kind::Ipip);
     }
 
     #[test]

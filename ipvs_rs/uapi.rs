@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The IPVS user-space ABI numbers (`include/uapi/linux/ip_vs.h`), shared by the control plane
-//! and its host tests. The kernel build checks them against the C header (`ctl/abi_check.rs`).
+//! Every number ipvs_rs shares with C, defined once: the IPVS user-space ABI
+//! (`include/uapi/linux/ip_vs.h`: commands, attributes, service, connection and tunnel flags,
+//! daemon states) and the address families, IP protocols and Ethernet types the data path
+//! matches on. The kernel build checks each against the C headers (`ctl/abi_check.rs`); the
+//! host tests use them as they are.
 
 // The complete table, whether or not every number has a user yet.
 #![allow(dead_code)]
@@ -136,3 +139,78 @@ pub(crate) const PENAME_MAXLEN: u16 = 16;
 pub(crate) const INET_ADDR_LEN: u16 = 16;
 /// Size of `struct ip_vs_flags`.
 pub(crate) const FLAGS_LEN: u16 = 8;
+
+/// `AF_INET`.
+pub(crate) const AF_INET: u16 = 2;
+/// `AF_INET6`.
+pub(crate) const AF_INET6: u16 = 10;
+
+/// `IPPROTO_IP`: the protocol of persistence templates that cover all protocols.
+pub(crate) const PROTO_IP: u8 = 0;
+/// `IPPROTO_ICMP`.
+pub(crate) const PROTO_ICMP: u8 = 1;
+/// `IPPROTO_IPIP`.
+pub(crate) const PROTO_IPIP: u8 = 4;
+/// `IPPROTO_TCP`.
+pub(crate) const PROTO_TCP: u8 = 6;
+/// `IPPROTO_UDP`.
+pub(crate) const PROTO_UDP: u8 = 17;
+/// `IPPROTO_IPV6`.
+pub(crate) const PROTO_IPV6: u8 = 41;
+/// `IPPROTO_GRE`.
+pub(crate) const PROTO_GRE: u8 = 47;
+/// `IPPROTO_ICMPV6`.
+pub(crate) const PROTO_ICMPV6: u8 = 58;
+/// `IPPROTO_SCTP`.
+pub(crate) const PROTO_SCTP: u8 = 132;
+
+/// `ETH_P_IP`.
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+/// `ETH_P_IPV6`.
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+
+/// `IP_VS_SVC_F_PERSISTENT`.
+pub(crate) const SVC_F_PERSISTENT: u32 = 0x1;
+/// `IP_VS_SVC_F_HASHED`.
+pub(crate) const SVC_F_HASHED: u32 = 0x2;
+/// `IP_VS_SVC_F_ONEPACKET`.
+pub(crate) const SVC_F_ONEPACKET: u32 = 0x4;
+
+/// `IP_VS_CONN_F_FWD_MASK`: the forwarding method's bits.
+pub(crate) const CONN_F_FWD_MASK: u32 = 0x7;
+/// `IP_VS_CONN_F_MASQ`: NAT.
+pub(crate) const CONN_F_MASQ: u32 = 0;
+/// `IP_VS_CONN_F_LOCALNODE`.
+pub(crate) const CONN_F_LOCALNODE: u32 = 1;
+/// `IP_VS_CONN_F_TUNNEL`.
+pub(crate) const CONN_F_TUNNEL: u32 = 2;
+/// `IP_VS_CONN_F_DROUTE`: direct routing.
+pub(crate) const CONN_F_DROUTE: u32 = 3;
+/// `IP_VS_CONN_F_NOOUTPUT`.
+pub(crate) const CONN_F_NOOUTPUT: u32 = 0x80;
+/// `IP_VS_CONN_F_INACTIVE`.
+pub(crate) const CONN_F_INACTIVE: u32 = 0x100;
+/// `IP_VS_CONN_F_TEMPLATE`.
+pub(crate) const CONN_F_TEMPLATE: u32 = 0x1000;
+/// `IP_VS_CONN_F_ONE_PACKET`.
+pub(crate) const CONN_F_ONE_PACKET: u32 = 0x2000;
+/// `IP_VS_CONN_F_NFCT`.
+pub(crate) const CONN_F_NFCT: u32 = 1 << 16;
+/// `IP_VS_CONN_F_DEST_MASK`: the connection flags a real server's configuration sets.
+pub(crate) const CONN_F_DEST_MASK: u32 = CONN_F_FWD_MASK | CONN_F_ONE_PACKET | CONN_F_NFCT;
+
+/// `IP_VS_CONN_F_TUNNEL_TYPE_IPIP`.
+pub(crate) const TUN_TYPE_IPIP: u8 = 0;
+/// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
+pub(crate) const TUN_TYPE_GUE: u8 = 1;
+/// `IP_VS_CONN_F_TUNNEL_TYPE_GRE`.
+pub(crate) const TUN_TYPE_GRE: u8 = 2;
+/// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM`.
+pub(crate) const TUN_FLAG_CSUM: u16 = 1 << 0;
+/// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`.
+pub(crate) const TUN_FLAG_REMCSUM: u16 = 1 << 1;
+
+/// `IP_VS_STATE_MASTER`: a sync daemon that sends.
+pub(crate) const STATE_MASTER: u32 = 1;
+/// `IP_VS_STATE_BACKUP`: a sync daemon that receives.
+pub(crate) const STATE_BACKUP: u32 = 2;

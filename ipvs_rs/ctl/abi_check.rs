@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Build-time check that our ABI numbers (`uapi.rs`, usable on the host) equal the C header's.
+//! Build-time check that our numbers (`uapi.rs`, usable on the host) equal the C headers'.
 
 use core::mem::size_of;
+
+use kernel::bindings as k;
 
 use crate::{glue::bindings as c, sockopt_abi, uapi};
 
@@ -41,4 +43,38 @@ const _: () = {
     assert!(sockopt_abi::GET_DESTS_LEN == size_of::<c::ip_vs_get_dests>());
     assert!(uapi::SCHEDNAME_MAXLEN as u32 == c::IP_VS_SCHEDNAME_MAXLEN);
     assert!(uapi::PENAME_MAXLEN as u32 == c::IP_VS_PENAME_MAXLEN);
+    assert!(uapi::AF_INET as u32 == k::AF_INET);
+    assert!(uapi::AF_INET6 as u32 == k::AF_INET6);
+    assert!(uapi::PROTO_IP as u32 == k::IPPROTO_IP);
+    assert!(uapi::PROTO_ICMP as u32 == k::IPPROTO_ICMP);
+    assert!(uapi::PROTO_IPIP as u32 == k::IPPROTO_IPIP);
+    assert!(uapi::PROTO_TCP as u32 == k::IPPROTO_TCP);
+    assert!(uapi::PROTO_UDP as u32 == k::IPPROTO_UDP);
+    assert!(uapi::PROTO_IPV6 as u32 == k::IPPROTO_IPV6);
+    assert!(uapi::PROTO_GRE as u32 == k::IPPROTO_GRE);
+    assert!(uapi::PROTO_ICMPV6 as u32 == k::IPPROTO_ICMPV6);
+    assert!(uapi::PROTO_SCTP as u32 == k::IPPROTO_SCTP);
+    assert!(uapi::ETH_P_IP as u32 == k::ETH_P_IP);
+    assert!(uapi::ETH_P_IPV6 as u32 == k::ETH_P_IPV6);
+    assert!(uapi::SVC_F_PERSISTENT == c::IP_VS_SVC_F_PERSISTENT);
+    assert!(uapi::SVC_F_HASHED == c::IP_VS_SVC_F_HASHED);
+    assert!(uapi::SVC_F_ONEPACKET == c::IP_VS_SVC_F_ONEPACKET);
+    assert!(uapi::CONN_F_FWD_MASK == c::IP_VS_CONN_F_FWD_MASK);
+    assert!(uapi::CONN_F_MASQ == c::IP_VS_CONN_F_MASQ);
+    assert!(uapi::CONN_F_LOCALNODE == c::IP_VS_CONN_F_LOCALNODE);
+    assert!(uapi::CONN_F_TUNNEL == c::IP_VS_CONN_F_TUNNEL);
+    assert!(uapi::CONN_F_DROUTE == c::IP_VS_CONN_F_DROUTE);
+    assert!(uapi::CONN_F_NOOUTPUT == c::IP_VS_CONN_F_NOOUTPUT);
+    assert!(uapi::CONN_F_INACTIVE == c::IP_VS_CONN_F_INACTIVE);
+    assert!(uapi::CONN_F_TEMPLATE == c::IP_VS_CONN_F_TEMPLATE);
+    assert!(uapi::CONN_F_ONE_PACKET == c::IP_VS_CONN_F_ONE_PACKET);
+    assert!(uapi::CONN_F_NFCT == c::IP_VS_CONN_F_NFCT);
+    assert!(uapi::CONN_F_DEST_MASK == c::IP_VS_CONN_F_DEST_MASK);
+    assert!(uapi::TUN_TYPE_IPIP as u32 == c::IP_VS_CONN_F_TUNNEL_TYPE_IPIP);
+    assert!(uapi::TUN_TYPE_GUE as u32 == c::IP_VS_CONN_F_TUNNEL_TYPE_GUE);
+    assert!(uapi::TUN_TYPE_GRE as u32 == c::IP_VS_CONN_F_TUNNEL_TYPE_GRE);
+    assert!(uapi::TUN_FLAG_CSUM as u32 == c::IP_VS_TUNNEL_ENCAP_FLAG_CSUM);
+    assert!(uapi::TUN_FLAG_REMCSUM as u32 == c::IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM);
+    assert!(uapi::STATE_MASTER == c::IP_VS_STATE_MASTER);
+    assert!(uapi::STATE_BACKUP == c::IP_VS_STATE_BACKUP);
 };

@@ -10,7 +10,7 @@ use kernel::prelude::*;
 
 use crate::{
     ctl::{errno, routable, start_daemon},
-    daemon::{DaemonConfig, Group, STATE_BACKUP, STATE_MASTER},
+    daemon::{DaemonConfig, Group},
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
         net::ipv6_enabled,
@@ -20,10 +20,10 @@ use crate::{
     proc_text::{Counters, Rates},
     request::{self, AttrLookup},
     service::{Dest, DestOp, Service},
-    uapi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr},
     uapi::{
+        cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr, CONN_F_FWD_MASK,
         FLAGS_LEN, GENL_VERSION, IFNAME_MAXLEN, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN,
-        VERSION_CODE,
+        STATE_BACKUP, STATE_MASTER, VERSION_CODE,
     },
     IpvsModule,
 };
@@ -446,7 +446,7 @@ fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
     w.nest(cmd_attr::DEST, |w| {
         w.put(dest_attr::ADDR, &d.addr)?;
         w.put(dest_attr::PORT, &d.port)?;
-        w.put_u32(dest_attr::FWD_METHOD, d.conn_flags() & request::FWD_MASK)?;
+        w.put_u32(dest_attr::FWD_METHOD, d.conn_flags() & CONN_F_FWD_MASK)?;
         w.put_u32(dest_attr::WEIGHT, d.weight() as u32)?;
         w.put_u8(dest_attr::TUN_TYPE, d.tun_type())?;
         w.put(dest_attr::TUN_PORT, &d.tun_port())?;

@@ -8,10 +8,11 @@
 use kernel::prelude::*;
 
 use crate::{
-    daemon::{DaemonConfig, STATE_BACKUP},
+    daemon::DaemonConfig,
     glue::net::Net,
     netns::Config,
-    request::{Errno, AF_INET},
+    request::Errno,
+    uapi::{AF_INET, STATE_BACKUP},
 };
 
 mod abi_check;

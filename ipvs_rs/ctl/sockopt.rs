@@ -11,23 +11,24 @@ use kernel::prelude::*;
 
 use crate::{
     ctl::{errno, routable, start_daemon},
-    daemon::{DaemonConfig, STATE_BACKUP, STATE_MASTER},
+    daemon::DaemonConfig,
     glue::{
         sockopt::{GetRequest, Handler, SetRequest, Sockopts},
         time::HZ,
     },
     netns::Ipvs,
-    request::AF_INET,
     service::DestOp,
     sockopt_abi::{self as abi, get, set, DaemonUser, DestEntry, ServiceEntry, ServiceUser},
     uapi::VERSION_CODE,
+    uapi::{AF_INET, PROTO_SCTP, PROTO_TCP, PROTO_UDP, STATE_BACKUP, STATE_MASTER},
     IpvsModule,
 };
 
-/// `PF_INET`.
-const PF_INET: u8 = 2;
 /// Protocols a legacy request may name (TCP, UDP, SCTP), even for firewall-mark services.
-const PROTOCOLS: [u16; 3] = [6, 17, 132];
+const PROTOCOLS: [u8; 3] = [PROTO_TCP, PROTO_UDP, PROTO_SCTP];
+
+/// `PF_INET`, the family the options are registered for: C defines it as `AF_INET`.
+const PF_INET: u8 = AF_INET as u8;
 
 /// The option ranges, as C registers them.
 pub(crate) static SOCKOPTS: Sockopts<IpvsSockopts> = Sockopts::new(
@@ -227,7 +228,7 @@ fn set_service_cmd(ipvs: &Ipvs, req: &SetRequest<'_>, cmd: i32, arg: &[u8]) -> R
     if (cmd == set::ADD || cmd == set::EDIT) && !usvc.sched_name_terminated() {
         return Err(EINVAL);
     }
-    if !PROTOCOLS.contains(&usvc.protocol) {
+    if !PROTOCOLS.iter().any(|&p| u16::from(p) == usvc.protocol) {
         pr_err!("set_ctl: invalid protocol: {}\n", usvc.protocol);
         return Err(EFAULT);
     }

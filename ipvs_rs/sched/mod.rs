@@ -114,7 +114,7 @@ impl Flow {
 /// address's four words XORed), in host order.
 pub(crate) fn fold(af: u16, addr: &[u8; 16]) -> u32 {
     let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
-    if af == crate::request::AF_INET6 {
+    if af == crate::uapi::AF_INET6 {
         word(0) ^ word(4) ^ word(8) ^ word(12)
     } else {
         word(0)

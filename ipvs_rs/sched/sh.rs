@@ -111,7 +111,7 @@ impl Scheduler for SourceHashing {
 pub(super) mod tests {
     use super::super::tests::{ANY, D};
     use super::*;
-    use crate::request::{AF_INET, AF_INET6};
+    use crate::uapi::{AF_INET, AF_INET6};
     use std::net::IpAddr;
 
     #[test]
