@@ -21,10 +21,10 @@ use kernel::{
 };
 
 use crate::{
+    dest::{Dest, ServiceShared},
     glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
     persist::{self, TemplateKey, INVALID_DPORT},
     sctp_state::{self, SctpState},
-    service::{Dest, ServiceShared},
     tcp_state::{self, Direction, TcpFlags, TcpState},
     uapi::{
         AF_INET6, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,

@@ -12,6 +12,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::{
     conn::{Conn, ConnTable, Made, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple},
     ctl::sysctl::idx,
+    dest::{PathMtu, ServiceShared},
     estimator,
     glue::{
         net::Net,
@@ -31,7 +32,7 @@ use crate::{
     persist::{TemplateKey, FTP_PORT},
     rs_table::RealServers,
     sched, sctp_state,
-    service::{PathMtu, ServiceShared, ServiceTable},
+    service::ServiceTable,
     sip,
     stats::Stats,
     tcp_state::Direction,

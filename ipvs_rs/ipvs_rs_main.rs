@@ -37,6 +37,7 @@ mod uapi;
 mod conn;
 mod ctl;
 mod dataplane;
+mod dest;
 mod kunit;
 mod netns;
 mod rs_table;

@@ -5,413 +5,17 @@
 //!
 //! Everything here lives under the namespace's configuration mutex.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, AtomicU8, Ordering};
-use kernel::{
-    alloc::KVec,
-    new_spinlock_irq,
-    prelude::*,
-    sync::{Arc, SpinLockIrq},
-};
+use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
 use crate::{
-    glue::{random::random_below, rcu::RcuPtr, time::HZ, timer::jiffies},
-    persist::PersistentService,
+    dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
+    glue::{rcu::RcuPtr, time::HZ},
     request::{merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings},
     rs_table::{self, RealServersWriter},
-    sched::{self, Algorithm, Candidate, Flow, Growable, Lender},
-    sip,
-    stats::Stats,
+    sched, sip,
     svc_index::{self, ServiceIndex, ServiceKey},
-    uapi::{
-        AF_INET, AF_INET6, CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ,
-        CONN_F_NOOUTPUT, CONN_F_TUNNEL, SVC_F_HASHED, SVC_F_PERSISTENT,
-    },
+    uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK, CONN_F_TUNNEL, SVC_F_HASHED},
 };
-
-/// A real server of a service.
-///
-/// Shared between the configuration and the connections bound to it (which keep it after it is
-/// removed, to drop their packets as C does), so the settings the control plane edits are
-/// atomics: the packet path reads them without the configuration lock.
-pub(crate) struct Dest {
-    /// Address family (may differ from the service's for tunnels).
-    pub(crate) af: u16,
-    /// Address, zero beyond 4 bytes for IPv4.
-    pub(crate) addr: [u8; 16],
-    /// Port, network byte order.
-    pub(crate) port: [u8; 2],
-    /// Connection flags new connections get (forwarding method, `NOOUTPUT`, `INACTIVE`).
-    conn_flags: AtomicU32,
-    /// Weight; 0 quiesces the server.
-    weight: AtomicI32,
-    /// The last non-zero weight (for schedulers that keep a server's place while quiesced).
-    last_weight: AtomicI32,
-    /// Upper connection threshold, 0 for none.
-    u_threshold: AtomicU32,
-    /// Lower connection threshold.
-    l_threshold: AtomicU32,
-    /// Tunnel type.
-    tun_type: AtomicU8,
-    /// Tunnel port, network byte order (as stored in memory).
-    tun_port: AtomicU16,
-    /// Tunnel flags.
-    tun_flags: AtomicU16,
-    /// Connections in an active state.
-    active: AtomicI32,
-    /// Other connections.
-    inactive: AtomicI32,
-    /// Persistence templates bound to the server.
-    persistent: AtomicI32,
-    /// The upper threshold was reached: schedulers skip the server (`IP_VS_DEST_F_OVERLOAD`).
-    overloaded: AtomicBool,
-    /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
-    /// their packets.
-    available: AtomicBool,
-    /// The path MTU of the route the last tunnel packet to the server took, with
-    /// [`MTU_LEARNT`] if it was learnt; 0 before the first (C's cached `dest_dst`): what
-    /// errors about tunnel packets tell clients of.
-    route_mtu: AtomicU32,
-    /// Traffic counters.
-    pub(crate) stats: Stats,
-}
-
-impl Dest {
-    fn new(af: u16, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
-        Ok(Self {
-            af,
-            addr,
-            port,
-            conn_flags: AtomicU32::new(0),
-            weight: AtomicI32::new(0),
-            last_weight: AtomicI32::new(0),
-            u_threshold: AtomicU32::new(0),
-            l_threshold: AtomicU32::new(0),
-            tun_type: AtomicU8::new(0),
-            tun_port: AtomicU16::new(0),
-            tun_flags: AtomicU16::new(0),
-            active: AtomicI32::new(0),
-            inactive: AtomicI32::new(0),
-            persistent: AtomicI32::new(0),
-            overloaded: AtomicBool::new(false),
-            available: AtomicBool::new(true),
-            route_mtu: AtomicU32::new(0),
-            stats: Stats::new().map_err(|_| Errno::NoMem)?,
-        })
-    }
-
-    fn apply(&self, s: &DestSettings, add: bool) {
-        if add || s.weight != 0 {
-            self.last_weight.store(s.weight, Ordering::Relaxed);
-        }
-        self.weight.store(s.weight, Ordering::Relaxed);
-        let mut flags = (s.fwd & CONN_F_DEST_MASK) | CONN_F_INACTIVE;
-        if flags & CONN_F_FWD_MASK != CONN_F_MASQ {
-            flags |= CONN_F_NOOUTPUT;
-        }
-        self.conn_flags.store(flags, Ordering::Relaxed);
-        self.tun_type.store(s.tun_type, Ordering::Relaxed);
-        self.tun_port
-            .store(u16::from_ne_bytes(s.tun_port), Ordering::Relaxed);
-        self.tun_flags.store(s.tun_flags, Ordering::Relaxed);
-        self.u_threshold.store(s.u_threshold, Ordering::Relaxed);
-        self.l_threshold.store(s.l_threshold, Ordering::Relaxed);
-        // New thresholds apply from the next connection change, as in C; without an upper one
-        // the server is never overloaded.
-        if s.u_threshold == 0 {
-            self.overloaded.store(false, Ordering::Relaxed);
-        }
-    }
-
-    /// Connection flags for new connections.
-    pub(crate) fn conn_flags(&self) -> u32 {
-        self.conn_flags.load(Ordering::Relaxed)
-    }
-
-    /// Forwarding method (`IP_VS_DFWD_METHOD`).
-    pub(crate) fn fwd(&self) -> u32 {
-        self.conn_flags() & CONN_F_FWD_MASK
-    }
-
-    /// Weight.
-    pub(crate) fn weight(&self) -> i32 {
-        self.weight.load(Ordering::Relaxed)
-    }
-
-    /// Upper connection threshold.
-    pub(crate) fn u_threshold(&self) -> u32 {
-        self.u_threshold.load(Ordering::Relaxed)
-    }
-
-    /// Lower connection threshold.
-    pub(crate) fn l_threshold(&self) -> u32 {
-        self.l_threshold.load(Ordering::Relaxed)
-    }
-
-    /// Tunnel type.
-    pub(crate) fn tun_type(&self) -> u8 {
-        self.tun_type.load(Ordering::Relaxed)
-    }
-
-    /// Tunnel port, network byte order.
-    pub(crate) fn tun_port(&self) -> [u8; 2] {
-        self.tun_port.load(Ordering::Relaxed).to_ne_bytes()
-    }
-
-    /// The path MTU of the route of the last tunnel packet to the server, if one has gone.
-    pub(crate) fn path_mtu(&self) -> Option<PathMtu> {
-        let v = self.route_mtu.load(Ordering::Relaxed);
-        (v != 0).then_some(PathMtu {
-            mtu: v & !MTU_LEARNT,
-            learnt: v & MTU_LEARNT != 0,
-        })
-    }
-
-    /// Records the path MTU of the route a tunnel packet to the server takes.
-    pub(crate) fn set_path_mtu(&self, p: PathMtu) {
-        let v = p.mtu | if p.learnt { MTU_LEARNT } else { 0 };
-        // Every tunnel packet comes here: write the shared line only when the MTU changed.
-        if self.route_mtu.load(Ordering::Relaxed) != v {
-            self.route_mtu.store(v, Ordering::Relaxed);
-        }
-    }
-
-    /// Tunnel flags.
-    pub(crate) fn tun_flags(&self) -> u16 {
-        self.tun_flags.load(Ordering::Relaxed)
-    }
-
-    /// Active connections.
-    pub(crate) fn active_conns(&self) -> i32 {
-        self.active.load(Ordering::Relaxed)
-    }
-
-    /// Inactive connections.
-    pub(crate) fn inactive_conns(&self) -> i32 {
-        self.inactive.load(Ordering::Relaxed)
-    }
-
-    /// Persistence templates.
-    pub(crate) fn persistent_conns(&self) -> i32 {
-        self.persistent.load(Ordering::Relaxed)
-    }
-
-    /// Whether the server is still configured.
-    pub(crate) fn available(&self) -> bool {
-        self.available.load(Ordering::Relaxed)
-    }
-
-    fn total_conns(&self) -> u32 {
-        (self.active_conns() + self.inactive_conns()) as u32
-    }
-
-    /// A persistence template was bound to the server.
-    pub(crate) fn template_bound(&self) {
-        self.persistent.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A persistence template bound to the server went.
-    pub(crate) fn template_unbound(&self) {
-        self.persistent.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// A connection was bound to the server (`ip_vs_bind_dest`).
-    pub(crate) fn conn_bound(&self, inactive: bool) {
-        if inactive {
-            self.inactive.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.active.fetch_add(1, Ordering::Relaxed);
-        }
-        let u = self.u_threshold();
-        if u != 0 && self.total_conns() >= u {
-            self.overloaded.store(true, Ordering::Relaxed);
-        }
-    }
-
-    /// A connection was unbound (`ip_vs_unbind_dest`): the overload mark goes below the lower
-    /// threshold, or below 3/4 of the upper one without a lower one.
-    pub(crate) fn conn_unbound(&self, inactive: bool) {
-        if inactive {
-            self.inactive.fetch_sub(1, Ordering::Relaxed);
-        } else {
-            self.active.fetch_sub(1, Ordering::Relaxed);
-        }
-        let (l, u, total) = (self.l_threshold(), self.u_threshold(), self.total_conns());
-        let clear = if l != 0 {
-            total < l
-        } else if u != 0 {
-            total.wrapping_mul(4) < u.wrapping_mul(3)
-        } else {
-            true
-        };
-        if clear {
-            self.overloaded.store(false, Ordering::Relaxed);
-        }
-    }
-
-    /// A connection moved between the active and inactive counts.
-    pub(crate) fn conn_activity(&self, active: bool) {
-        let (from, to) = if active {
-            (&self.inactive, &self.active)
-        } else {
-            (&self.active, &self.inactive)
-        };
-        from.fetch_sub(1, Ordering::Relaxed);
-        to.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Candidate for Arc<Dest> {
-    fn weight(&self) -> i32 {
-        Dest::weight(self)
-    }
-    fn last_weight(&self) -> i32 {
-        self.last_weight.load(Ordering::Relaxed)
-    }
-    fn addr(&self) -> [u8; 16] {
-        self.addr
-    }
-    fn port(&self) -> [u8; 2] {
-        self.port
-    }
-    fn overloaded(&self) -> bool {
-        self.overloaded.load(Ordering::Relaxed)
-    }
-    fn active_conns(&self) -> i32 {
-        Dest::active_conns(self)
-    }
-    fn total_conns(&self) -> i32 {
-        self.active_conns() + self.inactive_conns()
-    }
-}
-
-/// Schedulers grow their arrays under the service's scheduler lock, also in softirq: atomically.
-impl<E> Growable<E> for KVec<E> {
-    fn push(&mut self, e: E) -> bool {
-        KVec::push(self, e, GFP_ATOMIC).is_ok()
-    }
-    fn pop(&mut self) -> Option<E> {
-        KVec::pop(self)
-    }
-}
-
-/// Schedulers' arrays are kernel vectors.
-struct KernelLender;
-
-impl Lender for KernelLender {
-    type Vec<E> = KVec<E>;
-}
-
-/// Zeroed storage for the fixed tables of the scheduler called `name` (none for most),
-/// allocated before the scheduler lock is taken.
-fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
-    KVec::from_elem(0, Algorithm::<KernelLender>::storage_len(name), GFP_KERNEL)
-        .map_err(|_| Errno::NoMem)
-}
-
-/// The bit of [`Dest::route_mtu`] that says the MTU was learnt (MTUs are far below it).
-const MTU_LEARNT: u32 = 1 << 31;
-
-/// The path MTU of a route to a real server.
-#[derive(Clone, Copy)]
-pub(crate) struct PathMtu {
-    /// The MTU.
-    pub(crate) mtu: u32,
-    /// Whether it was learnt for the server (an IPv4 route of a next-hop exception, whose MTU
-    /// later learning changes in place) rather than the device's or the route's own.
-    pub(crate) learnt: bool,
-}
-
-/// What the packet path sees of a service: its identity, counters and scheduler.
-#[pin_data]
-pub(crate) struct ServiceShared {
-    /// Identity, as in [`Service::id`].
-    pub(crate) id: ServiceId,
-    /// Traffic counters.
-    pub(crate) stats: Stats,
-    /// Service flags (`IP_VS_SVC_F_*`).
-    flags: AtomicU32,
-    /// Persistence timeout in jiffies.
-    persistence_timeout: AtomicU32,
-    /// Persistence granularity, raw (see [`ServiceSettings::netmask`]).
-    netmask: AtomicU32,
-    /// The SIP persistence engine is bound: templates are keyed by Call-ID too.
-    sip: AtomicBool,
-    /// The scheduler and the servers it picks from.
-    #[pin]
-    sched: SpinLockIrq<SchedState>,
-}
-
-/// A service's scheduler with its view of the real servers.
-struct SchedState {
-    /// The algorithm, with its large tables in storage of its own.
-    algorithm: Algorithm<KernelLender>,
-    /// The servers newest first, as C keeps its list.
-    dests: KVec<Arc<Dest>>,
-}
-
-impl ServiceShared {
-    /// Runs the estimators of the service and its real servers.
-    pub(crate) fn estimate(&self) {
-        self.stats.estimate();
-        for d in &self.sched.lock().dests {
-            d.stats.estimate();
-        }
-    }
-
-    /// The scheduler's periodic upkeep, every [`sched::COLLECT_PERIOD_SECS`] seconds.
-    pub(crate) fn collect(&self) {
-        self.sched.lock().algorithm.collect(jiffies(), HZ);
-    }
-
-    /// Picks the real server for a new connection from `saddr:sport` to `daddr` (hashing
-    /// schedulers read them).
-    pub(crate) fn schedule(
-        &self,
-        saddr: &[u8; 16],
-        sport: [u8; 2],
-        daddr: &[u8; 16],
-    ) -> Option<Arc<Dest>> {
-        let flow = Flow {
-            af: self.id.af,
-            saddr: *saddr,
-            daddr: *daddr,
-            sport,
-            svc_flags: self.flags(),
-            random_below,
-            now: jiffies(),
-            hz: HZ,
-        };
-        let mut s = self.sched.lock();
-        let s = &mut *s;
-        let i = s.algorithm.schedule(&s.dests, &flow)?;
-        s.dests.get(i).cloned()
-    }
-
-    /// Service flags.
-    pub(crate) fn flags(&self) -> u32 {
-        self.flags.load(Ordering::Relaxed)
-    }
-
-    /// What decides the service's persistence templates, if it is persistent.
-    pub(crate) fn persistence(&self) -> Option<PersistentService> {
-        (self.flags() & SVC_F_PERSISTENT != 0).then(|| PersistentService {
-            af: self.id.af,
-            fwmark: self.id.fwmark,
-            port: self.id.port,
-            netmask: self.netmask.load(Ordering::Relaxed),
-        })
-    }
-
-    /// Persistence timeout in jiffies.
-    pub(crate) fn persistence_timeout(&self) -> u32 {
-        self.persistence_timeout.load(Ordering::Relaxed)
-    }
-
-    /// Whether the SIP persistence engine is bound.
-    pub(crate) fn uses_sip(&self) -> bool {
-        self.sip.load(Ordering::Relaxed)
-    }
-}
 
 /// The services the packet path looks new connections up in (published under RCU).
 pub(crate) struct ServiceTable {
@@ -523,33 +127,14 @@ impl Service {
             DestChange::Scheduler => Some(sched_storage(self.sched)?),
             _ => None,
         };
-        let (old_dests, old_algorithm) = {
-            let mut s = self.shared.sched.lock();
-            let old_dests = core::mem::replace(&mut s.dests, list);
-            let s = &mut *s;
-            let mut old_algorithm = None;
-            match change {
-                DestChange::Added => s.algorithm.dest_added(&s.dests),
-                DestChange::Updated => s.algorithm.dest_updated(&s.dests),
-                DestChange::Removed(i) => s.algorithm.dest_removed(&s.dests, i),
-                DestChange::Scheduler => {
-                    if let Some(storage) = storage {
-                        let new = Algorithm::new(self.sched, self.id.af, &s.dests, storage);
-                        old_algorithm = Some(core::mem::replace(&mut s.algorithm, new));
-                    }
-                }
-            }
-            (old_dests, old_algorithm)
-        };
-        // Dropped outside the lock.
-        drop((old_dests, old_algorithm));
+        self.shared.give_dests(list, change, self.sched, storage);
         Ok(())
     }
 
     /// The service is going: its servers stop taking packets (their connections keep them).
     fn unlink(&self) {
         for d in &self.dests {
-            d.available.store(false, Ordering::Relaxed);
+            d.set_unavailable();
         }
     }
 
@@ -566,17 +151,6 @@ impl Service {
             .iter()
             .position(|d| d.af == af && d.addr == *addr && d.port == port)
     }
-}
-
-/// How a service's server list changed.
-#[derive(Clone, Copy)]
-enum DestChange {
-    Added,
-    Updated,
-    /// The server at this index of the newest-first list went.
-    Removed(usize),
-    /// The scheduler itself changed.
-    Scheduler,
 }
 
 /// Zeroes the bytes of an IPv4 address beyond the first four, as `ip_vs_addr_copy` keeps only
@@ -743,24 +317,14 @@ impl Services {
         let (sched, pe) = bind(s, id.af)?;
         let id = canonical_id(id);
         let flags = merge_flags(0, s.flags, s.flags_mask) | SVC_F_HASHED;
-        let no_dests: &[Arc<Dest>] = &[];
         let storage = sched_storage(sched)?;
-        let shared = Arc::pin_init(
-            try_pin_init!(ServiceShared {
-                id,
-                stats: Stats::new()?,
-                flags: AtomicU32::new(flags),
-                persistence_timeout: AtomicU32::new(persistence_jiffies(s.timeout)),
-                netmask: AtomicU32::new(s.netmask),
-                sip: AtomicBool::new(pe == Some(sip::NAME)),
-                sched <- new_spinlock_irq!(SchedState {
-                    algorithm: Algorithm::new(sched, id.af, no_dests, storage),
-                    dests: KVec::new(),
-                }),
-            }),
-            GFP_KERNEL,
-        )
-        .map_err(|_| Errno::NoMem)?;
+        let settings = SharedSettings {
+            flags,
+            timeout_jiffies: persistence_jiffies(s.timeout),
+            netmask: s.netmask,
+            sip: pe == Some(sip::NAME),
+        };
+        let shared = ServiceShared::new(id, settings, sched, storage)?;
         let service = Service {
             id,
             sched,
@@ -785,18 +349,16 @@ impl Services {
         let new_sched = svc.sched != sched;
         svc.sched = sched;
         svc.flags = merge_flags(svc.flags, s.flags, s.flags_mask) | SVC_F_HASHED;
-        svc.shared.flags.store(svc.flags, Ordering::Relaxed);
         svc.timeout_jiffies = persistence_jiffies(s.timeout);
         svc.netmask = s.netmask;
-        svc.shared
-            .persistence_timeout
-            .store(svc.timeout_jiffies(), Ordering::Relaxed);
-        svc.shared.netmask.store(s.netmask, Ordering::Relaxed);
         let new_pe = svc.pe != pe;
         svc.pe = pe;
-        svc.shared
-            .sip
-            .store(pe == Some(sip::NAME), Ordering::Relaxed);
+        svc.shared.set_settings(SharedSettings {
+            flags: svc.flags,
+            timeout_jiffies: svc.timeout_jiffies,
+            netmask: svc.netmask,
+            sip: pe == Some(sip::NAME),
+        });
         if new_sched {
             svc.sync_sched(DestChange::Scheduler)?;
         }
@@ -923,7 +485,7 @@ impl Services {
                 let d = found.ok_or(Errno::NoEnt)?;
                 let newest_first = svc.dests.len() - 1 - d;
                 let gone = svc.dests.remove(d).map_err(|_| Errno::NoEnt)?;
-                gone.available.store(false, Ordering::Relaxed);
+                gone.set_unavailable();
                 let done = svc.sync_sched(DestChange::Removed(newest_first));
                 self.unfile(&gone);
                 done

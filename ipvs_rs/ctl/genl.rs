@@ -11,6 +11,7 @@ use kernel::prelude::*;
 use crate::{
     ctl::{errno, routable, start_daemon},
     daemon::{DaemonConfig, Group},
+    dest::Dest,
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
         net::ipv6_enabled,
@@ -19,7 +20,7 @@ use crate::{
     netns::Ipvs,
     proc_text::{Counters, Rates},
     request::{self, AttrLookup},
-    service::{Dest, DestOp, Service},
+    service::{DestOp, Service},
     uapi::{
         cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr, CONN_F_FWD_MASK,
         FLAGS_LEN, GENL_VERSION, IFNAME_MAXLEN, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN,

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A real server (C's `struct ip_vs_dest`) and what the packet path sees of a service (the
+//! part of `struct ip_vs_service` that connections and the scheduler read), shared by the
+//! configuration (`service.rs`), the real-server table (`rs_table.rs`) and the connections.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, AtomicU8, Ordering};
+use kernel::{
+    alloc::KVec,
+    new_spinlock_irq,
+    prelude::*,
+    sync::{Arc, SpinLockIrq},
+};
+
+use crate::{
+    glue::{random::random_below, time::HZ, timer::jiffies},
+    persist::PersistentService,
+    request::{DestSettings, Errno, ServiceId},
+    sched::{Algorithm, Candidate, Flow, Growable, Lender},
+    stats::Stats,
+    uapi::{
+        CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,
+        SVC_F_PERSISTENT,
+    },
+};
+
+/// A real server of a service.
+///
+/// Shared between the configuration and the connections bound to it (which keep it after it is
+/// removed, to drop their packets as C does), so the settings the control plane edits are
+/// atomics: the packet path reads them without the configuration lock.
+pub(crate) struct Dest {
+    /// Address family (may differ from the service's for tunnels).
+    pub(crate) af: u16,
+    /// Address, zero beyond 4 bytes for IPv4.
+    pub(crate) addr: [u8; 16],
+    /// Port, network byte order.
+    pub(crate) port: [u8; 2],
+    /// Connection flags new connections get (forwarding method, `NOOUTPUT`, `INACTIVE`).
+    conn_flags: AtomicU32,
+    /// Weight; 0 quiesces the server.
+    weight: AtomicI32,
+    /// The last non-zero weight (for schedulers that keep a server's place while quiesced).
+    last_weight: AtomicI32,
+    /// Upper connection threshold, 0 for none.
+    u_threshold: AtomicU32,
+    /// Lower connection threshold.
+    l_threshold: AtomicU32,
+    /// Tunnel type.
+    tun_type: AtomicU8,
+    /// Tunnel port, network byte order (as stored in memory).
+    tun_port: AtomicU16,
+    /// Tunnel flags.
+    tun_flags: AtomicU16,
+    /// Connections in an active state.
+    active: AtomicI32,
+    /// Other connections.
+    inactive: AtomicI32,
+    /// Persistence templates bound to the server.
+    persistent: AtomicI32,
+    /// The upper threshold was reached: schedulers skip the server (`IP_VS_DEST_F_OVERLOAD`).
+    overloaded: AtomicBool,
+    /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
+    /// their packets.
+    available: AtomicBool,
+    /// The path MTU of the route the last tunnel packet to the server took, with
+    /// [`MTU_LEARNT`] if it was learnt; 0 before the first (C's cached `dest_dst`): what
+    /// errors about tunnel packets tell clients of.
+    route_mtu: AtomicU32,
+    /// Traffic counters.
+    pub(crate) stats: Stats,
+}
+
+impl Dest {
+    /// The server left its service: it takes no new packets (its connections keep it).
+    pub(crate) fn set_unavailable(&self) {
+        self.available.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn new(af: u16, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
+        Ok(Self {
+            af,
+            addr,
+            port,
+            conn_flags: AtomicU32::new(0),
+            weight: AtomicI32::new(0),
+            last_weight: AtomicI32::new(0),
+            u_threshold: AtomicU32::new(0),
+            l_threshold: AtomicU32::new(0),
+            tun_type: AtomicU8::new(0),
+            tun_port: AtomicU16::new(0),
+            tun_flags: AtomicU16::new(0),
+            active: AtomicI32::new(0),
+            inactive: AtomicI32::new(0),
+            persistent: AtomicI32::new(0),
+            overloaded: AtomicBool::new(false),
+            available: AtomicBool::new(true),
+            route_mtu: AtomicU32::new(0),
+            stats: Stats::new().map_err(|_| Errno::NoMem)?,
+        })
+    }
+
+    pub(crate) fn apply(&self, s: &DestSettings, add: bool) {
+        if add || s.weight != 0 {
+            self.last_weight.store(s.weight, Ordering::Relaxed);
+        }
+        self.weight.store(s.weight, Ordering::Relaxed);
+        let mut flags = (s.fwd & CONN_F_DEST_MASK) | CONN_F_INACTIVE;
+        if flags & CONN_F_FWD_MASK != CONN_F_MASQ {
+            flags |= CONN_F_NOOUTPUT;
+        }
+        self.conn_flags.store(flags, Ordering::Relaxed);
+        self.tun_type.store(s.tun_type, Ordering::Relaxed);
+        self.tun_port
+            .store(u16::from_ne_bytes(s.tun_port), Ordering::Relaxed);
+        self.tun_flags.store(s.tun_flags, Ordering::Relaxed);
+        self.u_threshold.store(s.u_threshold, Ordering::Relaxed);
+        self.l_threshold.store(s.l_threshold, Ordering::Relaxed);
+        // New thresholds apply from the next connection change, as in C; without an upper one
+        // the server is never overloaded.
+        if s.u_threshold == 0 {
+            self.overloaded.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Connection flags for new connections.
+    pub(crate) fn conn_flags(&self) -> u32 {
+        self.conn_flags.load(Ordering::Relaxed)
+    }
+
+    /// Forwarding method (`IP_VS_DFWD_METHOD`).
+    pub(crate) fn fwd(&self) -> u32 {
+        self.conn_flags() & CONN_F_FWD_MASK
+    }
+
+    /// Weight.
+    pub(crate) fn weight(&self) -> i32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    /// Upper connection threshold.
+    pub(crate) fn u_threshold(&self) -> u32 {
+        self.u_threshold.load(Ordering::Relaxed)
+    }
+
+    /// Lower connection threshold.
+    pub(crate) fn l_threshold(&self) -> u32 {
+        self.l_threshold.load(Ordering::Relaxed)
+    }
+
+    /// Tunnel type.
+    pub(crate) fn tun_type(&self) -> u8 {
+        self.tun_type.load(Ordering::Relaxed)
+    }
+
+    /// Tunnel port, network byte order.
+    pub(crate) fn tun_port(&self) -> [u8; 2] {
+        self.tun_port.load(Ordering::Relaxed).to_ne_bytes()
+    }
+
+    /// The path MTU of the route of the last tunnel packet to the server, if one has gone.
+    pub(crate) fn path_mtu(&self) -> Option<PathMtu> {
+        let v = self.route_mtu.load(Ordering::Relaxed);
+        (v != 0).then_some(PathMtu {
+            mtu: v & !MTU_LEARNT,
+            learnt: v & MTU_LEARNT != 0,
+        })
+    }
+
+    /// Records the path MTU of the route a tunnel packet to the server takes.
+    pub(crate) fn set_path_mtu(&self, p: PathMtu) {
+        let v = p.mtu | if p.learnt { MTU_LEARNT } else { 0 };
+        // Every tunnel packet comes here: write the shared line only when the MTU changed.
+        if self.route_mtu.load(Ordering::Relaxed) != v {
+            self.route_mtu.store(v, Ordering::Relaxed);
+        }
+    }
+
+    /// Tunnel flags.
+    pub(crate) fn tun_flags(&self) -> u16 {
+        self.tun_flags.load(Ordering::Relaxed)
+    }
+
+    /// Active connections.
+    pub(crate) fn active_conns(&self) -> i32 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Inactive connections.
+    pub(crate) fn inactive_conns(&self) -> i32 {
+        self.inactive.load(Ordering::Relaxed)
+    }
+
+    /// Persistence templates.
+    pub(crate) fn persistent_conns(&self) -> i32 {
+        self.persistent.load(Ordering::Relaxed)
+    }
+
+    /// Whether the server is still configured.
+    pub(crate) fn available(&self) -> bool {
+        self.available.load(Ordering::Relaxed)
+    }
+
+    fn total_conns(&self) -> u32 {
+        (self.active_conns() + self.inactive_conns()) as u32
+    }
+
+    /// A persistence template was bound to the server.
+    pub(crate) fn template_bound(&self) {
+        self.persistent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A persistence template bound to the server went.
+    pub(crate) fn template_unbound(&self) {
+        self.persistent.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A connection was bound to the server (`ip_vs_bind_dest`).
+    pub(crate) fn conn_bound(&self, inactive: bool) {
+        if inactive {
+            self.inactive.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.active.fetch_add(1, Ordering::Relaxed);
+        }
+        let u = self.u_threshold();
+        if u != 0 && self.total_conns() >= u {
+            self.overloaded.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection was unbound (`ip_vs_unbind_dest`): the overload mark goes below the lower
+    /// threshold, or below 3/4 of the upper one without a lower one.
+    pub(crate) fn conn_unbound(&self, inactive: bool) {
+        if inactive {
+            self.inactive.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            self.active.fetch_sub(1, Ordering::Relaxed);
+        }
+        let (l, u, total) = (self.l_threshold(), self.u_threshold(), self.total_conns());
+        let clear = if l != 0 {
+            total < l
+        } else if u != 0 {
+            total.wrapping_mul(4) < u.wrapping_mul(3)
+        } else {
+            true
+        };
+        if clear {
+            self.overloaded.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection moved between the active and inactive counts.
+    pub(crate) fn conn_activity(&self, active: bool) {
+        let (from, to) = if active {
+            (&self.inactive, &self.active)
+        } else {
+            (&self.active, &self.inactive)
+        };
+        from.fetch_sub(1, Ordering::Relaxed);
+        to.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Candidate for Arc<Dest> {
+    fn weight(&self) -> i32 {
+        Dest::weight(self)
+    }
+    fn last_weight(&self) -> i32 {
+        self.last_weight.load(Ordering::Relaxed)
+    }
+    fn addr(&self) -> [u8; 16] {
+        self.addr
+    }
+    fn port(&self) -> [u8; 2] {
+        self.port
+    }
+    fn overloaded(&self) -> bool {
+        self.overloaded.load(Ordering::Relaxed)
+    }
+    fn active_conns(&self) -> i32 {
+        Dest::active_conns(self)
+    }
+    fn total_conns(&self) -> i32 {
+        self.active_conns() + self.inactive_conns()
+    }
+}
+
+/// Schedulers grow their arrays under the service's scheduler lock, also in softirq: atomically.
+impl<E> Growable<E> for KVec<E> {
+    fn push(&mut self, e: E) -> bool {
+        KVec::push(self, e, GFP_ATOMIC).is_ok()
+    }
+    fn pop(&mut self) -> Option<E> {
+        KVec::pop(self)
+    }
+}
+
+/// Schedulers' arrays are kernel vectors.
+struct KernelLender;
+
+impl Lender for KernelLender {
+    type Vec<E> = KVec<E>;
+}
+
+/// Zeroed storage for the fixed tables of the scheduler called `name` (none for most),
+/// allocated before the scheduler lock is taken.
+pub(crate) fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
+    KVec::from_elem(0, Algorithm::<KernelLender>::storage_len(name), GFP_KERNEL)
+        .map_err(|_| Errno::NoMem)
+}
+
+/// The bit of [`Dest::route_mtu`] that says the MTU was learnt (MTUs are far below it).
+const MTU_LEARNT: u32 = 1 << 31;
+
+/// The path MTU of a route to a real server.
+#[derive(Clone, Copy)]
+pub(crate) struct PathMtu {
+    /// The MTU.
+    pub(crate) mtu: u32,
+    /// Whether it was learnt for the server (an IPv4 route of a next-hop exception, whose MTU
+    /// later learning changes in place) rather than the device's or the route's own.
+    pub(crate) learnt: bool,
+}
+
+/// What the packet path sees of a service: its identity, counters and scheduler.
+#[pin_data]
+pub(crate) struct ServiceShared {
+    /// Identity, as in [`crate::service::Service::id`].
+    pub(crate) id: ServiceId,
+    /// Traffic counters.
+    pub(crate) stats: Stats,
+    /// Service flags (`IP_VS_SVC_F_*`).
+    flags: AtomicU32,
+    /// Persistence timeout in jiffies.
+    persistence_timeout: AtomicU32,
+    /// Persistence granularity, raw (see [`crate::request::ServiceSettings::netmask`]).
+    netmask: AtomicU32,
+    /// The SIP persistence engine is bound: templates are keyed by Call-ID too.
+    sip: AtomicBool,
+    /// The scheduler and the servers it picks from.
+    #[pin]
+    sched: SpinLockIrq<SchedState>,
+}
+
+/// How a service's server list changed.
+#[derive(Clone, Copy)]
+pub(crate) enum DestChange {
+    Added,
+    Updated,
+    /// The server at this index of the newest-first list went.
+    Removed(usize),
+    /// The scheduler itself changed.
+    Scheduler,
+}
+
+/// The settings of a service the packet path reads.
+pub(crate) struct SharedSettings {
+    /// Service flags (`IP_VS_SVC_F_*`).
+    pub(crate) flags: u32,
+    /// Persistence timeout in jiffies.
+    pub(crate) timeout_jiffies: u32,
+    /// Persistence granularity, raw (see [`crate::request::ServiceSettings::netmask`]).
+    pub(crate) netmask: u32,
+    /// The SIP persistence engine is bound.
+    pub(crate) sip: bool,
+}
+
+/// A service's scheduler with its view of the real servers.
+struct SchedState {
+    /// The algorithm, with its large tables in storage of its own.
+    algorithm: Algorithm<KernelLender>,
+    /// The servers newest first, as C keeps its list.
+    dests: KVec<Arc<Dest>>,
+}
+
+impl ServiceShared {
+    /// A new service's shared part, with scheduler `sched` (its tables in `storage`, from
+    /// [`sched_storage`]) and no real servers.
+    pub(crate) fn new(
+        id: ServiceId,
+        settings: SharedSettings,
+        sched: Option<&'static str>,
+        storage: KVec<u16>,
+    ) -> Result<Arc<Self>, Errno> {
+        let no_dests: &[Arc<Dest>] = &[];
+        Arc::pin_init(
+            try_pin_init!(ServiceShared {
+                id,
+                stats: Stats::new()?,
+                flags: AtomicU32::new(settings.flags),
+                persistence_timeout: AtomicU32::new(settings.timeout_jiffies),
+                netmask: AtomicU32::new(settings.netmask),
+                sip: AtomicBool::new(settings.sip),
+                sched <- new_spinlock_irq!(SchedState {
+                    algorithm: Algorithm::new(sched, id.af, no_dests, storage),
+                    dests: KVec::new(),
+                }),
+            }),
+            GFP_KERNEL,
+        )
+        .map_err(|_| Errno::NoMem)
+    }
+
+    /// Publishes edited settings to the packet path.
+    pub(crate) fn set_settings(&self, s: SharedSettings) {
+        self.flags.store(s.flags, Ordering::Relaxed);
+        self.persistence_timeout
+            .store(s.timeout_jiffies, Ordering::Relaxed);
+        self.netmask.store(s.netmask, Ordering::Relaxed);
+        self.sip.store(s.sip, Ordering::Relaxed);
+    }
+
+    /// Gives the scheduler the servers `list` (newest first); `change` says how the list
+    /// changed. For [`DestChange::Scheduler`], `storage` holds the tables of the new scheduler
+    /// `sched`. The old list and algorithm are dropped outside the lock.
+    pub(crate) fn give_dests(
+        &self,
+        list: KVec<Arc<Dest>>,
+        change: DestChange,
+        sched: Option<&'static str>,
+        storage: Option<KVec<u16>>,
+    ) {
+        let (old_dests, old_algorithm) = {
+            let mut s = self.sched.lock();
+            let old_dests = core::mem::replace(&mut s.dests, list);
+            let s = &mut *s;
+            let mut old_algorithm = None;
+            match change {
+                DestChange::Added => s.algorithm.dest_added(&s.dests),
+                DestChange::Updated => s.algorithm.dest_updated(&s.dests),
+                DestChange::Removed(i) => s.algorithm.dest_removed(&s.dests, i),
+                DestChange::Scheduler => {
+                    if let Some(storage) = storage {
+                        let new = Algorithm::new(sched, self.id.af, &s.dests, storage);
+                        old_algorithm = Some(core::mem::replace(&mut s.algorithm, new));
+                    }
+                }
+            }
+            (old_dests, old_algorithm)
+        };
+        drop((old_dests, old_algorithm));
+    }
+
+    /// Runs the estimators of the service and its real servers.
+    pub(crate) fn estimate(&self) {
+        self.stats.estimate();
+        for d in &self.sched.lock().dests {
+            d.stats.estimate();
+        }
+    }
+
+    /// The scheduler's periodic upkeep, every [`crate::sched::COLLECT_PERIOD_SECS`] seconds.
+    pub(crate) fn collect(&self) {
+        self.sched.lock().algorithm.collect(jiffies(), HZ);
+    }
+
+    /// Picks the real server for a new connection from `saddr:sport` to `daddr` (hashing
+    /// schedulers read them).
+    pub(crate) fn schedule(
+        &self,
+        saddr: &[u8; 16],
+        sport: [u8; 2],
+        daddr: &[u8; 16],
+    ) -> Option<Arc<Dest>> {
+        let flow = Flow {
+            af: self.id.af,
+            saddr: *saddr,
+            daddr: *daddr,
+            sport,
+            svc_flags: self.flags(),
+            random_below,
+            now: jiffies(),
+            hz: HZ,
+        };
+        let mut s = self.sched.lock();
+        let s = &mut *s;
+        let i = s.algorithm.schedule(&s.dests, &flow)?;
+        s.dests.get(i).cloned()
+    }
+
+    /// Service flags.
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// What decides the service's persistence templates, if it is persistent.
+    pub(crate) fn persistence(&self) -> Option<PersistentService> {
+        (self.flags() & SVC_F_PERSISTENT != 0).then(|| PersistentService {
+            af: self.id.af,
+            fwmark: self.id.fwmark,
+            port: self.id.port,
+            netmask: self.netmask.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Persistence timeout in jiffies.
+    pub(crate) fn persistence_timeout(&self) -> u32 {
+        self.persistence_timeout.load(Ordering::Relaxed)
+    }
+
+    /// Whether the SIP persistence engine is bound.
+    pub(crate) fn uses_sip(&self) -> bool {
+        self.sip.load(Ordering::Relaxed)
+    }
+}
