@@ -16,12 +16,11 @@ use crate::{
     estimator,
     glue::{
         net::Net,
-        netfilter::{
-            Hook, HookPoint, HookSpec, HookState, HookTable, Verdict, NFPROTO_IPV4, NFPROTO_IPV6,
-        },
+        netfilter::{Hook, HookSpec, HookState, HookTable},
         rcu::RcuPtr,
         skb::{count_header_error, Encap, HookSkb, Route},
         timer::Tick,
+        verdict::{HookPoint, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
     },
     netns::Ipvs,
     packet::{

@@ -25,3 +25,4 @@ pub(crate) mod sockopt;
 pub(crate) mod sysctl;
 pub(crate) mod time;
 pub(crate) mod timer;
+pub(crate) mod verdict;

@@ -14,68 +14,18 @@ use kernel::{
     types::Opaque, //
 };
 
-use super::{bindings as glue, net::Net, skb::HookSkb};
-
-/// `NFPROTO_IPV4` (`include/uapi/linux/netfilter.h`).
-pub(crate) const NFPROTO_IPV4: u8 = 2;
-/// `NFPROTO_IPV6`.
-pub(crate) const NFPROTO_IPV6: u8 = 10;
+use super::{
+    bindings as glue,
+    net::Net,
+    skb::HookSkb,
+    verdict::{HookPoint, Verdict, NFPROTO_IPV6},
+};
 
 /// Has netfilter reassemble IPv6 fragments in `net` before its hooks see them (for good: C
 /// never turns it off either).
 pub(crate) fn enable_ipv6_defrag(net: &Net) -> Result {
     // SAFETY: `net` is live.
     kernel::error::to_result(unsafe { glue::ipvs_rs_nf_defrag_ipv6_enable(net.as_raw()) })
-}
-
-/// A netfilter hook point (`enum nf_inet_hooks`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum HookPoint {
-    /// `NF_INET_LOCAL_IN`: packets for this host, after routing.
-    LocalIn = 1,
-    /// `NF_INET_FORWARD`: packets routed through this host.
-    Forward = 2,
-    /// `NF_INET_LOCAL_OUT`: packets this host sends.
-    LocalOut = 3,
-}
-
-impl HookPoint {
-    fn from_raw(hook: u8) -> Option<Self> {
-        match hook {
-            1 => Some(Self::LocalIn),
-            2 => Some(Self::Forward),
-            3 => Some(Self::LocalOut),
-            _ => None,
-        }
-    }
-}
-
-/// What happens to a packet after a hook (`NF_DROP`, `NF_ACCEPT`, `NF_STOLEN`).
-///
-/// `Stolen` can only be produced by the [`HookSkb`] methods that consume the packet.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// The packet is freed by netfilter.
-    Drop,
-    /// The packet continues on its way.
-    Accept,
-    /// The hook took the packet (sent or freed it).
-    Stolen(Stolen),
-}
-
-/// Proof that a hook consumed its packet; only [`HookSkb`] makes one.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Stolen(pub(super) ());
-
-impl Verdict {
-    fn to_raw(&self) -> c_uint {
-        match self {
-            Verdict::Drop => 0,
-            Verdict::Accept => 1,
-            Verdict::Stolen(_) => 2,
-        }
-    }
 }
 
 /// The context of one hook invocation (`struct nf_hook_state`).

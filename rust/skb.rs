@@ -12,7 +12,7 @@ use kernel::{bindings, prelude::*};
 use super::{
     bindings as glue,
     net::{in6_addr, Net},
-    netfilter::{HookPoint, Stolen, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
+    verdict::{HookPoint, Stolen, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
 };
 
 /// A packet a hook owns until it returns its verdict.
