@@ -8,7 +8,8 @@ use crate::{
     request::ServiceId,
     uapi::{
         self, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL,
-        SVC_F_ONEPACKET, SVC_F_PERSISTENT,
+        PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SVC_F_ONEPACKET,
+        SVC_F_PERSISTENT,
     },
 };
 
@@ -32,15 +33,16 @@ pub(crate) fn write_version(w: &mut impl Write, conn_tab_size: u32) -> fmt::Resu
 
 /// The name of a protocol C knows by name; others print as `IP_<number>`.
 fn proto_name(proto: u16) -> Option<&'static str> {
-    Some(match proto {
-        0 => "IP",
-        1 => "ICMP",
-        6 => "TCP",
-        17 => "UDP",
-        58 => "ICMPv6",
-        132 => "SCTP",
+    let name = match u8::try_from(proto).ok()? {
+        PROTO_IP => "IP",
+        PROTO_ICMP => "ICMP",
+        PROTO_TCP => "TCP",
+        PROTO_UDP => "UDP",
+        PROTO_ICMPV6 => "ICMPv6",
+        PROTO_SCTP => "SCTP",
         _ => return None,
-    })
+    };
+    Some(name)
 }
 
 /// The protocol name C prints (`ip_vs_proto_name`), padded with spaces to at least `width`
