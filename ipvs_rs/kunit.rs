@@ -22,7 +22,9 @@ kunit_suite! {
             request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
             rs_table::RealServers,
             service::{DestOp, ServiceTable, Services},
-            uapi::{AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE},
+            uapi::{
+                AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE,
+            },
         };
 
         fn v4(a: [u8; 4]) -> [u8; 16] {

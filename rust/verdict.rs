@@ -38,7 +38,8 @@ impl HookPoint {
 
 /// What happens to a packet after a hook (`NF_DROP`, `NF_ACCEPT`, `NF_STOLEN`).
 ///
-/// `Stolen` can only be produced by the [`HookSkb`](super::skb::HookSkb) methods that consume the packet.
+/// `Stolen` can only be produced by the [`HookSkb`](super::skb::HookSkb) methods that consume
+/// the packet.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// The packet is freed by netfilter.

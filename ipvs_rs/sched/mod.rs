@@ -183,63 +183,72 @@ pub(crate) trait Scheduler {
 /// Seconds between runs of [`Scheduler::collect`] (C's lblc/lblcr `CHECK_EXPIRE_INTERVAL`).
 pub(crate) const COLLECT_PERIOD_SECS: u32 = 60;
 
-/// The algorithm a service is bound to, with its state, keeping large tables in arrays from
-/// `L`.
-pub(crate) enum Algorithm<L: Lender> {
-    /// No scheduler (`none`): new connections find no server.
-    None,
-    /// `rr`.
-    Rr(RoundRobin),
-    /// `wrr`.
-    Wrr(WeightedRoundRobin),
-    /// `lc`.
-    Lc(LeastConnection),
-    /// `lblc`.
-    Lblc(LocalityLeastConnection<L>),
-    /// `lblcr`.
-    Lblcr(LocalityLeastConnectionReplicated<L>),
-    /// `wlc`.
-    Wlc(WeightedLeastConnection),
-    /// `sed`.
-    Sed(ShortestExpectedDelay),
-    /// `nq`.
-    Nq(NeverQueue),
-    /// `fo`.
-    Fo(WeightedFailover),
-    /// `ovf`.
-    Ovf(WeightedOverflow),
-    /// `dh`.
-    Dh(DestinationHashing),
-    /// `sh`.
-    Sh(SourceHashing),
-    /// `mh`.
-    Mh(MaglevHashing<L::Vec<u16>>),
-    /// `twos`.
-    Twos(WeightedRandomTwos),
+/// The schedulers, listed once: `Variant(Type) "name" = constructor`, where a constructor may
+/// use the service's address family and the lent storage under the names given first (macro
+/// hygiene wants them named at the call). Makes [`Algorithm`], its dispatch by `match` (the
+/// trait's methods are generic, so not through `dyn`), [`Algorithm::new`] and the name list.
+macro_rules! schedulers {
+    ($af:ident, $storage:ident; $($variant:ident($ty:ty) $name:literal = $new:expr,)*) => {
+        /// The algorithm a service is bound to, with its state, keeping large tables in arrays
+        /// from `L`.
+        pub(crate) enum Algorithm<L: Lender> {
+            /// No scheduler (`none`): new connections find no server.
+            None,
+            $(#[doc = concat!("`", $name, "`.")] $variant($ty),)*
+        }
+
+        /// Runs `$call` on the scheduler inside an [`Algorithm`] (`$none` without one).
+        macro_rules! each_algorithm {
+            ($a:expr, $s:ident => $call:expr, $none_expr:expr) => {
+                match $a {
+                    Algorithm::None => $none_expr,
+                    $(Algorithm::$variant($s) => $call,)*
+                }
+            };
+        }
+
+        impl<L: Lender> Algorithm<L> {
+            /// The algorithm called `name` (`None` for no scheduler) of a service of family
+            /// `af`, set up for the servers `dests`, keeping large tables in `storage` (of
+            /// [`Algorithm::storage_len`] entries).
+            pub(crate) fn new<C: Candidate>(
+                name: Option<&str>,
+                $af: u16,
+                dests: &[C],
+                $storage: L::Vec<u16>,
+            ) -> Self {
+                let mut a = match name {
+                    None => Self::None,
+                    $(Some($name) => Self::$variant($new),)*
+                    // `lookup` only gives the names above.
+                    Some(_) => Self::None,
+                };
+                a.dest_updated(dests);
+                a
+            }
+        }
+
+        /// Scheduler names the C module provides (one `ip_vs_<name>` module each).
+        const NAMES: &[&str] = &[$($name),*];
+    };
 }
 
-/// Runs `$call` on the scheduler inside an [`Algorithm`] (`$none` without one): the trait's
-/// methods are generic, so they are dispatched by `match` rather than through `dyn`.
-macro_rules! each_algorithm {
-    ($a:expr, $s:ident => $call:expr, $none:expr) => {
-        match $a {
-            Algorithm::None => $none,
-            Algorithm::Rr($s) => $call,
-            Algorithm::Wrr($s) => $call,
-            Algorithm::Lc($s) => $call,
-            Algorithm::Lblc($s) => $call,
-            Algorithm::Lblcr($s) => $call,
-            Algorithm::Wlc($s) => $call,
-            Algorithm::Sed($s) => $call,
-            Algorithm::Nq($s) => $call,
-            Algorithm::Fo($s) => $call,
-            Algorithm::Ovf($s) => $call,
-            Algorithm::Dh($s) => $call,
-            Algorithm::Sh($s) => $call,
-            Algorithm::Mh($s) => $call,
-            Algorithm::Twos($s) => $call,
-        }
-    };
+schedulers! { af, storage;
+    Rr(RoundRobin) "rr" = RoundRobin::default(),
+    Wrr(WeightedRoundRobin) "wrr" = WeightedRoundRobin::default(),
+    Lc(LeastConnection) "lc" = LeastConnection,
+    Wlc(WeightedLeastConnection) "wlc" = WeightedLeastConnection,
+    Lblc(LocalityLeastConnection<L>) "lblc" = LocalityLeastConnection::new(af),
+    Lblcr(LocalityLeastConnectionReplicated<L>) "lblcr" =
+        LocalityLeastConnectionReplicated::new(af),
+    Dh(DestinationHashing) "dh" = DestinationHashing::default(),
+    Sh(SourceHashing) "sh" = SourceHashing::default(),
+    Sed(ShortestExpectedDelay) "sed" = ShortestExpectedDelay,
+    Nq(NeverQueue) "nq" = NeverQueue,
+    Fo(WeightedFailover) "fo" = WeightedFailover,
+    Ovf(WeightedOverflow) "ovf" = WeightedOverflow,
+    Mh(MaglevHashing<L::Vec<u16>>) "mh" = MaglevHashing::new(storage, af),
+    Twos(WeightedRandomTwos) "twos" = WeightedRandomTwos,
 }
 
 impl<L: Lender> Algorithm<L> {
@@ -250,38 +259,6 @@ impl<L: Lender> Algorithm<L> {
             Some("mh") => mh::STORAGE_LEN,
             _ => 0,
         }
-    }
-
-    /// The algorithm called `name` (`None` for no scheduler) of a service of family `af`, set
-    /// up for the servers `dests`, keeping large tables in `storage` (of
-    /// [`Algorithm::storage_len`] entries).
-    pub(crate) fn new<C: Candidate>(
-        name: Option<&str>,
-        af: u16,
-        dests: &[C],
-        storage: L::Vec<u16>,
-    ) -> Self {
-        let mut a = match name {
-            None => Self::None,
-            Some("rr") => Self::Rr(RoundRobin::default()),
-            Some("wrr") => Self::Wrr(WeightedRoundRobin::default()),
-            Some("lc") => Self::Lc(LeastConnection),
-            Some("lblc") => Self::Lblc(LocalityLeastConnection::new(af)),
-            Some("lblcr") => Self::Lblcr(LocalityLeastConnectionReplicated::new(af)),
-            Some("wlc") => Self::Wlc(WeightedLeastConnection),
-            Some("sed") => Self::Sed(ShortestExpectedDelay),
-            Some("nq") => Self::Nq(NeverQueue),
-            Some("fo") => Self::Fo(WeightedFailover),
-            Some("ovf") => Self::Ovf(WeightedOverflow),
-            Some("dh") => Self::Dh(DestinationHashing::default()),
-            Some("sh") => Self::Sh(SourceHashing::default()),
-            Some("mh") => Self::Mh(MaglevHashing::new(storage, af)),
-            Some("twos") => Self::Twos(WeightedRandomTwos),
-            // `lookup` only gives the names above.
-            Some(_) => Self::None,
-        };
-        a.dest_updated(dests);
-        a
     }
 
     /// See [`Scheduler::schedule`].
@@ -309,11 +286,6 @@ impl<L: Lender> Algorithm<L> {
         each_algorithm!(self, s => s.dest_removed(dests, removed), ())
     }
 }
-
-/// Scheduler names the C module provides (one `ip_vs_<name>` module each).
-const NAMES: [&str; 14] = [
-    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
-];
 
 /// The name services show when they have no scheduler.
 pub(crate) const NONE: &str = "none";
