@@ -11,7 +11,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use crate::{
     conn::{Conn, ConnTable, Made, ProtoTimeouts, Side as ConnSide, StateEvent, Tuple},
-    ctl::sysctl::idx,
+    ctl::sysctl::{self, idx},
     dest::{PathMtu, ServiceShared},
     estimator,
     glue::{
@@ -19,6 +19,7 @@ use crate::{
         netfilter::{Hook, HookSpec, HookState, HookTable},
         rcu::RcuPtr,
         skb::{count_header_error, Encap, HookSkb, Route},
+        sysctl::EntryIndex,
         timer::Tick,
         verdict::{HookPoint, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
     },
@@ -259,8 +260,8 @@ fn family(ipv6: bool) -> u16 {
     }
 }
 
-fn sysctl(ipvs: &Ipvs, i: usize) -> i32 {
-    ipvs.sysctls.int(i).unwrap_or(0)
+fn sysctl(ipvs: &Ipvs, i: EntryIndex<{ sysctl::COUNT }>) -> i32 {
+    ipvs.sysctls.int(i)
 }
 
 /// `ip_vs_in_hook`: packets to virtual services.

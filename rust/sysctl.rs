@@ -182,12 +182,30 @@ impl<const N: usize> NetSysctlTable<N> {
         }
     }
 
-    /// The (first) integer value of entry `i`; `None` if out of range.
-    pub(crate) fn int(&self, i: usize) -> Option<i32> {
-        let slot = self.slots.get(i)?;
+    /// The (first) integer value of entry `i`.
+    pub(crate) fn int(&self, i: EntryIndex<N>) -> i32 {
+        // By the type invariant of `EntryIndex<N>`, `i.0 < N`: the index is in range.
+        let slot = &self.slots[i.0];
         // SAFETY: The slot is valid memory of this table; every slot starts with an `int`
         // (CPU lists with their `valid` flag), read like `READ_ONCE`.
-        Some(unsafe { core::ptr::read_volatile(slot.get().cast::<c_int>()) })
+        unsafe { core::ptr::read_volatile(slot.get().cast::<c_int>()) }
+    }
+}
+
+/// The index of an entry in a table of `N` entries.
+///
+/// # Invariants
+///
+/// The index is below `N`.
+#[derive(Clone, Copy)]
+pub(crate) struct EntryIndex<const N: usize>(usize);
+
+impl<const N: usize> EntryIndex<N> {
+    /// Entry `i`, checked against `N` (in a constant, at build time).
+    pub(crate) const fn new(i: usize) -> Self {
+        assert!(i < N, "no such sysctl entry");
+        // INVARIANT: checked just above.
+        Self(i)
     }
 }
 

@@ -54,7 +54,7 @@ fn conn_max_initial(net: &Net) -> Initial {
     let inherited = (!net.is_init())
         .then(|| IPVS.get(Net::init()))
         .flatten()
-        .and_then(|ipvs| ipvs.sysctls.int(idx::CONN_MAX));
+        .map(|ipvs| ipvs.sysctls.int(idx::CONN_MAX));
     let v = inherited.unwrap_or(CONN_MAX);
     Initial::Ints([v, v])
 }
@@ -181,7 +181,7 @@ pub(crate) static ENTRIES: [Entry; COUNT] = [
 ];
 
 const _: () = assert!(matches!(
-    ENTRIES[idx::CONN_MAX].handler,
+    ENTRIES[index(c"conn_max")].handler,
     Handler::Checked { count: 1, .. }
 ));
 
@@ -207,17 +207,20 @@ const fn index(name: &CStr) -> usize {
 
 /// Indices of the sysctls the packet path reads.
 pub(crate) mod idx {
-    use super::index;
+    use super::{index, COUNT};
+    use crate::glue::sysctl::EntryIndex;
 
-    pub(crate) const CONN_MAX: usize = index(c"conn_max");
-    pub(crate) const SECURE_TCP: usize = index(c"secure_tcp");
-    pub(crate) const SNAT_REROUTE: usize = index(c"snat_reroute");
-    pub(crate) const EXPIRE_NODEST_CONN: usize = index(c"expire_nodest_conn");
-    pub(crate) const SLOPPY_TCP: usize = index(c"sloppy_tcp");
-    pub(crate) const SLOPPY_SCTP: usize = index(c"sloppy_sctp");
-    pub(crate) const CONN_REUSE_MODE: usize = index(c"conn_reuse_mode");
-    pub(crate) const IGNORE_TUNNELED: usize = index(c"ignore_tunneled");
-    pub(crate) const PMTU_DISC: usize = index(c"pmtu_disc");
-    pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: usize = index(c"expire_quiescent_template");
-    pub(crate) const NAT_ICMP_SEND: usize = index(c"nat_icmp_send");
+    type Idx = EntryIndex<COUNT>;
+
+    pub(crate) const CONN_MAX: Idx = Idx::new(index(c"conn_max"));
+    pub(crate) const SECURE_TCP: Idx = Idx::new(index(c"secure_tcp"));
+    pub(crate) const SNAT_REROUTE: Idx = Idx::new(index(c"snat_reroute"));
+    pub(crate) const EXPIRE_NODEST_CONN: Idx = Idx::new(index(c"expire_nodest_conn"));
+    pub(crate) const SLOPPY_TCP: Idx = Idx::new(index(c"sloppy_tcp"));
+    pub(crate) const SLOPPY_SCTP: Idx = Idx::new(index(c"sloppy_sctp"));
+    pub(crate) const CONN_REUSE_MODE: Idx = Idx::new(index(c"conn_reuse_mode"));
+    pub(crate) const IGNORE_TUNNELED: Idx = Idx::new(index(c"ignore_tunneled"));
+    pub(crate) const PMTU_DISC: Idx = Idx::new(index(c"pmtu_disc"));
+    pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: Idx = Idx::new(index(c"expire_quiescent_template"));
+    pub(crate) const NAT_ICMP_SEND: Idx = Idx::new(index(c"nat_icmp_send"));
 }
