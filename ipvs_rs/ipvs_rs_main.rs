@@ -10,39 +10,45 @@
 //! IPVS logic in safe Rust. The modules listed in `pure.rs` do not use the `kernel` crate and are
 //! unit-tested on the host as well.
 
-use kernel::prelude::*;
+use kernel::{new_mutex, prelude::*, sync::Arc};
+
+use crate::{
+    daemon::Daemons,
+    glue::{
+        net::Net,
+        netfilter::NetHooks,
+        pernet::{self, PernetData},
+        procfs::ProcNetFile,
+        rcu::RcuPtr,
+        sysctl::NetSysctlTable,
+        timer::Ticker,
+    },
+    netns::{Config, Ipvs},
+    path::{
+        hooks::{HOOKS_V4, HOOKS_V6},
+        DataPlane,
+    },
+    proto::timeouts::Timeouts,
+    svc::{rs_table::RealServers, service::Services},
+};
 
 #[path = "../rust/mod.rs"]
 mod glue;
 
-// Pure logic, shared with the host crate (`pure.rs`).
-mod conn_text;
-mod daemon;
-mod estimator;
-mod packet;
-mod persist;
-mod proc_text;
-mod request;
-mod sched;
-mod sctp_state;
-mod sip;
-mod sockopt_abi;
-mod svc_index;
-mod tcp_state;
-mod timeouts;
-mod tunnel;
-mod uapi;
-
-// Kernel-side logic.
+// Each folder is one part of C's IPVS (README, "Layout"); files the host crate (`pure.rs`)
+// also builds use only `core`.
 mod conn;
 mod ctl;
-mod dataplane;
-mod dest;
+mod daemon;
 mod kunit;
 mod netns;
-mod rs_table;
-mod service;
+mod path;
+mod pe;
+mod proto;
+mod sched;
 mod stats;
+mod svc;
+mod uapi;
 
 module! {
     type: IpvsModule,
@@ -77,5 +83,50 @@ impl kernel::Module for IpvsModule {
             _pernet: pernet,
             _rcu: glue::rcu::CallbacksBarrier,
         })
+    }
+}
+
+impl PernetData for Ipvs {
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
+        let published = Arc::new(RcuPtr::null(), GFP_KERNEL);
+        let (real_servers, real_servers_writer) = match RealServers::new() {
+            Ok((table, writer)) => (Ok(table), Ok(writer)),
+            Err(e) => (Err(e), Err(e)),
+        };
+        // A namespace's `conn_max` starts from the initial namespace's.
+        let init_sysctls = (!net.is_init())
+            .then(|| netns::IPVS.get(Net::init()))
+            .flatten()
+            .map(|ipvs| &ipvs.sysctls);
+        // The proc files are created last: once they exist, readers may look at the rest.
+        try_pin_init!(Self {
+            dp <- Ticker::new(DataPlane::new(published.clone()?, real_servers?)),
+            config <- new_mutex!(Config {
+                timeouts: Timeouts::DEFAULT,
+                services: Services::new(published?, real_servers_writer?),
+                daemons: Daemons::new(),
+                ipv6_defrag: false,
+            }),
+            sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES, init_sysctls),
+            _proc_stats_percpu: ProcNetFile::new::<ctl::proc::StatsPerCpu>(
+                net,
+                c"ip_vs_stats_percpu",
+                0o444
+            )?,
+            _proc_stats: ProcNetFile::new::<ctl::proc::Stats>(net, c"ip_vs_stats", 0o444)?,
+            _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,
+            _proc_conn: ProcNetFile::new::<ctl::proc::Conns>(net, c"ip_vs_conn", 0o444)?,
+            _proc_conn_sync: ProcNetFile::new::<ctl::proc::ConnsSync>(
+                net,
+                c"ip_vs_conn_sync",
+                0o444
+            )?,
+            hooks_v4 <- NetHooks::new(net, &HOOKS_V4),
+            hooks_v6 <- NetHooks::new(net, &HOOKS_V6),
+        })
+    }
+
+    fn ops() -> &'static pernet::PernetOps<Self> {
+        &netns::IPVS
     }
 }

@@ -17,11 +17,11 @@ kunit_suite! {
         };
 
         use crate::{
-            conn::{ConnTable, Made, Side, Tuple},
+            conn::{table::{ConnTable, Key, Made}, Side, Tuple},
             glue::rcu::RcuPtr,
-            request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
-            rs_table::RealServers,
-            service::{DestOp, ServiceTable, Services},
+            svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
+            svc::rs_table::RealServers,
+            svc::service::{DestOp, ServiceTable, Services},
             uapi::{
                 AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE,
             },
@@ -31,6 +31,23 @@ kunit_suite! {
             let mut addr = [0; 16];
             addr[..4].copy_from_slice(&a);
             addr
+        }
+
+        /// The lookup key of an IPv4 TCP packet.
+        fn tcp4<'a>(
+            saddr: &'a [u8; 16],
+            sport: [u8; 2],
+            daddr: &'a [u8; 16],
+            dport: [u8; 2],
+        ) -> Key<'a> {
+            Key {
+                af: AF_INET,
+                protocol: TCP,
+                saddr,
+                sport,
+                daddr,
+                dport,
+            }
         }
 
         fn service(addr: [u8; 4], port: u16, fwmark: u32) -> ServiceId {
@@ -217,37 +234,36 @@ kunit_suite! {
                 if conns.len() == 1 {
                     // A client's packet finds the NAT connection, so does its server's reply.
                     let (vaddr, first) = (v4(vip), &conns[0]);
-                    let found = table.lookup(Side::In, AF_INET, TCP, &client, cport, &vaddr, vport);
+                    let found = table.lookup(Side::In, tcp4(&client, cport, &vaddr, vport));
                     assert!(found.is_some_and(|f| Arc::ptr_eq(&f, first)));
                     let daddr = &d.addr;
-                    let reply = table.lookup(Side::Out, AF_INET, TCP, daddr, dport, &client, cport);
+                    let reply = table.lookup(Side::Out, tcp4(daddr, dport, &client, cport));
                     assert!(reply.is_some_and(|f| Arc::ptr_eq(&f, first)));
                 }
             }
             // Another client port, or UDP, is another flow.
             let other = 40001u16.to_be_bytes();
             assert!(table
-                .lookup(Side::In, AF_INET, TCP, &client, other, &v4(vip), vport)
+                .lookup(Side::In, tcp4(&client, other, &v4(vip), vport))
                 .is_none());
             assert!(table
-                .lookup(Side::In, AF_INET, 17, &client, cport, &v4(vip), vport)
+                .lookup(
+                    Side::In,
+                    Key {
+                        protocol: 17,
+                        ..tcp4(&client, cport, &v4(vip), vport)
+                    }
+                )
                 .is_none());
             // Removed connections are gone both ways, and the table is empty again.
             for c in conns.iter() {
                 table.remove(c);
             }
             assert!(table
-                .lookup(Side::In, AF_INET, TCP, &client, cport, &v4(vip), vport)
+                .lookup(Side::In, tcp4(&client, cport, &v4(vip), vport))
                 .is_none());
-            let reply = table.lookup(
-                Side::Out,
-                AF_INET,
-                TCP,
-                &v4([172, 16, 1, 2]),
-                dport,
-                &client,
-                cport,
-            );
+            let rs = v4([172, 16, 1, 2]);
+            let reply = table.lookup(Side::Out, tcp4(&rs, dport, &client, cport));
             assert!(reply.is_none());
             let mut listed = 0;
             assert!(table

@@ -2,33 +2,28 @@
 
 //! The IPVS state of one network namespace.
 
-use kernel::{
-    new_mutex,
-    prelude::*,
-    sync::{Arc, Mutex},
-};
+use kernel::{prelude::*, sync::Mutex};
 
 use crate::{
-    conn::SWEEP_PERIOD,
-    ctl,
+    conn::table::SWEEP_PERIOD,
+    ctl::sysctl::COUNT as SYSCTLS,
     daemon::Daemons,
-    dataplane::{DataPlane, HOOKS_COUNT, HOOKS_V4, HOOKS_V6},
     glue::{
         net::Net,
         netfilter::{enable_ipv6_defrag, NetHooks},
         pernet,
         procfs::ProcNetFile,
-        rcu::RcuPtr,
         sysctl::NetSysctlTable,
         timer::Ticker,
     },
-    rs_table::RealServers,
-    service::Services,
-    timeouts::Timeouts,
+    path::{DataPlane, HOOKS_COUNT},
+    proto::timeouts::Timeouts,
+    svc::service::Services,
     uapi::{AF_INET, AF_INET6},
 };
 
-/// Everything a namespace's IPVS needs; lives in the namespace's pernet slot.
+/// Everything a namespace's IPVS needs; lives in the namespace's pernet slot, made by the
+/// crate root (which wires the parts together: [`pernet::PernetData`] is implemented there).
 ///
 /// Fields drop in declaration order: the netfilter hooks go first (unregistering waits for
 /// running ones), then the user-visible entry points (proc files, sysctls), so nothing can reach
@@ -37,17 +32,17 @@ use crate::{
 pub(crate) struct Ipvs {
     /// The IPv4 netfilter hooks, registered while there are IPv4 services.
     #[pin]
-    hooks_v4: NetHooks<HOOKS_COUNT>,
+    pub(crate) hooks_v4: NetHooks<HOOKS_COUNT>,
     /// The IPv6 netfilter hooks, registered while there are IPv6 services.
     #[pin]
-    hooks_v6: NetHooks<HOOKS_COUNT>,
-    _proc_conn_sync: ProcNetFile,
-    _proc_conn: ProcNetFile,
-    _proc_services: ProcNetFile,
-    _proc_stats: ProcNetFile,
-    _proc_stats_percpu: ProcNetFile,
+    pub(crate) hooks_v6: NetHooks<HOOKS_COUNT>,
+    pub(crate) _proc_conn_sync: ProcNetFile,
+    pub(crate) _proc_conn: ProcNetFile,
+    pub(crate) _proc_services: ProcNetFile,
+    pub(crate) _proc_stats: ProcNetFile,
+    pub(crate) _proc_stats_percpu: ProcNetFile,
     #[pin]
-    pub(crate) sysctls: NetSysctlTable<{ ctl::sysctl::COUNT }>,
+    pub(crate) sysctls: NetSysctlTable<SYSCTLS>,
     /// Configuration changed by the control plane; the mutex serialises its commands.
     #[pin]
     pub(crate) config: Mutex<Config>,
@@ -67,51 +62,11 @@ pub(crate) struct Config {
     pub(crate) daemons: Daemons,
     /// Whether IPv6 defragmentation was turned on for the namespace (with its first IPv6
     /// service or real server, for good, as in C).
-    ipv6_defrag: bool,
+    pub(crate) ipv6_defrag: bool,
 }
 
 /// The per-namespace registration of [`Ipvs`].
 pub(crate) static IPVS: pernet::PernetOps<Ipvs> = pernet::PernetOps::new();
-
-impl pernet::PernetData for Ipvs {
-    fn init(net: &Net) -> impl PinInit<Self, Error> {
-        let published = Arc::new(RcuPtr::null(), GFP_KERNEL);
-        let (real_servers, real_servers_writer) = match RealServers::new() {
-            Ok((table, writer)) => (Ok(table), Ok(writer)),
-            Err(e) => (Err(e), Err(e)),
-        };
-        // The proc files are created last: once they exist, readers may look at the rest.
-        try_pin_init!(Self {
-            dp <- Ticker::new(DataPlane::new(published.clone()?, real_servers?)),
-            config <- new_mutex!(Config {
-                timeouts: Timeouts::DEFAULT,
-                services: Services::new(published?, real_servers_writer?),
-                daemons: Daemons::new(),
-                ipv6_defrag: false,
-            }),
-            sysctls <- NetSysctlTable::new(net, c"net/ipv4/vs", &ctl::sysctl::ENTRIES),
-            _proc_stats_percpu: ProcNetFile::new::<ctl::proc::StatsPerCpu>(
-                net,
-                c"ip_vs_stats_percpu",
-                0o444
-            )?,
-            _proc_stats: ProcNetFile::new::<ctl::proc::Stats>(net, c"ip_vs_stats", 0o444)?,
-            _proc_services: ProcNetFile::new::<ctl::proc::Services>(net, c"ip_vs", 0o444)?,
-            _proc_conn: ProcNetFile::new::<ctl::proc::Conns>(net, c"ip_vs_conn", 0o444)?,
-            _proc_conn_sync: ProcNetFile::new::<ctl::proc::ConnsSync>(
-                net,
-                c"ip_vs_conn_sync",
-                0o444
-            )?,
-            hooks_v4 <- NetHooks::new(net, &HOOKS_V4),
-            hooks_v6 <- NetHooks::new(net, &HOOKS_V6),
-        })
-    }
-
-    fn ops() -> &'static pernet::PernetOps<Self> {
-        &IPVS
-    }
-}
 
 impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.

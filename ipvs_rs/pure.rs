@@ -4,22 +4,33 @@
 //!
 //! The kernel crate root (`ipvs_rs_main.rs`) mounts the same files at the same paths, so
 //! `crate::...` resolves identically in both builds. These modules use only `core`.
-#![cfg_attr(not(test), no_std)]
-#![allow(dead_code)]
+#![cfg(test)]
 
-mod conn_text;
+mod conn {
+    pub(crate) mod text;
+}
+mod ctl {
+    pub(crate) mod proc_text;
+    pub(crate) mod sockopt_abi;
+}
 mod daemon;
-mod estimator;
-mod packet;
-mod persist;
-mod proc_text;
-mod request;
+mod pe {
+    pub(crate) mod persist;
+    pub(crate) mod sip;
+}
+mod proto {
+    pub(crate) mod packet;
+    pub(crate) mod sctp_state;
+    pub(crate) mod tcp_state;
+    pub(crate) mod timeouts;
+    pub(crate) mod tunnel;
+}
 mod sched;
-mod sctp_state;
-mod sip;
-mod sockopt_abi;
-mod svc_index;
-mod tcp_state;
-mod timeouts;
-mod tunnel;
+mod stats {
+    pub(crate) mod estimator;
+}
+mod svc {
+    pub(crate) mod index;
+    pub(crate) mod request;
+}
 mod uapi;

@@ -8,6 +8,7 @@
 #define IPVS_RS_GLUE_H
 
 #include <linux/cpumask.h>
+#include <linux/icmp.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>

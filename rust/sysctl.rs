@@ -54,6 +54,9 @@ pub(crate) enum Initial {
     ULong(c_ulong),
     /// For `CpuList` entries (which start unset).
     Unset,
+    /// For `Int` and `Checked` entries: both values the first value of the same entry in the
+    /// initial namespace's table (`init` of [`NetSysctlTable::new`]); there, both this.
+    FromInitNet(i32),
 }
 
 /// One entry of a table.
@@ -103,11 +106,14 @@ unsafe impl<const N: usize> Send for NetSysctlTable<N> {}
 unsafe impl<const N: usize> Sync for NetSysctlTable<N> {}
 
 impl<const N: usize> NetSysctlTable<N> {
-    /// Registers `entries` under `path` (e.g. `net/ipv4/vs`) in `net`.
+    /// Registers `entries` under `path` (e.g. `net/ipv4/vs`) in `net`; `init` is the same table
+    /// of the initial namespace (`None` in the initial namespace itself), which
+    /// [`Initial::FromInitNet`] entries start from.
     pub(crate) fn new<'a>(
         net: &'a Net,
         path: &'static CStr,
         entries: &'static [Entry; N],
+        init: Option<&'a Self>,
     ) -> impl PinInit<Self, Error> + 'a {
         let unprivileged = !net.owned_by_init_user_ns();
         // SAFETY: The closure initialises every field of `*slot` or returns an error after which
@@ -122,6 +128,11 @@ impl<const N: usize> NetSysctlTable<N> {
                     value.write(match (e.initial)(net) {
                         Initial::Ints(ints) => Slot { ints },
                         Initial::ULong(ulong) => Slot { ulong },
+                        Initial::FromInitNet(own) => {
+                            // INVARIANT: `i < N`, an index of `entries`.
+                            let v = init.map_or(own, |t| t.int(EntryIndex(i)));
+                            Slot { ints: [v, v] }
+                        }
                         Initial::Unset => Slot {
                             cpus: core::mem::ManuallyDrop::new(glue::ipvs_rs_cpulist {
                                 valid: 0,

@@ -9,18 +9,18 @@
 use kernel::prelude::*;
 
 use crate::{
+    ctl::proc_text::{Counters, Rates},
     ctl::{errno, routable, start_daemon},
     daemon::{DaemonConfig, Group},
-    dest::Dest,
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
         net::ipv6_enabled,
         time::HZ,
     },
     netns::Ipvs,
-    proc_text::{Counters, Rates},
-    request::{self, AttrLookup},
-    service::{DestOp, Service},
+    svc::dest::Dest,
+    svc::request::{self, AttrLookup},
+    svc::service::{DestOp, Service},
     uapi::{
         cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr, CONN_F_FWD_MASK,
         FLAGS_LEN, GENL_VERSION, IFNAME_MAXLEN, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN,

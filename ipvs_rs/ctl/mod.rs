@@ -11,14 +11,16 @@ use crate::{
     daemon::DaemonConfig,
     glue::net::Net,
     netns::Config,
-    request::Errno,
+    svc::request::Errno,
     uapi::{AF_INET, STATE_BACKUP},
 };
 
 mod abi_check;
 pub(crate) mod genl;
 pub(crate) mod proc;
+pub(crate) mod proc_text;
 pub(crate) mod sockopt;
+pub(crate) mod sockopt_abi;
 pub(crate) mod sysctl;
 
 /// Whether `addr` may become a new real server in `net` (`ip_vs_new_dest`'s address check).

@@ -6,7 +6,8 @@ use core::fmt::Write;
 use kernel::prelude::*;
 
 use crate::{
-    conn_text::{write_conn, write_conn_sync, ConnText, CONN_HEADER, CONN_SYNC_HEADER},
+    conn::text::{write_conn, write_conn_sync, ConnText, CONN_HEADER, CONN_SYNC_HEADER},
+    ctl::proc_text::{self, ServiceText},
     glue::{
         cpu::possible_cpus,
         net::Net,
@@ -14,8 +15,7 @@ use crate::{
         timer::jiffies,
     },
     netns::Ipvs,
-    proc_text::{self, ServiceText},
-    sip,
+    pe::sip,
 };
 
 /// `/proc/net/ip_vs`: the virtual services and their real servers.
@@ -40,16 +40,16 @@ impl ProcShow for Services {
                     },
                 )?;
                 for d in svc.dests_newest_first() {
-                    proc_text::write_dest(
-                        out,
-                        d.af,
-                        &d.addr,
-                        d.port,
-                        d.conn_flags(),
-                        d.weight(),
-                        d.active_conns(),
-                        d.inactive_conns(),
-                    )?;
+                    let text = proc_text::DestText {
+                        af: d.af,
+                        addr: &d.addr,
+                        port: d.port,
+                        conn_flags: d.conn_flags(),
+                        weight: d.weight(),
+                        active: d.active_conns(),
+                        inactive: d.inactive_conns(),
+                    };
+                    proc_text::write_dest(out, &text)?;
                 }
             }
             Ok(())

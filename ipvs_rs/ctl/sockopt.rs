@@ -10,6 +10,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    ctl::sockopt_abi::{self as abi, DaemonUser, DestEntry, ServiceEntry, ServiceUser},
     ctl::{errno, routable, start_daemon},
     daemon::DaemonConfig,
     glue::{
@@ -17,10 +18,11 @@ use crate::{
         time::HZ,
     },
     netns::Ipvs,
-    service::DestOp,
-    sockopt_abi::{self as abi, get, set, DaemonUser, DestEntry, ServiceEntry, ServiceUser},
-    uapi::VERSION_CODE,
-    uapi::{AF_INET, PROTO_SCTP, PROTO_TCP, PROTO_UDP, STATE_BACKUP, STATE_MASTER},
+    svc::service::DestOp,
+    uapi::{
+        so_get as get, so_set as set, AF_INET, BASE_CTL, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        STATE_BACKUP, STATE_MASTER, VERSION_CODE,
+    },
     IpvsModule,
 };
 
@@ -34,8 +36,8 @@ const PF_INET: u8 = AF_INET as u8;
 pub(crate) static SOCKOPTS: Sockopts<IpvsSockopts> = Sockopts::new(
     &<IpvsModule as kernel::ModuleMetadata>::THIS_MODULE,
     PF_INET,
-    abi::BASE..set::MAX + 1,
-    abi::BASE..get::MAX + 1,
+    BASE_CTL..set::MAX + 1,
+    BASE_CTL..get::MAX + 1,
 );
 
 /// Handlers of the options.
@@ -47,7 +49,7 @@ impl Handler for IpvsSockopts {
             return Err(EPERM);
         }
         let cmd = req.cmd();
-        if !(abi::BASE..=set::MAX).contains(&cmd) || req.len() != abi::set_arglen(cmd) {
+        if !(BASE_CTL..=set::MAX).contains(&cmd) || req.len() != abi::set_arglen(cmd) {
             return Err(EINVAL);
         }
         let mut arg = [0u8; abi::SERVICE_USER_LEN + abi::DEST_USER_LEN];
@@ -76,7 +78,7 @@ impl Handler for IpvsSockopts {
             return Err(EPERM);
         }
         let cmd = req.cmd();
-        if !(abi::BASE..=get::MAX).contains(&cmd) {
+        if !(BASE_CTL..=get::MAX).contains(&cmd) {
             return Err(EINVAL);
         }
         let copylen = abi::get_arglen(cmd);
@@ -189,7 +191,7 @@ impl Handler for IpvsSockopts {
     }
 }
 
-fn service_entry(svc: &crate::service::Service) -> ServiceEntry<'_> {
+fn service_entry(svc: &crate::svc::service::Service) -> ServiceEntry<'_> {
     let (stats, rates) = svc.shared.stats.read();
     ServiceEntry {
         id: &svc.id,

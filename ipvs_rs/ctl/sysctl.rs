@@ -9,13 +9,10 @@
 
 use kernel::{ffi::c_ulong, prelude::*};
 
-use crate::{
-    glue::{
-        mm::nr_free_buffer_pages,
-        net::Net,
-        sysctl::{Entry, Handler, Initial, Write},
-    },
-    netns::IPVS,
+use crate::glue::{
+    mm::nr_free_buffer_pages,
+    net::Net,
+    sysctl::{Entry, Handler, Initial, Write},
 };
 
 const fn entry(name: &'static CStr, handler: Handler, initial: fn(&Net) -> Initial) -> Entry {
@@ -47,17 +44,6 @@ macro_rules! int {
 
 /// The most connections a namespace may have (`IP_VS_CONN_MAX`, 64-bit).
 const CONN_MAX: i32 = 1 << 30;
-
-/// `conn_max`: `[value, hard limit]`. The initial namespace starts at [`CONN_MAX`]; others
-/// inherit both from its current value.
-fn conn_max_initial(net: &Net) -> Initial {
-    let inherited = (!net.is_init())
-        .then(|| IPVS.get(Net::init()))
-        .flatten()
-        .map(|ipvs| ipvs.sysctls.int(idx::CONN_MAX));
-    let v = inherited.unwrap_or(CONN_MAX);
-    Initial::Ints([v, v])
-}
 
 /// Writers without `CAP_NET_ADMIN` in the initial user namespace may only go up to the hard
 /// limit; privileged writers set the limit too.
@@ -120,7 +106,9 @@ pub(crate) static ENTRIES: [Entry; COUNT] = [
             count: 1,
             accept: conn_max_accept,
         },
-        conn_max_initial,
+        // `[value, hard limit]`: the initial namespace starts at CONN_MAX; others inherit
+        // both from its current value.
+        |_| Initial::FromInitNet(CONN_MAX),
     ),
     // The defence modes: 0 off, 1 auto, 2 active, 3 always.
     int!(c"drop_entry", 0, Handler::IntRange(0, 3)),

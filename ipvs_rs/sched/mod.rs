@@ -427,4 +427,126 @@ pub(crate) mod tests {
         assert_eq!(lookup_pe(b"sip"), Ok("sip"));
         assert_eq!(lookup_pe(b"ftp"), Err(()));
     }
+
+    /// The scheduler called `name`, built as the control plane builds it, for `dests`.
+    fn by_name(name: Option<&str>, dests: &[D]) -> Algorithm<HostLender> {
+        let storage = vec![0; Algorithm::<HostLender>::storage_len(name)];
+        Algorithm::new(name, 2, dests, storage)
+    }
+
+    /// The keys of the next `n` servers `a` picks.
+    fn keys(a: &mut Algorithm<HostLender>, dests: &[D], n: usize) -> Vec<Option<u64>> {
+        (0..n)
+            .map(|_| a.schedule(dests, &ANY).map(|i| dests[i].key))
+            .collect()
+    }
+
+    #[test]
+    fn rr_by_name_takes_servers_in_turn() {
+        // ip_vs_rr_schedule: the next server after the last one picked, in list order.
+        let dests = [D::new(1, 1), D::new(2, 1), D::new(3, 1)];
+        let mut rr = by_name(Some("rr"), &dests);
+        assert_eq!(
+            keys(&mut rr, &dests, 4),
+            [Some(1), Some(2), Some(3), Some(1)]
+        );
+        // A new server goes to the head (list_add_rcu in __ip_vs_update_dest); the cursor
+        // stays on server 1.
+        let more = [D::new(9, 1), D::new(1, 1), D::new(2, 1), D::new(3, 1)];
+        rr.dest_added(&more);
+        assert_eq!(keys(&mut rr, &more, 1), [Some(2)]);
+        // ip_vs_rr_del_dest: a cursor on the removed server steps back to the one before.
+        let fewer = [D::new(9, 1), D::new(1, 1), D::new(3, 1)];
+        rr.dest_removed(&fewer, 2);
+        assert_eq!(keys(&mut rr, &fewer, 2), [Some(3), Some(9)]);
+    }
+
+    #[test]
+    fn every_scheduler_picks_only_weighted_servers() {
+        // NAMES are C's 14 scheduler modules, ip_vs_{rr,wrr,lc,wlc,lblc,lblcr,dh,sh,sed,nq,fo,
+        // ovf,mh,twos}.c. Each skips servers of weight 0: rr, wlc, sed, lblc, lblcr and twos
+        // take `weight > 0`; lc, nq and ovf skip `weight == 0`; fo needs `weight > hw` from 0;
+        // wrr gives up on `mw == 0`; dh, sh and mh refuse `weight <= 0`.
+        assert_eq!(NAMES.len(), 14);
+        let quiet = [D::new(1, 0), D::new(2, 0)];
+        for &name in NAMES {
+            let mut a = by_name(Some(name), &quiet);
+            assert_eq!(a.schedule(&quiet, &ANY), None, "{name}");
+            // A weighted server added at the head (add_dest): the only one to pick.
+            let added = [D::new(3, 1), D::new(1, 0), D::new(2, 0)];
+            a.dest_added(&added);
+            assert_eq!(a.schedule(&added, &ANY), Some(0), "{name}");
+            // Quiesced (upd_dest with weight 0, its last weight kept): nothing again.
+            let quiesced = [
+                D {
+                    weight: 0,
+                    ..added[0]
+                },
+                added[1],
+                added[2],
+            ];
+            a.dest_updated(&quiesced);
+            assert_eq!(a.schedule(&quiesced, &ANY), None, "{name}");
+            // Removed (del_dest), and the other two weighted: one of them.
+            a.dest_removed(&quiet, 0);
+            let weighted = [D::new(1, 1), D::new(2, 1)];
+            a.dest_updated(&weighted);
+            assert!(a.schedule(&weighted, &ANY).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn no_scheduler_or_an_unknown_name_picks_nothing() {
+        // ip_vs_add_service: sched_name "none" binds no scheduler; for an unknown name
+        // ip_vs_scheduler_get finds none (ENOENT), so no algorithm exists either.
+        let dests = [D::new(1, 1)];
+        for name in [None, Some("bogus")] {
+            let mut a = by_name(name, &dests);
+            assert!(matches!(a, Algorithm::None));
+            assert_eq!(a.schedule(&dests, &ANY), None);
+        }
+    }
+
+    #[test]
+    fn only_mh_borrows_storage() {
+        // ip_vs_mh.c: a lookup table of IP_VS_MH_TAB_SIZE = primes[12 - 8] = 4093 entries, and
+        // per server (at most that many) a permutation offset and a skip.
+        for &name in NAMES {
+            let want = if name == "mh" { 3 * 4093 } else { 0 };
+            assert_eq!(
+                Algorithm::<HostLender>::storage_len(Some(name)),
+                want,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn lblc_and_lblcr_forget_an_address_unused_for_24_hours() {
+        // ip_vs_lblc.c/ip_vs_lblcr.c: the check runs every CHECK_EXPIRE_INTERVAL (60*HZ), and
+        // every COUNT_FOR_FULL_EXPIRATION (30th) run drops the entries unused for
+        // DEFAULT_EXPIRATION (24*60*60*HZ).
+        assert_eq!(COLLECT_PERIOD_SECS, 60);
+        let hz = 100;
+        let minute = u64::from(COLLECT_PERIOD_SECS) * u64::from(hz);
+        let to = |daddr: u8, minutes: u64| Flow {
+            now: minutes * minute,
+            ..flow4([1, 1, 1, 1], 1000, [10, 0, 0, daddr], 0)
+        };
+        for name in ["lblc", "lblcr"] {
+            let mut dests = [D::new(1, 1), D::new(2, 1), D::new(3, 1)];
+            let mut a = by_name(Some(name), &dests);
+            // Address 1 at minute 0 and address 2 at minute 60 each get the least loaded.
+            assert_eq!(a.schedule(&dests, &to(1, 0)), Some(0), "{name}");
+            dests[0].active = 1;
+            (1..=60).for_each(|k| a.collect(k * minute, hz));
+            assert_eq!(a.schedule(&dests, &to(2, 60)), Some(1), "{name}");
+            dests[1].active = 1;
+            // The full check at 24 hours forgets address 1 only: it gets the least loaded
+            // server now, while address 2 keeps its (busy but not overloaded) server.
+            (61..=1440).for_each(|k| a.collect(k * minute, hz));
+            assert_eq!(a.schedule(&dests, &to(1, 1440)), Some(2), "{name}");
+            assert_eq!(a.schedule(&dests, &to(2, 1440)), Some(1), "{name}");
+        }
+    }
 }

@@ -250,4 +250,11 @@ mod tests {
             Some("good")
         );
     }
+
+    #[test]
+    fn named_sip_as_ip_vs_pe_sip() {
+        // ip_vs_pe_sip.c: `.name = "sip"`, the name ipvsadm's `--pe sip` looks up.
+        assert_eq!(NAME, "sip");
+        assert_eq!(crate::sched::lookup_pe(NAME.as_bytes()), Ok("sip"));
+    }
 }

@@ -5,7 +5,7 @@
 //! (`--tun-type gue`), or behind GRE (`--tun-type gre`). What goes in front of the packet, and
 //! how much room it takes, is decided here; the packet work is in the data plane.
 
-use crate::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN as UDP_HEADER_LEN};
+use crate::proto::packet::{Ip, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN as UDP_HEADER_LEN};
 use crate::uapi::{
     ETH_P_IP, ETH_P_IPV6, PROTO_GRE, PROTO_IPIP, PROTO_IPV6, PROTO_UDP, TUN_FLAG_CSUM,
     TUN_FLAG_REMCSUM, TUN_TYPE_GRE, TUN_TYPE_GUE,
@@ -226,7 +226,7 @@ pub(crate) fn outer_ipv6(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::packet::{parse_ipv4, parse_ipv6};
+    use crate::proto::packet::{parse_ipv4, parse_ipv6};
 
     #[test]
     fn overhead_as_c() {
@@ -295,5 +295,25 @@ mod tests {
         );
         assert_eq!(h[6], 0);
         assert_eq!(ecn_encapsulate(0x01), 0x01);
+    }
+
+    #[test]
+    fn minimum_mtus_as_c() {
+        // include/net/ip.h IPV4_MIN_MTU 68 (ip_vs_xmit.c: `if (mtu < 68)`), and
+        // include/uapi/linux/ipv6.h IPV6_MIN_MTU 1280.
+        assert_eq!((IPV4_MIN_MTU, IPV6_MIN_MTU), (68, 1280));
+        // A GUE tunnel over IPv6 (52 bytes) still fits a 1500-byte route, not a 1300-byte one.
+        let gue = Kind::of_dest(TUN_TYPE_GUE, 6080u16.to_be_bytes(), 0);
+        assert!(1500 - gue.overhead(false, true) >= IPV6_MIN_MTU);
+        assert!(1300 - gue.overhead(false, true) < IPV6_MIN_MTU);
+    }
+
+    #[test]
+    fn udp_header_before_gue() {
+        // ipvs_gue_encap: struct udphdr source 0, dest 2, len 4 (udp_set_len, big-endian),
+        // check 6 (`udph->check = 0`).
+        let mut b = [0xffu8; 8];
+        write_udp(&mut b, [0xc3, 0x50], 6080u16.to_be_bytes(), 1240);
+        assert_eq!(b, [0xc3, 0x50, 0x17, 0xc0, 0x04, 0xd8, 0, 0]);
     }
 }

@@ -7,7 +7,7 @@
 //! User space sees the snapshot, not the live counters, and zeroing moves the zero point to the
 //! snapshot, exactly as C's `kstats`/`kstats0` do, so readers see the same numbers from both.
 
-use crate::proc_text::{Counters, Rates};
+use crate::ctl::proc_text::{Counters, Rates};
 
 /// How often [`Estimator::estimate`] is called, in seconds.
 pub(crate) const PERIOD_SECS: u32 = 2;
@@ -116,5 +116,23 @@ mod tests {
             e.estimate([0, 200, 0, 12800, 0]);
         }
         assert_eq!(e.rates(), Rates::default());
+    }
+
+    #[test]
+    fn estimates_every_two_seconds_like_c() {
+        // ip_vs.h: "Estimation uses a 2-second period" (IPVS_EST_TICK = (2 * HZ) /
+        // IPVS_EST_NTICKS, over IPVS_EST_NTICKS ticks); ip_vs_est.c turns each period's
+        // difference into a per-second rate by `<< 9` (2^10 / 2) and `<< 4` (2^5 / 2).
+        assert_eq!(PERIOD_SECS, 2);
+        // A steady 50 connections/s and 3000 bytes/s, estimated once per period, reads back as
+        // exactly those rates once converged.
+        let mut e = Estimator::default();
+        let mut t = [0u64; 5];
+        for _ in 0..60 {
+            t[0] += 50 * u64::from(PERIOD_SECS);
+            t[4] += 3000 * u64::from(PERIOD_SECS);
+            e.estimate(t);
+        }
+        assert_eq!((e.rates().cps, e.rates().outbps), (50, 3000));
     }
 }

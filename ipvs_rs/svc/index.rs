@@ -12,8 +12,8 @@
 use core::ops::DerefMut;
 
 use crate::{
-    request::ServiceId,
     sched::{fold, hash_32},
+    svc::request::ServiceId,
 };
 
 /// No entry: the end of a chain.

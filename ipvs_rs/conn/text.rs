@@ -4,7 +4,7 @@
 
 use core::fmt::{self, Write};
 
-use crate::proc_text::{be32, write_ipv6_full, write_proto_name};
+use crate::ctl::proc_text::{be32, write_ipv6_full, write_proto_name};
 use crate::uapi::AF_INET6;
 
 /// What `/proc/net/ip_vs_conn` and `ip_vs_conn_sync` show of a connection.
@@ -138,6 +138,19 @@ mod tests {
              TCP 0A000002 9C40 0A000001 0050 C0A80105 1F90 NONE        SYNC       899\n\
              SCTP 0A000002 9C40 0A000001 0050 2001:0000:0000:0000:0000:0000:0000:0009 \
              1F90 ESTABLISHED     899 sip abc@host\n"
+        );
+    }
+
+    #[test]
+    fn headers_match_c_seq_show() {
+        // The SEQ_START_TOKEN lines of ip_vs_conn_seq_show and ip_vs_conn_sync_seq_show.
+        assert_eq!(
+            CONN_HEADER,
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
+        );
+        assert_eq!(
+            CONN_SYNC_HEADER,
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n"
         );
     }
 }

@@ -14,10 +14,10 @@ use kernel::{
 
 use crate::{
     glue::{random::random_below, time::HZ, timer::jiffies},
-    persist::PersistentService,
-    request::{DestSettings, Errno, ServiceId},
+    pe::persist::PersistentService,
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
+    svc::request::{DestSettings, Errno, ServiceId},
     uapi::{
         CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,
         SVC_F_PERSISTENT,
@@ -325,7 +325,7 @@ pub(crate) struct PathMtu {
 /// What the packet path sees of a service: its identity, counters and scheduler.
 #[pin_data]
 pub(crate) struct ServiceShared {
-    /// Identity, as in [`crate::service::Service::id`].
+    /// Identity, as in [`crate::svc::service::Service::id`].
     pub(crate) id: ServiceId,
     /// Traffic counters.
     pub(crate) stats: Stats,
@@ -333,7 +333,7 @@ pub(crate) struct ServiceShared {
     flags: AtomicU32,
     /// Persistence timeout in jiffies.
     persistence_timeout: AtomicU32,
-    /// Persistence granularity, raw (see [`crate::request::ServiceSettings::netmask`]).
+    /// Persistence granularity, raw (see [`crate::svc::request::ServiceSettings::netmask`]).
     netmask: AtomicU32,
     /// The SIP persistence engine is bound: templates are keyed by Call-ID too.
     sip: AtomicBool,
@@ -359,7 +359,7 @@ pub(crate) struct SharedSettings {
     pub(crate) flags: u32,
     /// Persistence timeout in jiffies.
     pub(crate) timeout_jiffies: u32,
-    /// Persistence granularity, raw (see [`crate::request::ServiceSettings::netmask`]).
+    /// Persistence granularity, raw (see [`crate::svc::request::ServiceSettings::netmask`]).
     pub(crate) netmask: u32,
     /// The SIP persistence engine is bound.
     pub(crate) sip: bool,

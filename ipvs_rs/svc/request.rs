@@ -431,4 +431,22 @@ mod tests {
         assert!(parse_dest(&&m, false).is_ok());
         assert_eq!(parse_dest(&&m, true), Err(Errno::Inval));
     }
+
+    #[test]
+    fn errno_numbers_match_linux() {
+        // include/uapi/asm-generic/errno-base.h, and errno.h for EAFNOSUPPORT.
+        let numbers = [
+            (Errno::NoEnt, 2),        // ENOENT
+            (Errno::Srch, 3),         // ESRCH
+            (Errno::NoMem, 12),       // ENOMEM
+            (Errno::Exist, 17),       // EEXIST
+            (Errno::NoDev, 19),       // ENODEV
+            (Errno::Inval, 22),       // EINVAL
+            (Errno::Range, 34),       // ERANGE
+            (Errno::AfNoSupport, 97), // EAFNOSUPPORT
+        ];
+        for (errno, number) in numbers {
+            assert_eq!(errno as i32, number, "{errno:?}");
+        }
+    }
 }

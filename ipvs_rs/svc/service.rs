@@ -8,12 +8,13 @@
 use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
 use crate::{
-    dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
     glue::{rcu::RcuPtr, time::HZ},
-    request::{merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings},
-    rs_table::{self, RealServersWriter},
-    sched, sip,
-    svc_index::{self, ServiceIndex, ServiceKey},
+    pe::sip,
+    sched,
+    svc::dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
+    svc::index::{self, ServiceIndex, ServiceKey},
+    svc::request::{merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings},
+    svc::rs_table::{self, RealServersWriter},
     uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK, CONN_F_TUNNEL, SVC_F_HASHED},
 };
 
@@ -226,7 +227,7 @@ impl Services {
                 sip[usize::from(s.id.af == AF_INET6)] = true;
             }
         }
-        let buckets = svc_index::buckets_for(list.len());
+        let buckets = index::buckets_for(list.len());
         let index = ServiceIndex::build(
             KVec::from_elem(0, buckets, GFP_KERNEL).map_err(|_| Errno::NoMem)?,
             KVec::from_elem(0, list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?,
@@ -429,7 +430,7 @@ impl Services {
     ) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
         let af = if id.af == 0 { svc.id.af } else { id.af };
-        if !crate::request::af_valid(af, ipv6) {
+        if !crate::svc::request::af_valid(af, ipv6) {
             return Err(Errno::AfNoSupport);
         }
         if af != svc.id.af

@@ -5,7 +5,7 @@
 use core::fmt::{self, Write};
 
 use crate::{
-    request::ServiceId,
+    svc::request::ServiceId,
     uapi::{
         self, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL,
         PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SVC_F_ONEPACKET,
@@ -133,18 +133,35 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
     }
 }
 
+/// A real server as `/proc/net/ip_vs` shows it.
+pub(crate) struct DestText<'a> {
+    /// Its address family (the line's format follows it).
+    pub(crate) af: u16,
+    /// Address (IPv4 in the first 4 bytes).
+    pub(crate) addr: &'a [u8; 16],
+    /// Port.
+    pub(crate) port: [u8; 2],
+    /// Connection flags (the forwarding method is shown).
+    pub(crate) conn_flags: u32,
+    /// Weight.
+    pub(crate) weight: i32,
+    /// Active connections.
+    pub(crate) active: i32,
+    /// Inactive connections.
+    pub(crate) inactive: i32,
+}
+
 /// Writes a real-server line of `/proc/net/ip_vs` (the format follows the server's family).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn write_dest(
-    w: &mut impl Write,
-    af: u16,
-    addr: &[u8; 16],
-    port: [u8; 2],
-    conn_flags: u32,
-    weight: i32,
-    active: i32,
-    inactive: i32,
-) -> fmt::Result {
+pub(crate) fn write_dest(w: &mut impl Write, d: &DestText<'_>) -> fmt::Result {
+    let DestText {
+        af,
+        addr,
+        port,
+        conn_flags,
+        weight,
+        active,
+        inactive,
+    } = *d;
     let port = u16::from_be_bytes(port);
     if af == AF_INET6 {
         w.write_str("  -> [")?;
@@ -378,8 +395,25 @@ mod tests {
         let mut s = String::new();
         let mut a = [0; 16];
         a[..4].copy_from_slice(&[10, 0, 1, 3]);
-        write_dest(&mut s, 2, &a, 8080u16.to_be_bytes(), 0x100, 1, 0, 0).unwrap();
-        write_dest(&mut s, 2, &a, 0u16.to_be_bytes(), 0x183, 5, 2, 10).unwrap();
+        let masq = DestText {
+            af: 2,
+            addr: &a,
+            port: 8080u16.to_be_bytes(),
+            conn_flags: 0x100,
+            weight: 1,
+            active: 0,
+            inactive: 0,
+        };
+        write_dest(&mut s, &masq).unwrap();
+        let route = DestText {
+            port: 0u16.to_be_bytes(),
+            conn_flags: 0x183,
+            weight: 5,
+            active: 2,
+            inactive: 10,
+            ..masq
+        };
+        write_dest(&mut s, &route).unwrap();
         assert_eq!(
             s,
             "  -> 0A000103:1F90      Masq    1      0          0         \n\

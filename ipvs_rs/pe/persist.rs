@@ -239,4 +239,25 @@ mod tests {
         let over = PersistentService { netmask: 200, ..s };
         assert_eq!(over.client_network(&a), a);
     }
+
+    #[test]
+    fn invalidated_template_port_is_htons_0xffff() {
+        // ip_vs_check_template: `ct->dport = htons(0xffff)`, which ip_vs_ct_in_get skips.
+        assert_eq!(INVALID_DPORT, 0xffffu16.to_be_bytes());
+    }
+
+    #[test]
+    fn controlled_template_rearms_for_60_seconds() {
+        // ip_vs_conn_expire, expire_later: `cp->timeout = 60*HZ`.
+        assert_eq!(CONTROLLED_REARM_SECS, 60);
+    }
+
+    #[test]
+    fn template_states_named_as_ip_vs_ctpl_state_name_table() {
+        // include/net/ip_vs.h: IP_VS_CTPL_S_NONE 0x0000, IP_VS_CTPL_S_ASSURED 0x0001;
+        // ip_vs_proto.c's ip_vs_ctpl_state_name_table names them "NONE" and "ASSURED".
+        assert_eq!(TEMPLATE_ASSURED, 1);
+        assert_eq!(template_state_name(0), "NONE");
+        assert_eq!(template_state_name(TEMPLATE_ASSURED), "ASSURED");
+    }
 }

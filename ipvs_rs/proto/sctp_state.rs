@@ -8,7 +8,7 @@
 //! with separate tables for packets from the client (input), from the server (output), and from
 //! the client of a connection whose replies bypass the director (input only).
 
-use crate::{packet::SCTP_LEN, tcp_state::Direction};
+use crate::{proto::packet::SCTP_LEN, proto::tcp_state::Direction};
 
 /// A connection's SCTP state (`IP_VS_SCTP_S_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,5 +278,46 @@ mod tests {
         assert_eq!(second_chunk_at([CID_DATA, 0, 0, 16]), None);
         assert!(schedules(CID_INIT, false) && !schedules(CID_DATA, false));
         assert!(schedules(CID_DATA, true) && !schedules(CID_ABORT, true));
+    }
+
+    #[test]
+    fn states_in_c_order_with_c_names() {
+        // include/net/ip_vs.h's IP_VS_SCTP_S_* enum (NONE = 0 .. CLOSED = 13, then
+        // IP_VS_SCTP_S_LAST = 14), named by ip_vs_proto_sctp.c's sctp_state_name_table.
+        assert_eq!(
+            SctpState::ALL.map(SctpState::name),
+            [
+                "NONE",
+                "INIT1",
+                "INIT",
+                "C-SENT",
+                "C-REPLIED",
+                "C-WAIT",
+                "COOKIE",
+                "C-ECHOED",
+                "ESTABLISHED",
+                "S-SENT",
+                "S-RECEIVED",
+                "S-ACK-SENT",
+                "REJECTED",
+                "CLOSED",
+            ]
+        );
+        assert!(SctpState::ALL
+            .iter()
+            .enumerate()
+            .all(|(i, s)| *s as usize == i));
+    }
+
+    #[test]
+    fn init_and_abort_are_sctp_cid_1_and_6() {
+        // include/linux/sctp.h: SCTP_CID_INIT = 1, SCTP_CID_INIT_ACK = 2, SCTP_CID_ABORT = 6;
+        // ip_vs_core.c's is_new_conn and is_sctp_abort test the first chunk's type.
+        assert!(is_init(1) && !is_init(2) && !is_init(CID_DATA));
+        assert!(is_abort(6) && !is_abort(1));
+        // set_sctp_state takes an ABORT bundled after a COOKIE ECHO as the event, while
+        // is_sctp_abort looks at the first chunk only.
+        let echo = [CID_COOKIE_ECHO, 0, 0, 4];
+        assert!(is_abort(event_chunk(echo, Some(6))) && !is_abort(echo[0]));
     }
 }

@@ -6,10 +6,12 @@
 use kernel::{new_spinlock_irq, prelude::*, sync::SpinLockIrq};
 
 use crate::{
-    estimator::Estimator,
+    ctl::proc_text::{Counters, Rates},
     glue::percpu::PerCpuCounters,
-    proc_text::{Counters, Rates},
+    stats::estimator::Estimator,
 };
+
+pub(crate) mod estimator;
 
 /// Live per-CPU counters and their estimator.
 pub(crate) struct Stats {

@@ -16,9 +16,9 @@ use kernel::{
 };
 
 use crate::{
-    dest::{Dest, ServiceShared},
     glue::rcu::RcuPtr,
     sched::{fold, hash_32},
+    svc::dest::{Dest, ServiceShared},
     uapi::{CONN_F_MASQ, CONN_F_TUNNEL, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
 };
 

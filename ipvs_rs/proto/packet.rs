@@ -6,10 +6,11 @@
 //! Everything works on byte slices that start at the IP header, so it is host-tested.
 
 use crate::{
-    tcp_state::TcpFlags,
+    proto::tcp_state::TcpFlags,
     uapi::{
-        ETH_P_IP, PROTO_GRE, PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
-        TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP,
+        ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, PROTO_GRE,
+        PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, TUN_TYPE_GRE, TUN_TYPE_GUE,
+        TUN_TYPE_IPIP,
     },
 };
 
@@ -351,20 +352,8 @@ pub(crate) fn nat_rewrite(
     true
 }
 
-/// ICMP "destination unreachable".
-pub(crate) const ICMP_DEST_UNREACH: u8 = 3;
-/// ICMP "source quench".
-pub(crate) const ICMP_SOURCE_QUENCH: u8 = 4;
-/// ICMP "time exceeded".
-pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
 /// Length of an ICMP header.
 pub(crate) const ICMP_LEN: usize = 8;
-/// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
-/// quoted IP headers with the longest options, the ICMP header and the quoted ports; for an
-/// error about a tunnel packet, the quoted tunnel headers too (UDP and GUE with up to 64 bytes
-/// of options, or GRE with its checksum).
-pub(crate) const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 8 + 4 + 64 + 60 + 4;
-
 /// An ICMP error about a packet this director put into a tunnel to a real server: the quoted
 /// packet is the tunnel packet, and the packet in it (the client's request) is the one the
 /// error is about.
@@ -375,9 +364,6 @@ pub(crate) struct TunnelQuote {
     /// Its length up to the request: the tunnel's IP, UDP and GUE or GRE headers.
     pub(crate) headers_len: usize,
 }
-
-/// `ICMPV6_INFOMSG_MASK`: ICMPv6 types with this bit are informational, the others errors.
-pub(crate) const ICMPV6_INFOMSG_MASK: u8 = 0x80;
 
 /// An ICMP or ICMPv6 error quoting a TCP or UDP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -417,7 +403,8 @@ pub(crate) enum Icmp {
 }
 
 /// Classifies the ICMP packet in `b`, which starts at the outer IP header `outer` and holds up
-/// to [`ICMP_ERROR_PARSE_LEN`] of its bytes, as `ip_vs_in_icmp` and `ip_vs_out_icmp` do.
+/// to as many of its bytes as the packet path reads (`ICMP_ERROR_PARSE_LEN`), as
+/// `ip_vs_in_icmp` and `ip_vs_out_icmp` do.
 /// `tunnel_type` gives the tunnel type of the tunnel real server at an
 /// address and tunnel port (0 for IP-IP and GRE), if there is one that errors about this
 /// director's tunnel packets may be about (`ip_vs_find_tunnel`; never for errors that were
@@ -1009,5 +996,20 @@ mod tests {
         let mut other = p.clone();
         other[37] = PROTO_ICMP;
         assert_eq!(parse_icmp(&other, &outer, no_tunnel), Icmp::Ignored);
+    }
+
+    #[test]
+    fn addr4_is_the_ip_member_of_nf_inet_addr() {
+        // `union nf_inet_addr` (uapi/linux/netfilter.h): `__be32 ip` overlays the first 4
+        // bytes, so an IPv4 header's saddr (bytes 12..16) comes back unchanged.
+        let mut h = [0u8; IPV4_MIN_LEN];
+        h[0] = 0x45;
+        h[12..16].copy_from_slice(&[192, 0, 2, 7]);
+        let ip = Ip::V4(parse_ipv4(&h).unwrap());
+        assert_eq!(addr4(&ip.saddr()), [192, 0, 2, 7]);
+        // The other 12 bytes (`ip6[1..4]`) are not part of `ip`.
+        let mut a = addr16([10, 0, 0, 1]);
+        a[4..].fill(0xff);
+        assert_eq!(addr4(&a), [10, 0, 0, 1]);
     }
 }

@@ -7,46 +7,11 @@
 //! addresses and ports in network byte order, as the C structs hold them.
 
 use crate::{
-    proc_text::{write_version, Counters, Rates},
-    request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
-    timeouts::Timeouts,
-    uapi::AF_INET,
+    ctl::proc_text::{write_version, Counters, Rates},
+    proto::timeouts::Timeouts,
+    svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
+    uapi::{so_get as get, so_set as set, AF_INET},
 };
-
-/// First option number (`IP_VS_BASE_CTL`).
-pub(crate) const BASE: i32 = 64 + 1024 + 64;
-
-/// `setsockopt` options.
-pub(crate) mod set {
-    use super::BASE;
-    pub(crate) const ADD: i32 = BASE + 2;
-    pub(crate) const EDIT: i32 = BASE + 3;
-    pub(crate) const DEL: i32 = BASE + 4;
-    pub(crate) const FLUSH: i32 = BASE + 5;
-    pub(crate) const ADDDEST: i32 = BASE + 7;
-    pub(crate) const DELDEST: i32 = BASE + 8;
-    pub(crate) const EDITDEST: i32 = BASE + 9;
-    pub(crate) const TIMEOUT: i32 = BASE + 10;
-    pub(crate) const STARTDAEMON: i32 = BASE + 11;
-    pub(crate) const STOPDAEMON: i32 = BASE + 12;
-    pub(crate) const ZERO: i32 = BASE + 15;
-    /// `IP_VS_SO_SET_MAX`.
-    pub(crate) const MAX: i32 = ZERO;
-}
-
-/// `getsockopt` options.
-pub(crate) mod get {
-    use super::BASE;
-    pub(crate) const VERSION: i32 = BASE;
-    pub(crate) const INFO: i32 = BASE + 1;
-    pub(crate) const SERVICES: i32 = BASE + 2;
-    pub(crate) const SERVICE: i32 = BASE + 3;
-    pub(crate) const DESTS: i32 = BASE + 4;
-    pub(crate) const TIMEOUT: i32 = BASE + 6;
-    pub(crate) const DAEMON: i32 = BASE + 7;
-    /// `IP_VS_SO_GET_MAX`.
-    pub(crate) const MAX: i32 = DAEMON;
-}
 
 /// `struct ip_vs_service_user`.
 pub(crate) const SERVICE_USER_LEN: usize = 44;
@@ -72,7 +37,7 @@ pub(crate) const VERSION_LEN: usize = 64;
 pub(crate) const MAX_ARG_LEN: usize = SERVICE_ENTRY_LEN;
 
 /// The exact argument length of `setsockopt` option `cmd` (`set_arglen`), for `cmd` in
-/// `BASE..=set::MAX`; options without an argument, or not used, have 0.
+/// `BASE_CTL..=set::MAX`; options without an argument, or not used, have 0.
 pub(crate) fn set_arglen(cmd: i32) -> usize {
     match cmd {
         set::ADD | set::EDIT | set::DEL | set::ZERO => SERVICE_USER_LEN,
@@ -84,7 +49,7 @@ pub(crate) fn set_arglen(cmd: i32) -> usize {
 }
 
 /// The least buffer length of `getsockopt` option `cmd` (`get_arglen`), for `cmd` in
-/// `BASE..=get::MAX`.
+/// `BASE_CTL..=get::MAX`.
 pub(crate) fn get_arglen(cmd: i32) -> usize {
     match cmd {
         get::VERSION => VERSION_LEN,
@@ -391,6 +356,7 @@ impl DestEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::BASE_CTL as BASE;
 
     #[test]
     fn version_text() {
@@ -481,5 +447,93 @@ mod tests {
             encode_timeouts(&Timeouts::DEFAULT)[..4],
             900u32.to_ne_bytes()
         );
+    }
+
+    #[test]
+    fn max_numbers_and_arg_len_as_c() {
+        // ip_vs.h: IP_VS_SO_SET_MAX = IP_VS_SO_SET_ZERO = IP_VS_BASE_CTL + 15,
+        // IP_VS_SO_GET_MAX = IP_VS_SO_GET_DAEMON = IP_VS_BASE_CTL + 7.
+        assert_eq!((set::MAX, get::MAX), (1152 + 15, 1152 + 7));
+        // ip_vs_ctl.c: MAX_SET_ARGLEN = sizeof(union ip_vs_set_arglen), its largest member
+        // struct ip_vs_svcdest_user (44 + 24 = 68); MAX_GET_ARGLEN = sizeof(union
+        // ip_vs_get_arglen), its largest member struct ip_vs_service_entry (104).
+        let set_max = (BASE..=set::MAX).map(set_arglen).max();
+        let get_max = (BASE..=get::MAX).map(get_arglen).max();
+        assert_eq!((set_max, get_max), (Some(68), Some(104)));
+        assert_eq!(MAX_ARG_LEN, 104);
+    }
+
+    #[test]
+    fn timeout_user_decodes_three_ints() {
+        // struct ip_vs_timeout_user: int tcp_timeout, tcp_fin_timeout, udp_timeout at 0, 4, 8.
+        let b = [900i32, 120, 300].map(i32::to_ne_bytes).concat();
+        assert_eq!(decode_timeouts(&b), [900, 120, 300]);
+        // A negative int (refused by ip_vs_set_timeout's `< 0`) comes out out of range.
+        let b = [-1i32, 0, 60].map(i32::to_ne_bytes).concat();
+        assert_eq!(decode_timeouts(&b), [u32::MAX, 0, 60]);
+    }
+
+    #[test]
+    fn getinfo_layout() {
+        // struct ip_vs_getinfo: unsigned int version, size, num_services at 0, 4, 8;
+        // do_ip_vs_get_ctl's IP_VS_SO_GET_INFO sends IP_VS_VERSION_CODE 0x010201.
+        let b = encode_info(0x01_0201, 4096, 3);
+        assert_eq!(b.len(), get_arglen(get::INFO));
+        assert_eq!(
+            b[..],
+            [0x01_0201u32, 4096, 3].map(u32::to_ne_bytes).concat()
+        );
+    }
+
+    #[test]
+    fn dest_entry_layout() {
+        // struct ip_vs_dest_entry (x86_64): addr 0, port 4, pad 6..8, conn_flags 8, weight
+        // 12, u_threshold 16, l_threshold 20, activeconns 24, inactconns 28, persistconns
+        // 32, pad 36..40 (stats holds u64s), stats 40..96. struct ip_vs_stats_user: conns 0,
+        // inpkts 4, outpkts 8, pad 12..16, inbytes 16, outbytes 24, cps 32, inpps 36,
+        // outpps 40, inbps 44, outbps 48, pad 52..56. Padding is marked 0xaa here.
+        assert_eq!(DEST_ENTRY_LEN, 96);
+        let mut b = [0xaau8; DEST_ENTRY_LEN];
+        DestEntry {
+            addr: [192, 168, 0, 2],
+            port: 8080u16.to_be_bytes(),
+            conn_flags: 2,
+            weight: -1,
+            u_threshold: 100,
+            l_threshold: 10,
+            active: 3,
+            inactive: 4,
+            persistent: 5,
+            stats: Counters {
+                // ip_vs_export_stats_user: conns, packets and rates cut to u32.
+                conns: 0x1_0000_0006,
+                inpkts: 7,
+                outpkts: 8,
+                inbytes: 0x1_0000_0009,
+                outbytes: 10,
+            },
+            rates: Rates {
+                cps: 11,
+                inpps: 12,
+                outpps: 13,
+                inbps: 14,
+                outbps: 15,
+            },
+        }
+        .encode_into(&mut b);
+        let u32s = |v: &[u32]| v.iter().flat_map(|x| x.to_ne_bytes()).collect::<Vec<u8>>();
+        let want = [
+            &[192, 168, 0, 2, 0x1f, 0x90, 0xaa, 0xaa][..],
+            &u32s(&[2, u32::MAX, 100, 10, 3, 4, 5]),
+            &[0xaa; 4],
+            &u32s(&[6, 7, 8]),
+            &[0xaa; 4],
+            &0x1_0000_0009u64.to_ne_bytes(),
+            &10u64.to_ne_bytes(),
+            &u32s(&[11, 12, 13, 14, 15]),
+            &[0xaa; 4],
+        ]
+        .concat();
+        assert_eq!(b[..], want[..]);
     }
 }

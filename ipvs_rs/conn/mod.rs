@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Connections and the per-namespace connection table.
+//!
+//! A connection is found by its client-side tuple (packets from the client) and, for NAT, by
+//! its server-side tuple (replies). Readers look up without locks: each hash bucket is an
+//! RCU-published chain that writers replace (copy on write) under one of a few striped locks,
+//! and a replaced chain, with the references it holds, goes after a grace period.
+//!
+//! Instead of a timer per connection, every connection carries its expiry time and a periodic
+//! sweep removes the expired ones (see [`ConnTable::expire`]); a connection removed while a
+//! packet still uses it stays valid for that packet (it is reference counted) but is no longer
+//! found.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use kernel::{
+    alloc::KVec,
+    prelude::*,
+    sync::{Arc, SpinLockIrq},
+};
+
+use crate::{
+    glue::{time::HZ, timer::jiffies},
+    pe::persist::{self, INVALID_DPORT},
+    proto::{
+        sctp_state::{self, SctpState},
+        tcp_state::{self, Direction, TcpFlags, TcpState},
+    },
+    svc::dest::{Dest, ServiceShared},
+    uapi::{
+        CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET,
+        CONN_F_TEMPLATE, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+    },
+};
+
+pub(crate) mod table;
+pub(crate) mod text;
+
+/// What in a packet moves its connection's protocol state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StateEvent {
+    /// A TCP packet's flags.
+    Tcp(TcpFlags),
+    /// An SCTP packet's first chunk type, and the chunk type that is its event (see
+    /// [`sctp_state::event_chunk`]).
+    Sctp { first: u8, event: u8 },
+}
+
+impl StateEvent {
+    /// Whether the packet starts a new connection (`is_new_conn`): a TCP SYN, an SCTP INIT.
+    pub(crate) fn is_new_conn(self) -> bool {
+        match self {
+            Self::Tcp(f) => f.syn,
+            Self::Sctp { first, .. } => sctp_state::is_init(first),
+        }
+    }
+}
+
+/// A connection's tuple: protocol, client, virtual service and real server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tuple {
+    /// Family of the client and virtual addresses (`AF_INET` or `AF_INET6`).
+    pub(crate) af: u16,
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// Client address (IPv4 in the first 4 bytes).
+    pub(crate) caddr: [u8; 16],
+    /// Client port.
+    pub(crate) cport: [u8; 2],
+    /// Virtual address.
+    pub(crate) vaddr: [u8; 16],
+    /// Virtual port.
+    pub(crate) vport: [u8; 2],
+    /// Real server address.
+    pub(crate) daddr: [u8; 16],
+    /// Real server port.
+    pub(crate) dport: [u8; 2],
+}
+
+/// The protocol state of a connection, under its lock (which also serialises changes of the
+/// connection's flags).
+struct State {
+    /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP; for a template, whether it is
+    /// assured).
+    state: u8,
+    /// Still in the table: its server's connection counts include it.
+    hashed: bool,
+}
+
+/// A connection through a virtual service.
+#[pin_data]
+pub(crate) struct Conn {
+    /// Addresses and ports.
+    pub(crate) tuple: Tuple,
+    /// The real server.
+    pub(crate) dest: Arc<Dest>,
+    /// The service it was scheduled by (its counters count the traffic).
+    pub(crate) svc: Arc<ServiceShared>,
+    /// When it expires, in jiffies (moved on by every packet).
+    expires: AtomicU64,
+    /// Set when it leaves the table: lookups skip it from then on.
+    dead: AtomicBool,
+    /// `IP_VS_CONN_F_*` flags: read without the lock (the forwarding method never changes),
+    /// changed under it.
+    flags: AtomicU32,
+    /// Jiffies the connection lives after its last packet.
+    timeout: AtomicU32,
+    /// The persistence template the connection was made by (`cp->control`).
+    control: Option<Arc<Conn>>,
+    /// For a template: how many connections it made are still there (`n_control`).
+    controlled: AtomicI32,
+    /// For a template: invalidated because its server went (C sets its dport to 0xffff).
+    invalid: AtomicBool,
+    /// For a template of a service with a persistence engine: what the engine read from the
+    /// packet that made it (`pe_data`), which it is filed and found by.
+    pe_data: Option<KVec<u8>>,
+    #[pin]
+    state: SpinLockIrq<State>,
+}
+
+impl Conn {
+    /// Source and destination address and port of the connection's packets going `side`:
+    /// replies of a NAT connection come from the real server, those of any other (when they
+    /// pass this host at all) from the virtual address.
+    fn ends(&self, side: Side) -> (&[u8; 16], [u8; 2], &[u8; 16], [u8; 2]) {
+        let t = &self.tuple;
+        match side {
+            Side::In => (&t.caddr, t.cport, &t.vaddr, t.vport),
+            Side::Out if self.fwd() == CONN_F_MASQ => (&t.daddr, t.dport, &t.caddr, t.cport),
+            Side::Out => (&t.vaddr, t.vport, &t.caddr, t.cport),
+        }
+    }
+
+    /// The sides the connection is filed under: both for a NAT connection, whose replies have
+    /// other addresses; [`Side::In`] for any other, whose replies are the same tuple reversed
+    /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
+    fn filed_sides(&self) -> &'static [Side] {
+        let flags = self.flags.load(Ordering::Relaxed);
+        if flags & (CONN_F_FWD_MASK | CONN_F_TEMPLATE) == CONN_F_MASQ {
+            &[Side::In, Side::Out]
+        } else {
+            &[Side::In]
+        }
+    }
+
+    /// The forwarding method.
+    pub(crate) fn fwd(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed) & CONN_F_FWD_MASK
+    }
+
+    /// The persistence engine's data of a template (the SIP Call-ID).
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        self.pe_data.as_deref()
+    }
+
+    /// Whether this is a persistence template.
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & CONN_F_TEMPLATE != 0
+    }
+
+    /// The real server port, as listed (an invalidated template's is 0xffff, as in C).
+    pub(crate) fn dport(&self) -> [u8; 2] {
+        if self.invalid.load(Ordering::Relaxed) {
+            INVALID_DPORT
+        } else {
+            self.tuple.dport
+        }
+    }
+
+    /// `ip_vs_check_template`: whether a template still leads to its server (there, and not
+    /// quiesced when `expire_quiescent` is set), which must be `dest` if given. One that does
+    /// not is invalidated for good.
+    pub(crate) fn template_usable(&self, expire_quiescent: bool, dest: Option<&Arc<Dest>>) -> bool {
+        let usable = self.dest.available()
+            && !(expire_quiescent && self.dest.weight() == 0)
+            && dest.is_none_or(|d| Arc::ptr_eq(d, &self.dest));
+        if !usable {
+            self.invalid.store(true, Ordering::Relaxed);
+        }
+        usable
+    }
+
+    /// `ip_vs_control_assure_ct`: a connection the template made got going, so the template is
+    /// kept when that connection is dropped early.
+    fn assure_control(&self) {
+        if let Some(ct) = &self.control {
+            if ct.is_template() {
+                ct.state.lock().state = persist::TEMPLATE_ASSURED;
+            }
+        }
+    }
+
+    /// Whether the connection dies after one packet (UDP one-packet scheduling).
+    pub(crate) fn one_packet(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & CONN_F_ONE_PACKET != 0
+    }
+
+    /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
+    /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
+    pub(crate) fn expects_new(&self, conn_reuse_mode: i32) -> bool {
+        // A connection a template made belongs to its client's persistence.
+        if self.control.is_some() {
+            return false;
+        }
+        let state = usize::from(self.state.lock().state);
+        match self.tuple.protocol {
+            PROTO_TCP => {}
+            PROTO_SCTP => return SctpState::ALL[state] == SctpState::Closed,
+            _ => return false,
+        }
+        let state = TcpState::ALL[state];
+        let no_output = self.flags.load(Ordering::Relaxed) & CONN_F_NOOUTPUT != 0;
+        matches!(state, TcpState::TimeWait | TcpState::Close)
+            || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
+    }
+
+    /// Sets how long the connection lives after its last use, in jiffies.
+    pub(crate) fn set_timeout(&self, timeout: u32) {
+        self.timeout.store(timeout, Ordering::Relaxed);
+    }
+
+    /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
+    pub(crate) fn touch(&self) {
+        let timeout = self.timeout.load(Ordering::Relaxed);
+        self.expires
+            .store(jiffies().wrapping_add(timeout.into()), Ordering::Relaxed);
+    }
+
+    /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `event` is what
+    /// the packet's transport header says, if it could be read.
+    pub(crate) fn transition(
+        &self,
+        dir: Direction,
+        event: Option<StateEvent>,
+        timeouts: &ProtoTimeouts,
+        secure_tcp: bool,
+    ) {
+        match (self.tuple.protocol, event) {
+            (PROTO_TCP | PROTO_SCTP, Some(event)) => {
+                let mut s = self.state.lock();
+                let mut flags = self.flags.load(Ordering::Relaxed);
+                let mut no_output = flags & CONN_F_NOOUTPUT != 0;
+                let old = usize::from(s.state);
+                // The new state's number, whether it is active, its timeout, whether it is the
+                // established one.
+                let (new, active, timeout, established) = match event {
+                    StateEvent::Tcp(f) => {
+                        let n = tcp_state::next_state(
+                            TcpState::ALL[old],
+                            dir,
+                            f,
+                            &mut no_output,
+                            secure_tcp,
+                        );
+                        (
+                            n as usize,
+                            n.active(),
+                            timeouts.tcp(n),
+                            n == TcpState::Established,
+                        )
+                    }
+                    StateEvent::Sctp { event, .. } => {
+                        let n =
+                            sctp_state::next_state(SctpState::ALL[old], dir, event, &mut no_output);
+                        (
+                            n as usize,
+                            n.active(),
+                            n.timeout() * HZ,
+                            n == SctpState::Established,
+                        )
+                    }
+                };
+                if !no_output {
+                    flags &= !CONN_F_NOOUTPUT;
+                }
+                if new != old && s.hashed {
+                    let inactive = flags & CONN_F_INACTIVE != 0;
+                    if !inactive && !active {
+                        self.dest.conn_activity(false);
+                        flags |= CONN_F_INACTIVE;
+                    } else if inactive && active {
+                        self.dest.conn_activity(true);
+                        flags &= !CONN_F_INACTIVE;
+                    }
+                }
+                self.flags.store(flags, Ordering::Relaxed);
+                s.state = new as u8;
+                self.timeout.store(timeout, Ordering::Relaxed);
+                drop(s);
+                if new != old && established {
+                    self.assure_control();
+                }
+            }
+            (PROTO_UDP, _) => {
+                self.timeout.store(timeouts.udp(), Ordering::Relaxed);
+                if dir == Direction::Output {
+                    self.assure_control();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the connection out of service: lookups stop finding it and its server's counts
+    /// drop it. Returns `false` if that already happened.
+    fn kill(&self) -> bool {
+        let mut s = self.state.lock();
+        if !s.hashed {
+            return false;
+        }
+        s.hashed = false;
+        self.dead.store(true, Ordering::Relaxed);
+        let flags = self.flags.load(Ordering::Relaxed);
+        if flags & CONN_F_TEMPLATE != 0 {
+            self.dest.template_unbound();
+        } else {
+            self.dest.conn_unbound(flags & CONN_F_INACTIVE != 0);
+        }
+        true
+    }
+
+    /// What `/proc/net/ip_vs_conn` shows that may change: state name, seconds left.
+    pub(crate) fn listing(&self, now: u64) -> (&'static str, u32) {
+        let state = {
+            let s = self.state.lock();
+            match self.tuple.protocol {
+                _ if self.is_template() => persist::template_state_name(s.state),
+                PROTO_TCP => TcpState::ALL[usize::from(s.state)].name(),
+                PROTO_SCTP => SctpState::ALL[usize::from(s.state)].name(),
+                PROTO_UDP => "UDP",
+                _ => "ERR!",
+            }
+        };
+        let left = self.expires.load(Ordering::Relaxed).saturating_sub(now);
+        (state, (left / u64::from(HZ)) as u32)
+    }
+}
+
+/// The connection timeouts of a namespace, in jiffies: C's per-protocol tables, of which user
+/// space sets three (`ipvsadm --set`).
+pub(crate) struct ProtoTimeouts {
+    tcp_established: AtomicU64,
+    tcp_fin_wait: AtomicU64,
+    udp: AtomicU64,
+}
+
+impl ProtoTimeouts {
+    /// C's defaults.
+    pub(crate) fn new() -> Self {
+        let j = |s: u32| AtomicU64::new(u64::from(s) * u64::from(HZ));
+        Self {
+            tcp_established: j(TcpState::Established.default_timeout()),
+            tcp_fin_wait: j(TcpState::FinWait.default_timeout()),
+            udp: j(300),
+        }
+    }
+
+    /// Sets the three user-visible timeouts (seconds).
+    pub(crate) fn set(&self, t: &crate::proto::timeouts::Timeouts) {
+        let j = |s: u32| u64::from(s) * u64::from(HZ);
+        self.tcp_established.store(j(t.tcp), Ordering::Relaxed);
+        self.tcp_fin_wait.store(j(t.tcp_fin), Ordering::Relaxed);
+        self.udp.store(j(t.udp), Ordering::Relaxed);
+    }
+
+    fn tcp(&self, s: TcpState) -> u32 {
+        match s {
+            TcpState::Established => self.tcp_established.load(Ordering::Relaxed) as u32,
+            TcpState::FinWait => self.tcp_fin_wait.load(Ordering::Relaxed) as u32,
+            s => s.default_timeout() * HZ,
+        }
+    }
+
+    fn udp(&self) -> u32 {
+        self.udp.load(Ordering::Relaxed) as u32
+    }
+}
+
+/// Which tuple of a connection a table entry is filed under.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// Client to virtual service.
+    In,
+    /// Real server to client (NAT replies).
+    Out,
+}

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The hook flow: requests scheduled and forwarded, replies translated back (C's
+//! `ip_vs_in_hook`/`ip_vs_out_hook` in `ip_vs_core.c`).
+
+use kernel::{prelude::*, sync::Arc};
+
+use super::{
+    family,
+    icmp::{in_icmp, is_icmp, out_icmp},
+    read_headers,
+    xmit::{dr_xmit, nat_rewrite, nat_xmit, tunnel_xmit},
+    Headers,
+};
+use crate::{
+    conn::{
+        table::{Key, Made},
+        Conn, Side as ConnSide, StateEvent, Tuple,
+    },
+    ctl::sysctl::idx,
+    glue::{
+        net::Net,
+        skb::HookSkb,
+        verdict::{HookPoint, Verdict},
+    },
+    netns::Ipvs,
+    pe::{
+        persist::{TemplateKey, FTP_PORT},
+        sip,
+    },
+    proto::{
+        packet::{self, Ip, Side, UDP_LEN},
+        sctp_state,
+        tcp_state::Direction,
+    },
+    uapi::{
+        CONN_F_DROUTE, CONN_F_MASQ, CONN_F_ONE_PACKET, CONN_F_TUNNEL, ICMPV6_DEST_UNREACH,
+        ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, PROTO_UDP, SVC_F_ONEPACKET,
+    },
+};
+
+pub(super) fn request(
+    ipvs: &Ipvs,
+    net: &Net,
+    point: HookPoint,
+    mut skb: HookSkb<'_>,
+    ipv6: bool,
+) -> Verdict {
+    if skb.ipvs_property() || !skb.for_host(point) || !skb.has_route() {
+        return Verdict::Accept;
+    }
+    let Some(h) = read_headers(&skb, ipv6) else {
+        return Verdict::Accept;
+    };
+    if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
+        return Verdict::Accept;
+    }
+    if is_icmp(&h.ip) {
+        skb = match in_icmp(ipvs, net, point, skb, &h.ip) {
+            Ok(v) => return v,
+            Err(s) => s,
+        };
+    }
+    let protocol = h.ip.protocol();
+    if !packet::has_ports(protocol) {
+        // Seen again only if it was a tunnel: mark it to be skipped then.
+        if ipvs.sysctls.int(idx::IGNORE_TUNNELED) != 0 {
+            skb.mark_ipvs();
+        }
+        return Verdict::Accept;
+    }
+    let dp = &*ipvs.dp;
+    let af = family(ipv6);
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
+    let mut conn = h.ports.and_then(|(sport, dport)| {
+        dp.conns.lookup(
+            ConnSide::In,
+            Key {
+                af,
+                protocol,
+                saddr: &saddr,
+                sport,
+                daddr: &daddr,
+                dport,
+            },
+        )
+    });
+
+    // A new connection on the tuple of an old one: start over when the old one is finished
+    // (or its server quiesced), as C's `conn_reuse_mode` and `expire_nodest_conn` say.
+    if let Some(c) = &conn {
+        if h.event.is_some_and(StateEvent::is_new_conn) {
+            let resched = if ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) != 0 && c.dest.weight() == 0
+            {
+                true
+            } else {
+                let mode = ipvs.sysctls.int(idx::CONN_REUSE_MODE);
+                mode != 0 && c.expects_new(mode)
+            };
+            if resched {
+                dp.conns.remove(c);
+                conn = None;
+            }
+        }
+    }
+    // The server was removed: drop its packets, or end the connection and schedule anew.
+    if let Some(c) = &conn {
+        if !c.dest.available() {
+            if ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) == 0 {
+                return Verdict::Drop;
+            }
+            dp.conns.remove(c);
+            conn = None;
+        }
+    }
+    let conn = match conn {
+        Some(c) => c,
+        None => match schedule(ipvs, net, &h, &saddr, &daddr, &mut skb) {
+            Ok(c) => c,
+            Err(v) => return v,
+        },
+    };
+
+    let len = skb.len();
+    dp.count(&conn, Direction::Input, len);
+    let secure = ipvs.sysctls.int(idx::SECURE_TCP) > 1;
+    conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
+    let verdict = match conn.fwd() {
+        CONN_F_MASQ => nat_xmit(net, skb, &conn, &h),
+        CONN_F_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
+        CONN_F_TUNNEL => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
+        // A local node or bypass connection goes up the local stack.
+        _ => Verdict::Accept,
+    };
+    if conn.one_packet() {
+        dp.conns.release_one_packet(&conn);
+    } else {
+        conn.touch();
+    }
+    verdict
+}
+
+/// `tcp_conn_schedule`/`udp_conn_schedule` and `ip_vs_schedule`: a new connection for a packet
+/// to a virtual service, or the verdict for a packet that gets none.
+pub(super) fn schedule(
+    ipvs: &Ipvs,
+    net: &Net,
+    h: &Headers,
+    saddr: &[u8; 16],
+    daddr: &[u8; 16],
+    skb: &mut HookSkb<'_>,
+) -> Result<Arc<Conn>, Verdict> {
+    let dp = &*ipvs.dp;
+    let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
+    let af = family(ipv6);
+    // A truncated transport header: C drops the packet.
+    if !h.full_l4 {
+        return Err(Verdict::Drop);
+    }
+    let Some((sport, dport)) = h.ports else {
+        return Err(Verdict::Drop);
+    };
+    // Only a packet that starts a connection (or any, if sloppy) schedules one.
+    let starts = match h.event {
+        Some(StateEvent::Tcp(f)) => !f.rst && (f.syn || ipvs.sysctls.int(idx::SLOPPY_TCP) != 0),
+        Some(StateEvent::Sctp { first, .. }) => {
+            sctp_state::schedules(first, ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0)
+        }
+        None => true,
+    };
+    if !starts {
+        return Err(Verdict::Accept);
+    }
+    let guard = kernel::sync::rcu::read_lock();
+    let Some(svc) = dp
+        .services
+        .get(&guard)
+        .and_then(|t| t.find(af, skb.mark(), protocol, daddr, dport))
+        .cloned()
+    else {
+        return Err(Verdict::Accept);
+    };
+    drop(guard);
+    // Do not schedule replies of local real servers (their connection exists inverted).
+    if skb.is_local_origin()
+        && dp
+            .conns
+            .lookup(
+                ConnSide::In,
+                Key {
+                    af,
+                    protocol,
+                    saddr: daddr,
+                    sport: dport,
+                    daddr: saddr,
+                    dport: sport,
+                },
+            )
+            .is_some()
+    {
+        return Err(Verdict::Accept);
+    }
+    let persistence = svc.persistence();
+    // The SIP persistence engine keys templates by the message's Call-ID too. C's engine fails
+    // on anything but a UDP message with one, and `ip_vs_sched_persist` drops the packet then.
+    let mut call_id = [0u8; sip::PEDATA_MAXLEN];
+    let call_id = match persistence {
+        Some(_) if svc.uses_sip() => {
+            let len = read_call_id(skb, h, &mut call_id).ok_or(Verdict::Drop)?;
+            Some(&call_id[..len])
+        }
+        _ => None,
+    };
+    // `ip_vs_leave`: other ports of an FTP service's address pass; otherwise tell the client.
+    let mut leave = || {
+        if svc.id.port == FTP_PORT && dport != FTP_PORT {
+            return Verdict::Accept;
+        }
+        if ipv6 {
+            skb.icmpv6_send(net, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, false);
+        } else {
+            skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+        }
+        Verdict::Drop
+    };
+    let conn_max = ipvs.sysctls.int(idx::CONN_MAX);
+    // With persistence, the client's template (found, or made now) decides the server.
+    let (dest, control) = if let Some(ps) = persistence {
+        let key = TemplateKey {
+            pe_data: call_id,
+            ..ps.template_key(protocol, saddr, daddr, dport)
+        };
+        let quiescent = ipvs.sysctls.int(idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+        let template = match dp.conns.lookup_template(&key) {
+            Some(ct) if ct.template_usable(quiescent, None) => ct,
+            _ => {
+                let Some(dest) = svc.schedule(saddr, sport, daddr) else {
+                    return Err(leave());
+                };
+                let dport = ps.template_dport(dport, dest.port);
+                dp.conns
+                    .create_template(&key, dest, dport, svc.clone(), conn_max)
+                    .map_err(|_| Verdict::Drop)?
+            }
+        };
+        // Every use keeps the template for its timeout.
+        template.touch();
+        (template.dest.clone(), Some(template))
+    } else {
+        // A port-0 service only takes other ports with persistence.
+        if svc.id.fwmark == 0 && dport != svc.id.port {
+            return Err(leave());
+        }
+        let Some(dest) = svc.schedule(saddr, sport, daddr) else {
+            return Err(leave());
+        };
+        (dest, None)
+    };
+    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && protocol == PROTO_UDP {
+        CONN_F_ONE_PACKET
+    } else {
+        0
+    };
+    let tuple = Tuple {
+        af,
+        protocol,
+        caddr: *saddr,
+        cport: sport,
+        vaddr: *daddr,
+        vport: dport,
+        daddr: dest.addr,
+        dport: match persistence {
+            Some(ps) => ps.conn_dport(dport, dest.port),
+            None if dest.port == [0, 0] => dport,
+            None => dest.port,
+        },
+    };
+    let conn = dp
+        .conns
+        .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
+        .map_err(|_| Verdict::Drop)?;
+    dp.count_conn(&conn);
+    Ok(conn)
+}
+
+/// The Call-ID of a UDP packet's SIP message, copied to `buf` (`ip_vs_sip_fill_param`): its
+/// length, or `None` if there is none.
+fn read_call_id(
+    skb: &mut HookSkb<'_>,
+    h: &Headers,
+    buf: &mut [u8; sip::PEDATA_MAXLEN],
+) -> Option<usize> {
+    if h.ip.protocol() != PROTO_UDP {
+        return None;
+    }
+    let at = h.ip.header_len() as usize + UDP_LEN;
+    // C linearises the packet for conntrack's SIP parser.
+    let msg = skb.linear().ok()?.get(at..).filter(|m| !m.is_empty())?;
+    let id = sip::call_id(msg)?;
+    buf.get_mut(..id.len())?.copy_from_slice(id);
+    Some(id.len())
+}
+
+pub(super) fn reply(
+    ipvs: &Ipvs,
+    net: &Net,
+    point: HookPoint,
+    skb: HookSkb<'_>,
+    ipv6: bool,
+) -> Verdict {
+    if skb.ipvs_property() {
+        return Verdict::Accept;
+    }
+    if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
+        return Verdict::Accept;
+    }
+    if !skb.has_route() {
+        return Verdict::Accept;
+    }
+    let Some(mut h) = read_headers(&skb, ipv6) else {
+        return Verdict::Accept;
+    };
+    let protocol = h.ip.protocol();
+    if is_icmp(&h.ip) {
+        return out_icmp(ipvs, net, point, skb, &h.ip).unwrap_or(Verdict::Accept);
+    }
+    if !packet::has_ports(protocol) {
+        return Verdict::Accept;
+    }
+    let mut skb = skb;
+    // IPv6 fragments were reassembled by netfilter before the hooks.
+    if matches!(h.ip, Ip::V4(ip) if ip.fragment) {
+        skb = match skb.defrag(net, point) {
+            Ok(s) => s,
+            Err(v) => return v,
+        };
+        h = match read_headers(&skb, ipv6) {
+            Some(h) => h,
+            None => return Verdict::Accept,
+        };
+    }
+    let dp = &*ipvs.dp;
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
+    let af = family(ipv6);
+    let Some((sport, dport)) = h.ports else {
+        return Verdict::Accept;
+    };
+    let found = dp.conns.lookup(
+        ConnSide::Out,
+        Key {
+            af,
+            protocol,
+            saddr: &saddr,
+            sport,
+            daddr: &daddr,
+            dport,
+        },
+    );
+    // Only UDP: TCP and SCTP clients would answer from ports no service has.
+    let found = match found {
+        None if protocol == PROTO_UDP && point != HookPoint::LocalIn => {
+            server_request(ipvs, &mut skb, &h, af)
+        }
+        found => found,
+    };
+    let Some(conn) = found else {
+        return stray_from_server(ipvs, net, skb, &h, af);
+    };
+    let one_packet = conn.one_packet();
+    let verdict = handle_response(ipvs, net, point, skb, &conn, &h);
+    if one_packet {
+        dp.conns.release_one_packet(&conn);
+    }
+    verdict
+}
+
+/// `__ip_vs_rs_conn_out` with the SIP engine's `ip_vs_new_conn_out`: a datagram a NAT real
+/// server of a service with the engine sends to a client from its service port starts a
+/// connection through that service (and with persistence, a template keyed by its Call-ID, as
+/// the client's requests would make), so that the client's answers reach that server.
+fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> Option<Arc<Conn>> {
+    let dp = &*ipvs.dp;
+    let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
+    let (sport, dport) = h.ports?;
+    let (dest, svc) = {
+        let guard = kernel::sync::rcu::read_lock();
+        if !dp.services.get(&guard)?.has_sip(af) {
+            return None;
+        }
+        // The engine is asked only if the first server found has it.
+        let rs = dp
+            .real_servers
+            .nat_server(&guard, af, PROTO_UDP, &saddr, sport)
+            .filter(|rs| rs.svc.uses_sip())?;
+        (rs.dest.clone(), rs.svc.clone())
+    };
+    // The connection needs the virtual address and port: not through a firewall-mark service
+    // or a port-0 one (or from a server without port).
+    if svc.id.fwmark != 0 || svc.id.port == [0; 2] || sport == [0; 2] {
+        return None;
+    }
+    let conn_max = ipvs.sysctls.int(idx::CONN_MAX);
+    let control = match svc.persistence() {
+        Some(ps) => {
+            let mut call_id = [0u8; sip::PEDATA_MAXLEN];
+            let len = read_call_id(skb, h, &mut call_id)?;
+            let key = TemplateKey {
+                af: svc.id.af,
+                protocol: PROTO_UDP,
+                caddr: ps.client_network(&daddr),
+                vaddr: svc.id.addr,
+                vport: svc.id.port,
+                pe_data: Some(&call_id[..len]),
+            };
+            let quiescent = ipvs.sysctls.int(idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+            // Without a template, no connection either.
+            Some(match dp.conns.lookup_template(&key) {
+                Some(ct) if ct.template_usable(quiescent, Some(&dest)) => ct,
+                _ => dp
+                    .conns
+                    .create_template(&key, dest.clone(), sport, svc.clone(), conn_max)
+                    .ok()?,
+            })
+        }
+        None => None,
+    };
+    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 {
+        CONN_F_ONE_PACKET
+    } else {
+        0
+    };
+    let tuple = Tuple {
+        af: svc.id.af,
+        protocol: PROTO_UDP,
+        caddr: daddr,
+        cport: dport,
+        vaddr: svc.id.addr,
+        vport: svc.id.port,
+        daddr: saddr,
+        dport: sport,
+    };
+    let conn = dp
+        .conns
+        .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
+        .ok()?;
+    dp.count_conn(&conn);
+    Some(conn)
+}
+
+/// The `nat_icmp_send` end of `ip_vs_out_hook`: with that sysctl set, a packet from a NAT real
+/// server's service port that belongs to no connection is dropped and its server told, with a
+/// port unreachable, that the connection is gone, unless the packet ends it (a TCP RST, an
+/// SCTP packet whose first chunk is an ABORT).
+fn stray_from_server(
+    ipvs: &Ipvs,
+    net: &Net,
+    mut skb: HookSkb<'_>,
+    h: &Headers,
+    af: u16,
+) -> Verdict {
+    if ipvs.sysctls.int(idx::NAT_ICMP_SEND) == 0 {
+        return Verdict::Accept;
+    }
+    let Some((sport, _)) = h.ports else {
+        return Verdict::Accept;
+    };
+    let protocol = h.ip.protocol();
+    let from_server = {
+        let guard = kernel::sync::rcu::read_lock();
+        ipvs.dp
+            .real_servers
+            .nat_server(&guard, af, protocol, &h.ip.saddr(), sport)
+            .is_some()
+    };
+    let ends_conn = match h.event {
+        Some(StateEvent::Tcp(f)) => f.rst,
+        Some(StateEvent::Sctp { first, .. }) => sctp_state::is_abort(first),
+        None => false,
+    };
+    if !from_server || ends_conn {
+        return Verdict::Accept;
+    }
+    if h.ip.is_ipv6() {
+        skb.icmpv6_send(net, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, false);
+    } else {
+        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+    }
+    Verdict::Drop
+}
+
+/// `handle_response`: a NAT reply gets the virtual address back as its source.
+fn handle_response(
+    ipvs: &Ipvs,
+    net: &Net,
+    point: HookPoint,
+    mut skb: HookSkb<'_>,
+    conn: &Arc<Conn>,
+    h: &Headers,
+) -> Verdict {
+    let dp = &*ipvs.dp;
+    if conn.fwd() == CONN_F_MASQ {
+        let t = &conn.tuple;
+        if !nat_rewrite(&mut skb, h, Side::Source, &t.vaddr, t.vport) {
+            return skb.free();
+        }
+        // Replies to remote clients are routed as if this host sent them (policy routing).
+        if point != HookPoint::LocalIn
+            && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
+            && skb.reroute_as_local(net, h.ip.is_ipv6()).is_err()
+        {
+            return skb.free();
+        }
+    }
+    let len = skb.len();
+    dp.count(conn, Direction::Output, len);
+    let secure = ipvs.sysctls.int(idx::SECURE_TCP) > 1;
+    conn.transition(Direction::Output, h.event, &dp.timeouts, secure);
+    skb.mark_ipvs();
+    conn.touch();
+    Verdict::Accept
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet path: netfilter hooks that schedule new connections, forward their packets to
+//! the real servers and translate NAT replies back, as C's `ip_vs_in_hook`/`ip_vs_out_hook`.
+//!
+//! TCP and UDP over IPv4 and IPv6 with NAT (masquerading) and direct routing are handled, and
+//! over IPv4 tunnels and the ICMP errors about connections.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::{prelude::*, sync::Arc};
+
+use crate::{
+    conn::{table::ConnTable, Conn, ProtoTimeouts, StateEvent},
+    glue::{rcu::RcuPtr, skb::HookSkb, timer::Tick},
+    proto::{
+        packet,
+        packet::{Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN},
+        sctp_state,
+        tcp_state::Direction,
+    },
+    sched,
+    stats::{estimator, Stats},
+    svc::{dest::ServiceShared, rs_table::RealServers, service::ServiceTable},
+    uapi::{AF_INET, AF_INET6, PROTO_SCTP, PROTO_TCP},
+};
+
+mod flow;
+pub(crate) mod hooks;
+mod icmp;
+mod xmit;
+
+/// Number of hooks per family.
+pub(crate) const HOOKS_COUNT: usize = 6;
+
+/// The packet-path state of a namespace.
+#[pin_data]
+pub(crate) struct DataPlane {
+    /// The services, as the control plane last published them.
+    pub(crate) services: Arc<RcuPtr<ServiceTable>>,
+    /// Their real servers by address and port.
+    real_servers: Arc<RealServers>,
+    /// Connections.
+    #[pin]
+    pub(crate) conns: ConnTable,
+    /// The namespace's traffic totals.
+    pub(crate) stats: Stats,
+    /// Connection timeouts.
+    pub(crate) timeouts: ProtoTimeouts,
+    /// Sweeps so far: every [`estimator::PERIOD_SECS`]th also runs the estimators.
+    sweeps: AtomicU32,
+}
+
+impl DataPlane {
+    /// No services and no connections yet.
+    pub(crate) fn new(
+        services: Arc<RcuPtr<ServiceTable>>,
+        real_servers: Arc<RealServers>,
+    ) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            services,
+            real_servers,
+            conns <- ConnTable::new(),
+            stats: Stats::new()?,
+            timeouts: ProtoTimeouts::new(),
+            sweeps: AtomicU32::new(0),
+        })
+    }
+
+    /// Counts a packet of `conn` of `len` bytes for its server, service and the namespace
+    /// (`ip_vs_in_stats`/`ip_vs_out_stats`: not once its server is gone).
+    fn count(&self, conn: &Conn, direction: Direction, len: u32) {
+        if !conn.dest.available() {
+            return;
+        }
+        for stats in [&conn.dest.stats, &conn.svc.stats, &self.stats] {
+            match direction {
+                Direction::Input => stats.inbound(len),
+                Direction::Output => stats.outbound(len),
+            }
+        }
+    }
+
+    /// Counts a new connection for its server, service and the namespace (`ip_vs_conn_stats`).
+    fn count_conn(&self, conn: &Conn) {
+        for stats in [&conn.dest.stats, &conn.svc.stats, &self.stats] {
+            stats.conn();
+        }
+    }
+
+    /// Runs `f` on each service published to the packet path.
+    fn for_each_service(&self, f: impl Fn(&ServiceShared)) {
+        let guard = kernel::sync::rcu::read_lock();
+        if let Some(table) = self.services.get(&guard) {
+            for svc in table.iter() {
+                f(svc);
+            }
+        }
+    }
+}
+
+impl Tick for DataPlane {
+    fn tick(&self) -> Option<u32> {
+        self.conns.expire();
+        // The sweep runs once a second.
+        let n = self.sweeps.fetch_add(1, Ordering::Relaxed);
+        if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
+            // The namespace's estimators, then its services' and their real servers'.
+            self.stats.estimate();
+            self.for_each_service(ServiceShared::estimate);
+        }
+        if n % sched::COLLECT_PERIOD_SECS == sched::COLLECT_PERIOD_SECS - 1 {
+            // The schedulers' upkeep (the lblc and lblcr caches' collection).
+            self.for_each_service(ServiceShared::collect);
+        }
+        Some(crate::conn::table::SWEEP_PERIOD)
+    }
+}
+
+/// What the hooks read of a packet's headers.
+struct Headers {
+    ip: Ip,
+    /// Source and destination ports, if the transport header has them.
+    ports: Option<([u8; 2], [u8; 2])>,
+    /// What moves the connection's state: TCP flags, SCTP chunk types (if there).
+    event: Option<StateEvent>,
+    /// Whether the whole transport header is there (TCP 20, UDP 8 bytes; SCTP's 12 and the
+    /// first chunk's header).
+    full_l4: bool,
+}
+
+/// The IPv4 header alone (its fixed part).
+fn read_ipv4(skb: &HookSkb<'_>) -> Option<Ipv4> {
+    let mut b = [0u8; IPV4_MIN_LEN];
+    if !skb.copy_bits(0, &mut b) {
+        return None;
+    }
+    packet::parse_ipv4(&b)
+}
+
+/// The IP header of a packet at an IPv6 hook (`ipv6` set) or an IPv4 one, with the extension
+/// headers of IPv6 walked to the transport header.
+fn read_ip(skb: &HookSkb<'_>, ipv6: bool) -> Option<Ip> {
+    if !ipv6 {
+        return read_ipv4(skb).map(Ip::V4);
+    }
+    let t = skb.ipv6_transport(0)?;
+    let mut b = [0u8; IPV6_LEN];
+    if !skb.copy_bits(0, &mut b) {
+        return None;
+    }
+    let ip = packet::parse_ipv6(&b)?;
+    Some(Ip::V6(Ipv6 {
+        header_len: t.offset,
+        protocol: t.protocol,
+        later_fragment: t.later_fragment,
+        fragment_header: t.fragment_header,
+        ..ip
+    }))
+}
+
+fn read_headers(skb: &HookSkb<'_>, ipv6: bool) -> Option<Headers> {
+    let ip = read_ip(skb, ipv6)?;
+    let (protocol, l4_at) = (ip.protocol(), ip.header_len());
+    let mut l4 = [0u8; TCP_LEN];
+    let want = match protocol {
+        PROTO_TCP => TCP_LEN,
+        PROTO_SCTP => SCTP_LEN + sctp_state::CHUNK_LEN,
+        _ => UDP_LEN,
+    };
+    // A later IPv6 fragment has no transport header (netfilter reassembles them first).
+    let later_fragment = matches!(ip, Ip::V6(h) if h.later_fragment);
+    let full_l4 = !later_fragment && skb.copy_bits(l4_at, &mut l4[..want]);
+    let ports = if full_l4 || (!later_fragment && skb.copy_bits(l4_at, &mut l4[..4])) {
+        packet::ports(&l4)
+    } else {
+        None
+    };
+    let event = match protocol {
+        _ if !full_l4 => None,
+        PROTO_TCP => packet::tcp_flags(&l4).map(StateEvent::Tcp),
+        PROTO_SCTP => {
+            let mut first = [0u8; sctp_state::CHUNK_LEN];
+            first.copy_from_slice(&l4[SCTP_LEN..want]);
+            // An ABORT may follow a first COOKIE ECHO or COOKIE ACK.
+            let mut next = [0u8; 1];
+            let next = sctp_state::second_chunk_at(first)
+                .filter(|&at| skb.copy_bits(l4_at + at as u32, &mut next))
+                .map(|_| next[0]);
+            Some(StateEvent::Sctp {
+                first: first[0],
+                event: sctp_state::event_chunk(first, next),
+            })
+        }
+        _ => None,
+    };
+    Some(Headers {
+        ip,
+        ports,
+        event,
+        full_l4,
+    })
+}
+
+/// The address family of the hooks of `ipv6`.
+fn family(ipv6: bool) -> u16 {
+    if ipv6 {
+        AF_INET6
+    } else {
+        AF_INET
+    }
+}
