@@ -5,7 +5,7 @@
 //! Only the configuration state for now (`NEW/DEL/GET_DAEMON`, `IP_VS_SO_SET_STARTDAEMON`, ...):
 //! the checks, defaults and replies follow C's `start_sync_thread` and `stop_sync_thread`.
 
-use crate::svc::request::Errno;
+use crate::error::Errno;
 use crate::uapi::{STATE_BACKUP, STATE_MASTER};
 
 /// Default multicast group, 224.0.0.81 (`IP_VS_SYNC_GROUP`).

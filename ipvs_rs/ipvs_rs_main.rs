@@ -40,6 +40,7 @@ mod glue;
 mod conn;
 mod ctl;
 mod daemon;
+mod error;
 mod kunit;
 mod netns;
 mod path;

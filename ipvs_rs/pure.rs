@@ -14,6 +14,7 @@ mod ctl {
     pub(crate) mod sockopt_abi;
 }
 mod daemon;
+mod error;
 mod pe {
     pub(crate) mod persist;
     pub(crate) mod sip;

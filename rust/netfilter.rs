@@ -18,7 +18,7 @@ use super::{
     bindings as glue,
     net::Net,
     skb::HookSkb,
-    verdict::{HookPoint, Verdict, NFPROTO_IPV6},
+    verdict::{Family, HookPoint, Verdict},
 };
 
 /// Has netfilter reassemble IPv6 fragments in `net` before its hooks see them (for good: C
@@ -45,10 +45,10 @@ impl<'a> HookState<'a> {
         HookPoint::from_raw(unsafe { (*self.state).hook })
     }
 
-    /// Whether the hook is an IPv6 one (else IPv4).
-    pub(crate) fn ipv6(&self) -> bool {
+    /// The family of the hook (and so of the packet's network header), if IP.
+    pub(crate) fn family(&self) -> Option<Family> {
         // SAFETY: `state` is valid (type invariant).
-        unsafe { (*self.state).pf == NFPROTO_IPV6 }
+        Family::from_nfproto(unsafe { (*self.state).pf })
     }
 
     /// The namespace the packet is in.
@@ -79,8 +79,13 @@ unsafe extern "C" fn trampoline<H: Hook>(
         state,
         _p: PhantomData,
     };
-    // SAFETY: netfilter hands the packet to the hook, which owns it until it returns a verdict.
-    let skb = unsafe { HookSkb::from_raw(skb) };
+    // Only IPv4 and IPv6 hooks are registered (`HookSpec::new` takes a `Family`).
+    let Some(family) = state.family() else {
+        return Verdict::Accept.to_raw();
+    };
+    // SAFETY: netfilter hands the packet to the hook, which owns it until it returns a verdict;
+    // at a hook of `family` the packet starts at a network header of that family.
+    let skb = unsafe { HookSkb::from_raw(skb, family) };
     H::run(&state, skb).to_raw()
 }
 
@@ -93,11 +98,11 @@ pub(crate) struct HookSpec {
 }
 
 impl HookSpec {
-    /// Hook `H` at `point` of protocol family `pf`, ordered by `priority` (lower first).
-    pub(crate) const fn new<H: Hook>(pf: u8, point: HookPoint, priority: i32) -> Self {
+    /// Hook `H` at `point` of `family`, ordered by `priority` (lower first).
+    pub(crate) const fn new<H: Hook>(family: Family, point: HookPoint, priority: i32) -> Self {
         Self {
             hook: Some(trampoline::<H>),
-            pf,
+            pf: family.nfproto(),
             point,
             priority,
         }

@@ -4,14 +4,12 @@
 //!
 //! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
 
-use core::{
-    marker::PhantomData,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use core::marker::PhantomData;
 use kernel::{
     bindings,
     error::from_result,
     prelude::*,
+    sync::atomic::{Acquire, Atomic, Release},
     types::Opaque, //
 };
 
@@ -42,7 +40,7 @@ const SLOT_ALIGN: usize = 8;
 pub(crate) struct PernetOps<T: PernetData> {
     ops: Opaque<bindings::pernet_operations>,
     id: Opaque<u32>,
-    registered: AtomicBool,
+    registered: Atomic<bool>,
     _t: PhantomData<T>,
 }
 
@@ -64,7 +62,7 @@ impl<T: PernetData> PernetOps<T> {
                 ..pin_init::zeroed()
             }),
             id: Opaque::new(0),
-            registered: AtomicBool::new(false),
+            registered: Atomic::new(false),
             _t: PhantomData,
         }
     }
@@ -77,13 +75,13 @@ impl<T: PernetData> PernetOps<T> {
         // SAFETY: `ops` is a valid, static `pernet_operations` with callbacks that match `T`.
         kernel::error::to_result(unsafe { bindings::register_pernet_subsys(self.ops.get()) })?;
         // INVARIANT: registration succeeded, so `id` is assigned and every namespace has a `T`.
-        self.registered.store(true, Ordering::Release);
+        self.registered.store(true, Release);
         Ok(PernetRegistration { ops: self })
     }
 
     /// Returns the state of `net`, or `None` if the operations are not registered.
     pub(crate) fn get<'a>(&self, net: &'a Net) -> Option<&'a T> {
-        if !self.registered.load(Ordering::Acquire) {
+        if !self.registered.load(Acquire) {
             return None;
         }
         // SAFETY: Registered, so `id` was written before `registered` was published.
@@ -133,7 +131,7 @@ pub(crate) struct PernetRegistration<T: PernetData> {
 
 impl<T: PernetData> Drop for PernetRegistration<T> {
     fn drop(&mut self) {
-        self.ops.registered.store(false, Ordering::Release);
+        self.ops.registered.store(false, Release);
         // SAFETY: `ops` was registered by `register`, which created `self`.
         unsafe { bindings::unregister_pernet_subsys(self.ops.ops.get()) };
     }

@@ -5,12 +5,16 @@
 //!
 //! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
-use core::{
-    marker::PhantomData,
-    ptr::null_mut,
-    sync::atomic::{AtomicPtr, Ordering},
+use core::{marker::PhantomData, ptr::null_mut};
+use kernel::{
+    alloc::Flags,
+    bindings,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Full},
+        rcu,
+    },
 };
-use kernel::{alloc::Flags, bindings, prelude::*, sync::rcu};
 
 /// A published value and the callback head that frees it.
 #[repr(C)]
@@ -31,7 +35,7 @@ struct Node<T> {
 /// `ptr` is null or comes from `KBox::into_raw` of a `Node<T>`; a node that was published is
 /// freed only by [`free_node`] after a grace period that started once it was unpublished.
 pub(crate) struct RcuPtr<T: Send + Sync + 'static> {
-    ptr: AtomicPtr<Node<T>>,
+    ptr: Atomic<*mut Node<T>>,
     _t: PhantomData<T>,
 }
 
@@ -39,14 +43,14 @@ impl<T: Send + Sync + 'static> RcuPtr<T> {
     /// Nothing published.
     pub(crate) const fn null() -> Self {
         Self {
-            ptr: AtomicPtr::new(null_mut()),
+            ptr: Atomic::new(null_mut()),
             _t: PhantomData,
         }
     }
 
     /// The published value, valid while `guard` is held.
     pub(crate) fn get<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g T> {
-        let p = self.ptr.load(Ordering::Acquire);
+        let p = self.ptr.load(Acquire);
         // SAFETY: A non-null `p` is a published node (type invariant); it is freed only after a
         // grace period, and the caller's read-side critical section (`guard`) delays that.
         (!p.is_null()).then(|| unsafe { &(*p).value })
@@ -64,8 +68,9 @@ impl<T: Send + Sync + 'static> RcuPtr<T> {
             )?),
             None => null_mut(),
         };
-        // Release: readers that see the new pointer see the initialised node.
-        let old = self.ptr.swap(new, Ordering::AcqRel);
+        // Readers that see the new pointer see the initialised node (and the old one is taken
+        // exactly once).
+        let old = self.ptr.xchg(new, Full);
         retire(old);
         Ok(())
     }

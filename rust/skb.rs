@@ -12,21 +12,25 @@ use kernel::{bindings, prelude::*};
 use super::{
     bindings as glue,
     net::{in6_addr, Net},
-    verdict::{HookPoint, Stolen, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
+    verdict::{Family, HookPoint, Stolen, Verdict},
 };
 
 /// A packet a hook owns until it returns its verdict.
 ///
 /// At the IPv4 and IPv6 hooks the packet's data starts at its network (IP) header; offsets
-/// below are relative to it. Methods that differ between the families take `ipv6`, which must
-/// be the family of the hook the packet came to.
+/// below are relative to it. The packet knows the family of that header: methods that differ
+/// between the families follow it, and those for one family only do nothing for the other.
+/// Methods that use the packet's route do without one if it has none.
 ///
 /// # Invariants
 ///
 /// `skb` is a valid packet owned by the running hook for `'a`; the methods that consume `self`
-/// are the only ones that give it away or free it.
+/// are the only ones that give it away or free it. Its data starts at a network header of
+/// `family`; its route, if it has one, is of `route_family`.
 pub(crate) struct HookSkb<'a> {
     skb: *mut bindings::sk_buff,
+    family: Family,
+    route_family: Family,
     _p: PhantomData<&'a mut bindings::sk_buff>,
 }
 
@@ -35,13 +39,22 @@ impl HookSkb<'_> {
     ///
     /// # Safety
     ///
-    /// `skb` must be valid and owned by the caller's hook for the lifetime of the result.
-    pub(super) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+    /// `skb` must be valid and owned by the caller's hook for the lifetime of the result, and
+    /// its data must start at a network header of `family`, and its route, if any, be of
+    /// `family` (as at a netfilter hook of that family).
+    pub(super) unsafe fn from_raw(skb: *mut bindings::sk_buff, family: Family) -> Self {
         // INVARIANT: Guaranteed by the caller.
         Self {
             skb,
+            family,
+            route_family: family,
             _p: PhantomData,
         }
+    }
+
+    /// The family of the packet's network header.
+    pub(crate) fn family(&self) -> Family {
+        self.family
     }
 
     /// Length of the packet from its network header (`skb->len`).
@@ -80,18 +93,19 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_has_dst(self.skb) }
     }
 
-    /// Whether the packet's route is an input route (it came from another host). The packet
-    /// must have a route.
+    /// Whether the packet has an IPv4 route that is an input route (it came from another
+    /// host).
     pub(crate) fn route_is_input(&self) -> bool {
-        // SAFETY: `skb` is valid; every caller checked `has_route` at the hook's start, and no
-        // method removes a route without replacing it.
-        unsafe { glue::ipvs_rs_skb_route_is_input(self.skb) }
+        // SAFETY: `skb` is valid and its route, if any, is an IPv4 one (type invariant); the
+        // helper checks there is one.
+        self.route_family == Family::Ipv4 && unsafe { glue::ipvs_rs_skb_route_is_input(self.skb) }
     }
 
-    /// Whether the packet's route delivers locally. The packet must have a route.
-    pub(crate) fn route_is_local(&self, ipv6: bool) -> bool {
-        // SAFETY: As in `route_is_input`; the route is of the packet's family.
-        unsafe { glue::ipvs_rs_skb_route_is_local(self.skb, ipv6) }
+    /// Whether the packet has a route that delivers it locally.
+    pub(crate) fn route_is_local(&self) -> bool {
+        // SAFETY: `skb` is valid and its route, if any, of `route_family` (type invariant); the
+        // helper checks there is one.
+        unsafe { glue::ipvs_rs_skb_route_is_local(self.skb, self.route_family.is_ipv6()) }
     }
 
     /// Whether the packet came from this host (no device, or a loopback one).
@@ -146,25 +160,37 @@ impl HookSkb<'_> {
         Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), self.len() as usize) })
     }
 
-    /// Sends an ICMP error about this packet to its sender.
+    /// Sends an ICMP error about this IPv4 packet to its sender.
     pub(crate) fn icmp_send(&self, ty: u8, code: u8, info: u32) {
-        // SAFETY: `skb` is valid (type invariant); `icmp_send` only reads it.
+        if self.family != Family::Ipv4 {
+            return;
+        }
+        // SAFETY: `skb` is valid (type invariant) and starts at an IPv4 header; `icmp_send`
+        // only reads it.
         unsafe { glue::ipvs_rs_icmp_send(self.skb, ty.into(), code.into(), info.to_be()) }
     }
 
     /// Sends an ICMPv6 error about this packet to its sender, from the address of the device
     /// of the packet's route if `from_route`, else from that of the device it came in on (for
     /// a local packet, the loopback device).
+    /// Nothing for an IPv4 packet.
     pub(crate) fn icmpv6_send(&mut self, net: &Net, ty: u8, code: u8, info: u32, from_route: bool) {
-        // SAFETY: `skb` is valid and ours; `net` is live; a caller with `from_route` routed the
-        // packet (see `route_is_input`).
+        if self.family != Family::Ipv6 {
+            return;
+        }
+        // SAFETY: `skb` is valid and ours, and starts at an IPv6 header; `net` is live; the
+        // helper takes the route's device only if there is a route.
         unsafe { glue::ipvs_rs_icmpv6_send(net.as_raw(), self.skb, ty, code, info, from_route) }
     }
 
     /// Tells the sender of a routed IPv6 packet that its hop limit ran out, and counts a header
-    /// error.
+    /// error. Nothing for an IPv4 packet.
     pub(crate) fn hop_limit_exceeded(&mut self, net: &Net) {
-        // SAFETY: `skb` is valid, ours and routed (see `route_is_input`); `net` is live.
+        if self.family != Family::Ipv6 {
+            return;
+        }
+        // SAFETY: `skb` is valid and ours, and starts at an IPv6 header; `net` is live; the
+        // helper takes the route's device only if there is a route.
         unsafe { glue::ipvs_rs_ipv6_hop_limit_exceeded(net.as_raw(), self.skb) }
     }
 
@@ -190,9 +216,10 @@ impl HookSkb<'_> {
         })
     }
 
-    /// Tells the sender its destination is unreachable by route (link failure).
+    /// Tells the sender its destination is unreachable by route (link failure); nothing if the
+    /// packet has no route.
     pub(crate) fn link_failure(&mut self) {
-        // SAFETY: `skb` is valid and ours, and has a route (see `route_is_input`).
+        // SAFETY: `skb` is valid and ours (type invariant); the helper checks for a route.
         unsafe { glue::ipvs_rs_skb_link_failure(self.skb) }
     }
 
@@ -202,9 +229,10 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_exceeds_mtu(self.skb, mtu) }
     }
 
-    /// Makes room in front of the packet for the link-layer header of its route's device.
+    /// Makes room in front of the packet for the link-layer header of its route's device;
+    /// `EINVAL` without a route.
     pub(crate) fn reserve_link_header(&mut self) -> Result {
-        // SAFETY: `skb` is valid, ours and routed (see `route_is_input`).
+        // SAFETY: `skb` is valid and ours (type invariant); the helper checks for a route.
         kernel::error::to_result(unsafe { glue::ipvs_rs_skb_cow_for_dst(self.skb) })
     }
 
@@ -221,8 +249,8 @@ impl HookSkb<'_> {
     /// segmentation offload packets, whose segments get theirs; otherwise the packet's
     /// checksums count as verified.
     pub(crate) fn sctp_nat_checksum(&mut self, offset: u32, port_changed: bool, dnat: bool) {
-        // SAFETY: `skb` is valid, ours and routed (see `route_is_input`); the SCTP header at
-        // `offset` was made writable by the rewrite.
+        // SAFETY: `skb` is valid and ours (type invariant); the helper makes the SCTP header at
+        // `offset` writable, or does nothing if it cannot, and checks for a route.
         unsafe { glue::ipvs_rs_sctp_nat_csum(self.skb, offset, port_changed, dnat) }
     }
 
@@ -241,12 +269,15 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_ignore_df(self.skb) }
     }
 
-    /// Replaces the packet's route (one of the packet's family).
+    /// Replaces the packet's route (with one of the family the packet will be sent as: a
+    /// tunnel's route is of the outer header's).
     pub(crate) fn set_route(&mut self, route: Route) {
-        let dst = route.dst;
+        let (dst, family) = (route.dst, route.family);
         core::mem::forget(route);
         // SAFETY: `skb` is valid and ours; the packet takes over the route's reference.
-        unsafe { glue::ipvs_rs_skb_set_route(self.skb, dst) }
+        unsafe { glue::ipvs_rs_skb_set_route(self.skb, dst) };
+        // INVARIANT: The packet's route is now `dst`, of `family`.
+        self.route_family = family;
     }
 
     /// Makes `len` bytes of private room in front of the packet, for headers to be pushed.
@@ -265,14 +296,13 @@ impl HookSkb<'_> {
         (partial && start >= 0).then_some((start as u32, offset))
     }
 
-    /// Prepares the packet to be encapsulated in an outer IPv4 (IPv6 if `outer_ipv6`) header:
-    /// segmentation offloads of `encap`, and the current packet recorded as the inner one, of
-    /// protocol `inner_protocol`.
+    /// Prepares the packet to be encapsulated in an `outer` header: segmentation offloads of
+    /// `encap`, and the current packet recorded as the inner one, of protocol `inner_protocol`.
     pub(crate) fn start_encapsulation(
         &mut self,
         encap: Encap,
         inner_protocol: u8,
-        outer_ipv6: bool,
+        outer: Family,
     ) -> Result {
         let gso = match encap {
             Encap::Ipip => 0,
@@ -289,7 +319,7 @@ impl HookSkb<'_> {
             }
             Encap::Gre { checksum: true } => bindings::SKB_GSO_GRE_CSUM,
             Encap::Gre { checksum: false } => bindings::SKB_GSO_GRE,
-        } | if outer_ipv6 {
+        } | if outer.is_ipv6() {
             bindings::SKB_GSO_IPXIP6
         } else {
             bindings::SKB_GSO_IPXIP4
@@ -326,16 +356,16 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_udp_flow_src_port(net.as_raw(), self.skb) }.to_ne_bytes()
     }
 
-    /// Sets the checksum of the UDP header just pushed for a datagram from `saddr` to `daddr`
-    /// (IPv4 in their first 4 bytes unless `ipv6`); zero, none, when `!checksum`.
+    /// Sets the checksum of the UDP header just pushed for a datagram of family `outer` from
+    /// `saddr` to `daddr` (IPv4 in their first 4 bytes); zero, none, when `!checksum`.
     pub(crate) fn set_udp_checksum(
         &mut self,
         checksum: bool,
-        ipv6: bool,
+        outer: Family,
         saddr: &[u8; 16],
         daddr: &[u8; 16],
     ) {
-        if ipv6 {
+        if outer.is_ipv6() {
             let (s, d) = (in6_addr(saddr), in6_addr(daddr));
             // SAFETY: `skb` is valid and ours, its transport header the UDP header just
             // pushed; `s` and `d` are valid addresses.
@@ -362,7 +392,10 @@ impl HookSkb<'_> {
         // live.
         kernel::error::to_result(unsafe {
             glue::ipvs_rs_skb_push_ipv4(net.as_raw(), self.skb, header.as_ptr().cast())
-        })
+        })?;
+        // INVARIANT: The packet now starts at the IPv4 header just pushed.
+        self.family = Family::Ipv4;
+        Ok(())
     }
 
     /// Pushes `header` as the packet's new IPv6 header; its payload length is filled in by
@@ -371,7 +404,10 @@ impl HookSkb<'_> {
         // SAFETY: `skb` is valid and ours; `header` is the 40 bytes of an IPv6 header.
         kernel::error::to_result(unsafe {
             glue::ipvs_rs_skb_push_ipv6(self.skb, header.as_ptr().cast())
-        })
+        })?;
+        // INVARIANT: The packet now starts at the IPv6 header just pushed.
+        self.family = Family::Ipv6;
+        Ok(())
     }
 
     /// Tells a local sender's socket the smaller path MTU of a tunnel (through the packet's
@@ -381,25 +417,33 @@ impl HookSkb<'_> {
         unsafe { glue::ipvs_rs_skb_update_pmtu(self.skb, mtu) }
     }
 
-    /// Sends an encapsulated packet on its route as a new datagram of this host; `ipv6` is the
-    /// family of its new outer header.
-    pub(crate) fn send_encapsulated(self, net: &Net, ipv6: bool) -> Verdict {
-        // SAFETY: `skb` is valid and ours, routed, with its new outer header of the family of
-        // `ipv6`; handed over here.
-        unsafe { glue::ipvs_rs_skb_tunnel_out(net.as_raw(), self.skb, ipv6) };
+    /// Sends an encapsulated packet (its outer header pushed) on its route as a new datagram of
+    /// this host; frees it if it has no route.
+    pub(crate) fn send_encapsulated(self, net: &Net) -> Verdict {
+        // SAFETY: `skb` is valid and ours, and starts at a header of `family` (type invariant);
+        // the helper checks for a route; the packet is handed over here.
+        unsafe { glue::ipvs_rs_skb_tunnel_out(net.as_raw(), self.skb, self.family.is_ipv6()) };
         Verdict::Stolen(Stolen(()))
     }
 
-    /// Routes a reply again as if this host had sent it; `Err` if that fails.
-    pub(crate) fn reroute_as_local(&mut self, net: &Net, ipv6: bool) -> Result {
-        // SAFETY: `skb` is valid, ours and routed; `net` is live.
+    /// Routes a reply again as if this host had sent it; `Err` if that fails (or the packet has
+    /// no route).
+    pub(crate) fn reroute_as_local(&mut self, net: &Net) -> Result {
+        let ipv6 = self.family.is_ipv6();
+        // SAFETY: `skb` is valid and ours, and starts at a header of `family` (type invariant);
+        // the helper checks for a route; `net` is live.
         kernel::error::to_result(unsafe { glue::ipvs_rs_skb_reroute(net.as_raw(), self.skb, ipv6) })
     }
 
     /// Reassembles an IPv4 datagram from this fragment: the whole datagram, or `Err` with the
-    /// verdict when the fragment was kept for later (or dropped).
+    /// verdict when the fragment was kept for later (or dropped). An IPv6 packet is returned
+    /// as it is (netfilter reassembles those before the hooks).
     pub(crate) fn defrag(self, net: &Net, point: HookPoint) -> Result<Self, Verdict> {
-        // SAFETY: `skb` is valid and ours; `net` is live. On failure `ip_defrag` took the packet.
+        if self.family != Family::Ipv4 {
+            return Ok(self);
+        }
+        // SAFETY: `skb` is valid and ours, and IPv4; `net` is live. On failure `ip_defrag` took
+        // the packet.
         if unsafe { glue::ipvs_rs_skb_defrag4(net.as_raw(), self.skb, point as u32) } == 0 {
             Ok(self)
         } else {
@@ -407,27 +451,37 @@ impl HookSkb<'_> {
         }
     }
 
-    /// Sends the packet on its (new) route through `LOCAL_OUT`. `from_other_host` drops an
-    /// early-demultiplexed socket of the packet's old addresses.
-    pub(crate) fn send(self, net: &Net, from_other_host: bool, ipv6: bool) -> Verdict {
-        let pf = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
-        // SAFETY: `skb` is valid and ours, routed by `set_route`; it is handed over here.
+    /// Sends the packet on its (new) route through `LOCAL_OUT`; frees it if it has no route.
+    /// `from_other_host` drops an early-demultiplexed socket of the packet's old addresses.
+    pub(crate) fn send(self, net: &Net, from_other_host: bool) -> Verdict {
+        let pf = self.family.nfproto();
+        // SAFETY: `skb` is valid and ours (type invariant); the helper checks for a route; the
+        // packet is handed over here.
         unsafe { glue::ipvs_rs_skb_local_out(net.as_raw(), self.skb, from_other_host, pf) };
         Verdict::Stolen(Stolen(()))
     }
 
     /// Drops the packet's first `offset` bytes, where an IPv4 header of `hlen` bytes starts,
-    /// which it then starts at (`pskb_pull`): for an ICMP error, its quoted packet. `false` if
-    /// the packet is too short or memory is.
-    pub(crate) fn pull_to_ipv4(&mut self, offset: u32, hlen: u32) -> bool {
-        // SAFETY: `skb` is valid and ours (type invariant); the packet keeps starting at its
-        // network header, as the type requires.
-        unsafe { glue::ipvs_rs_skb_pull_to_ipv4(self.skb, offset, hlen) }
+    /// which it then starts at (`pskb_pull`): for an ICMP error, its quoted packet. If the
+    /// packet is too short for that (or memory is), it is freed (`consume_skb`, as it was
+    /// handled) and `Err` has the verdict.
+    pub(crate) fn pull_to_ipv4(mut self, offset: u32, hlen: u32) -> Result<Self, Verdict> {
+        // SAFETY: `skb` is valid and ours (type invariant).
+        if hlen < 20 || !unsafe { glue::ipvs_rs_skb_pull_to_ipv4(self.skb, offset, hlen) } {
+            return Err(self.consume());
+        }
+        // INVARIANT: The packet now starts at `hlen` (at least 20) bytes the helper pulled into
+        // its head, the IPv4 header the caller found there.
+        self.family = Family::Ipv4;
+        Ok(self)
     }
 
     /// Learns the path MTU `mtu` for the packet this one starts with, an IPv4 packet this host
     /// sent that an ICMP error quoted (`ipv4_update_pmtu`).
     pub(crate) fn update_quoted_pmtu(&mut self, net: &Net, mtu: u32) {
+        if self.family != Family::Ipv4 {
+            return;
+        }
         // SAFETY: `skb` is valid (type invariant) and starts at an IPv4 header; `net` is live.
         unsafe { glue::ipvs_rs_ipv4_update_pmtu(self.skb, net.as_raw(), mtu) }
     }
@@ -486,12 +540,12 @@ pub(crate) fn count_header_error(net: &Net) {
 ///
 /// # Invariants
 ///
-/// `dst` is a valid route on which `self` holds a reference.
+/// `dst` is a valid route of `family` on which `self` holds a reference.
 pub(crate) struct Route {
     dst: *mut bindings::dst_entry,
     source: [u8; 16],
     local: bool,
-    ipv6: bool,
+    family: Family,
 }
 
 impl Route {
@@ -502,14 +556,14 @@ impl Route {
     /// tunnels send from it), and for IPv6 a route without a source address is none.
     pub(crate) fn output(
         net: &Net,
-        ipv6: bool,
+        family: Family,
         daddr: &[u8; 16],
         known_nexthop: bool,
         connect: bool,
     ) -> Option<Self> {
         let mut source = [0u8; 16];
         let mut local = false;
-        let dst = if ipv6 {
+        let dst = if family.is_ipv6() {
             let daddr = in6_addr(daddr);
             let mut saddr = in6_addr(&[0; 16]);
             // SAFETY: `net` is live; `daddr` is a valid address; the outputs are writable.
@@ -543,12 +597,12 @@ impl Route {
             source[..4].copy_from_slice(&saddr.to_ne_bytes());
             dst
         };
-        // INVARIANT: a non-null result carries a reference.
+        // INVARIANT: a non-null result is a route of `family` and carries a reference.
         (!dst.is_null()).then_some(Self {
             dst,
             source,
             local,
-            ipv6,
+            family,
         })
     }
 
@@ -571,8 +625,8 @@ impl Route {
     /// Whether the route's MTU is one learnt for its destination, which later learning
     /// changes in the route itself (IPv4 routes only: always `false` for IPv6).
     pub(crate) fn has_learnt_mtu(&self) -> bool {
-        // SAFETY: `dst` is valid (type invariant) and, not being IPv6, an IPv4 route.
-        !self.ipv6 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
+        // SAFETY: `dst` is valid (type invariant) and, of `Family::Ipv4`, an IPv4 route.
+        self.family == Family::Ipv4 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
     }
 }
 

@@ -13,6 +13,39 @@ pub(crate) const NFPROTO_IPV4: u8 = 2;
 /// `NFPROTO_IPV6`.
 pub(crate) const NFPROTO_IPV6: u8 = 10;
 
+/// The family of a packet's network (IP) header, which is that of the hooks it passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// IPv4 (`NFPROTO_IPV4` hooks).
+    Ipv4,
+    /// IPv6 (`NFPROTO_IPV6` hooks).
+    Ipv6,
+}
+
+impl Family {
+    /// The netfilter protocol family of the hooks of this family.
+    pub(crate) const fn nfproto(self) -> u8 {
+        match self {
+            Self::Ipv4 => NFPROTO_IPV4,
+            Self::Ipv6 => NFPROTO_IPV6,
+        }
+    }
+
+    /// The family of the hooks of netfilter protocol family `pf`, if IP.
+    pub(super) fn from_nfproto(pf: u8) -> Option<Self> {
+        match pf {
+            NFPROTO_IPV4 => Some(Self::Ipv4),
+            NFPROTO_IPV6 => Some(Self::Ipv6),
+            _ => None,
+        }
+    }
+
+    /// Whether this is IPv6.
+    pub(crate) const fn is_ipv6(self) -> bool {
+        matches!(self, Self::Ipv6)
+    }
+}
+
 /// A netfilter hook point (`enum nf_inet_hooks`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]

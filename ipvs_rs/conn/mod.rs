@@ -12,11 +12,13 @@
 //! packet still uses it stays valid for that packet (it is reference counted) but is no longer
 //! found.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::KVec,
     prelude::*,
-    sync::{Arc, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, SpinLockIrq,
+    },
 };
 
 use crate::{
@@ -97,20 +99,20 @@ pub(crate) struct Conn {
     /// The service it was scheduled by (its counters count the traffic).
     pub(crate) svc: Arc<ServiceShared>,
     /// When it expires, in jiffies (moved on by every packet).
-    expires: AtomicU64,
+    expires: Atomic<u64>,
     /// Set when it leaves the table: lookups skip it from then on.
-    dead: AtomicBool,
+    dead: Atomic<bool>,
     /// `IP_VS_CONN_F_*` flags: read without the lock (the forwarding method never changes),
     /// changed under it.
-    flags: AtomicU32,
+    flags: Atomic<u32>,
     /// Jiffies the connection lives after its last packet.
-    timeout: AtomicU32,
+    timeout: Atomic<u32>,
     /// The persistence template the connection was made by (`cp->control`).
     control: Option<Arc<Conn>>,
     /// For a template: how many connections it made are still there (`n_control`).
-    controlled: AtomicI32,
+    controlled: Atomic<i32>,
     /// For a template: invalidated because its server went (C sets its dport to 0xffff).
-    invalid: AtomicBool,
+    invalid: Atomic<bool>,
     /// For a template of a service with a persistence engine: what the engine read from the
     /// packet that made it (`pe_data`), which it is filed and found by.
     pe_data: Option<KVec<u8>>,
@@ -135,7 +137,7 @@ impl Conn {
     /// other addresses; [`Side::In`] for any other, whose replies are the same tuple reversed
     /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
     fn filed_sides(&self) -> &'static [Side] {
-        let flags = self.flags.load(Ordering::Relaxed);
+        let flags = self.flags.load(Relaxed);
         if flags & (CONN_F_FWD_MASK | CONN_F_TEMPLATE) == CONN_F_MASQ {
             &[Side::In, Side::Out]
         } else {
@@ -145,7 +147,7 @@ impl Conn {
 
     /// The forwarding method.
     pub(crate) fn fwd(&self) -> u32 {
-        self.flags.load(Ordering::Relaxed) & CONN_F_FWD_MASK
+        self.flags.load(Relaxed) & CONN_F_FWD_MASK
     }
 
     /// The persistence engine's data of a template (the SIP Call-ID).
@@ -155,12 +157,12 @@ impl Conn {
 
     /// Whether this is a persistence template.
     pub(crate) fn is_template(&self) -> bool {
-        self.flags.load(Ordering::Relaxed) & CONN_F_TEMPLATE != 0
+        self.flags.load(Relaxed) & CONN_F_TEMPLATE != 0
     }
 
     /// The real server port, as listed (an invalidated template's is 0xffff, as in C).
     pub(crate) fn dport(&self) -> [u8; 2] {
-        if self.invalid.load(Ordering::Relaxed) {
+        if self.invalid.load(Relaxed) {
             INVALID_DPORT
         } else {
             self.tuple.dport
@@ -175,7 +177,7 @@ impl Conn {
             && !(expire_quiescent && self.dest.weight() == 0)
             && dest.is_none_or(|d| Arc::ptr_eq(d, &self.dest));
         if !usable {
-            self.invalid.store(true, Ordering::Relaxed);
+            self.invalid.store(true, Relaxed);
         }
         usable
     }
@@ -192,7 +194,7 @@ impl Conn {
 
     /// Whether the connection dies after one packet (UDP one-packet scheduling).
     pub(crate) fn one_packet(&self) -> bool {
-        self.flags.load(Ordering::Relaxed) & CONN_F_ONE_PACKET != 0
+        self.flags.load(Relaxed) & CONN_F_ONE_PACKET != 0
     }
 
     /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
@@ -209,21 +211,21 @@ impl Conn {
             _ => return false,
         }
         let state = TcpState::ALL[state];
-        let no_output = self.flags.load(Ordering::Relaxed) & CONN_F_NOOUTPUT != 0;
+        let no_output = self.flags.load(Relaxed) & CONN_F_NOOUTPUT != 0;
         matches!(state, TcpState::TimeWait | TcpState::Close)
             || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
     }
 
     /// Sets how long the connection lives after its last use, in jiffies.
     pub(crate) fn set_timeout(&self, timeout: u32) {
-        self.timeout.store(timeout, Ordering::Relaxed);
+        self.timeout.store(timeout, Relaxed);
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
     pub(crate) fn touch(&self) {
-        let timeout = self.timeout.load(Ordering::Relaxed);
+        let timeout = self.timeout.load(Relaxed);
         self.expires
-            .store(jiffies().wrapping_add(timeout.into()), Ordering::Relaxed);
+            .store(jiffies().wrapping_add(timeout.into()), Relaxed);
     }
 
     /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `event` is what
@@ -238,7 +240,7 @@ impl Conn {
         match (self.tuple.protocol, event) {
             (PROTO_TCP | PROTO_SCTP, Some(event)) => {
                 let mut s = self.state.lock();
-                let mut flags = self.flags.load(Ordering::Relaxed);
+                let mut flags = self.flags.load(Relaxed);
                 let mut no_output = flags & CONN_F_NOOUTPUT != 0;
                 let old = usize::from(s.state);
                 // The new state's number, whether it is active, its timeout, whether it is the
@@ -283,16 +285,16 @@ impl Conn {
                         flags &= !CONN_F_INACTIVE;
                     }
                 }
-                self.flags.store(flags, Ordering::Relaxed);
+                self.flags.store(flags, Relaxed);
                 s.state = new as u8;
-                self.timeout.store(timeout, Ordering::Relaxed);
+                self.timeout.store(timeout, Relaxed);
                 drop(s);
                 if new != old && established {
                     self.assure_control();
                 }
             }
             (PROTO_UDP, _) => {
-                self.timeout.store(timeouts.udp(), Ordering::Relaxed);
+                self.timeout.store(timeouts.udp(), Relaxed);
                 if dir == Direction::Output {
                     self.assure_control();
                 }
@@ -309,8 +311,8 @@ impl Conn {
             return false;
         }
         s.hashed = false;
-        self.dead.store(true, Ordering::Relaxed);
-        let flags = self.flags.load(Ordering::Relaxed);
+        self.dead.store(true, Relaxed);
+        let flags = self.flags.load(Relaxed);
         if flags & CONN_F_TEMPLATE != 0 {
             self.dest.template_unbound();
         } else {
@@ -331,7 +333,7 @@ impl Conn {
                 _ => "ERR!",
             }
         };
-        let left = self.expires.load(Ordering::Relaxed).saturating_sub(now);
+        let left = self.expires.load(Relaxed).saturating_sub(now);
         (state, (left / u64::from(HZ)) as u32)
     }
 }
@@ -339,15 +341,15 @@ impl Conn {
 /// The connection timeouts of a namespace, in jiffies: C's per-protocol tables, of which user
 /// space sets three (`ipvsadm --set`).
 pub(crate) struct ProtoTimeouts {
-    tcp_established: AtomicU64,
-    tcp_fin_wait: AtomicU64,
-    udp: AtomicU64,
+    tcp_established: Atomic<u64>,
+    tcp_fin_wait: Atomic<u64>,
+    udp: Atomic<u64>,
 }
 
 impl ProtoTimeouts {
     /// C's defaults.
     pub(crate) fn new() -> Self {
-        let j = |s: u32| AtomicU64::new(u64::from(s) * u64::from(HZ));
+        let j = |s: u32| Atomic::new(u64::from(s) * u64::from(HZ));
         Self {
             tcp_established: j(TcpState::Established.default_timeout()),
             tcp_fin_wait: j(TcpState::FinWait.default_timeout()),
@@ -358,21 +360,21 @@ impl ProtoTimeouts {
     /// Sets the three user-visible timeouts (seconds).
     pub(crate) fn set(&self, t: &crate::proto::timeouts::Timeouts) {
         let j = |s: u32| u64::from(s) * u64::from(HZ);
-        self.tcp_established.store(j(t.tcp), Ordering::Relaxed);
-        self.tcp_fin_wait.store(j(t.tcp_fin), Ordering::Relaxed);
-        self.udp.store(j(t.udp), Ordering::Relaxed);
+        self.tcp_established.store(j(t.tcp), Relaxed);
+        self.tcp_fin_wait.store(j(t.tcp_fin), Relaxed);
+        self.udp.store(j(t.udp), Relaxed);
     }
 
     fn tcp(&self, s: TcpState) -> u32 {
         match s {
-            TcpState::Established => self.tcp_established.load(Ordering::Relaxed) as u32,
-            TcpState::FinWait => self.tcp_fin_wait.load(Ordering::Relaxed) as u32,
+            TcpState::Established => self.tcp_established.load(Relaxed) as u32,
+            TcpState::FinWait => self.tcp_fin_wait.load(Relaxed) as u32,
             s => s.default_timeout() * HZ,
         }
     }
 
     fn udp(&self) -> u32 {
-        self.udp.load(Ordering::Relaxed) as u32
+        self.udp.load(Relaxed) as u32
     }
 }
 

@@ -2,12 +2,14 @@
 
 //! The per-namespace connection table.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::{Flags, KVec},
     new_spinlock_irq,
     prelude::*,
-    sync::{rcu, Arc, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        rcu, Arc, SpinLockIrq,
+    },
 };
 
 use super::{Conn, Side, State, Tuple};
@@ -48,7 +50,7 @@ pub(crate) struct ConnTable {
     #[pin]
     locks: [SpinLockIrq<()>; LOCKS],
     key: SipKey,
-    count: AtomicI32,
+    count: Atomic<i32>,
 }
 
 /// What a connection is filed under, and what a packet is looked up by: family, protocol, and
@@ -83,7 +85,7 @@ impl ConnTable {
             buckets: buckets?,
             locks <- pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "ipvs_conn_tab")),
             key: SipKey::random(),
-            count: AtomicI32::new(0),
+            count: Atomic::new(0),
         })
     }
 
@@ -180,7 +182,7 @@ impl ConnTable {
             let t = &c.tuple;
             filed == Side::In
                 && c.is_template()
-                && !c.invalid.load(Ordering::Relaxed)
+                && !c.invalid.load(Relaxed)
                 && t.af == key.af
                 && t.protocol == key.protocol
                 && (t.caddr, t.cport, t.vaddr, t.vport) == (key.caddr, [0; 2], key.vaddr, key.vport)
@@ -196,7 +198,7 @@ impl ConnTable {
         chain
             .0
             .iter()
-            .find(|e| !e.conn.dead.load(Ordering::Relaxed) && matches(e.side, &e.conn))
+            .find(|e| !e.conn.dead.load(Relaxed) && matches(e.side, &e.conn))
             .map(|e| e.conn.clone())
     }
 
@@ -275,8 +277,8 @@ impl ConnTable {
             Made::Conn(control) => (control, None, extra_flags),
             Made::Template(pe_data) => (None, pe_data, extra_flags | CONN_F_TEMPLATE),
         };
-        if self.count.fetch_add(1, Ordering::Relaxed) >= conn_max {
-            self.count.fetch_sub(1, Ordering::Relaxed);
+        if self.count.fetch_add(1, Relaxed) >= conn_max {
+            self.count.fetch_sub(1, Relaxed);
             return Err(ENOMEM);
         }
         let mut flags = dest.conn_flags() | extra_flags;
@@ -290,13 +292,13 @@ impl ConnTable {
                 dest,
                 svc,
                 // A new connection lives 3 s until its first state transition.
-                expires: AtomicU64::new(jiffies().wrapping_add(3 * u64::from(HZ))),
-                dead: AtomicBool::new(false),
-                flags: AtomicU32::new(flags),
-                timeout: AtomicU32::new(3 * HZ),
+                expires: Atomic::new(jiffies().wrapping_add(3 * u64::from(HZ))),
+                dead: Atomic::new(false),
+                flags: Atomic::new(flags),
+                timeout: Atomic::new(3 * HZ),
                 control,
-                controlled: AtomicI32::new(0),
-                invalid: AtomicBool::new(false),
+                controlled: Atomic::new(0),
+                invalid: Atomic::new(false),
                 pe_data,
                 state <- new_spinlock_irq!(State {
                     state: 0,
@@ -308,7 +310,7 @@ impl ConnTable {
         let conn = match conn {
             Ok(c) => c,
             Err(e) => {
-                self.count.fetch_sub(1, Ordering::Relaxed);
+                self.count.fetch_sub(1, Relaxed);
                 return Err(e);
             }
         };
@@ -318,7 +320,7 @@ impl ConnTable {
             conn.dest.conn_bound(flags & CONN_F_INACTIVE != 0);
         }
         if let Some(ct) = &conn.control {
-            ct.controlled.fetch_add(1, Ordering::Relaxed);
+            ct.controlled.fetch_add(1, Relaxed);
         }
         // One-packet connections are never hashed: they die with their packet.
         if flags & CONN_F_ONE_PACKET == 0 {
@@ -353,9 +355,9 @@ impl ConnTable {
     fn unlink(&self, conn: &Arc<Conn>, forced: bool) {
         // Once only; a dead entry left behind is only taken out of its chains below.
         if conn.kill() {
-            self.count.fetch_sub(1, Ordering::Relaxed);
+            self.count.fetch_sub(1, Relaxed);
             if let Some(ct) = &conn.control {
-                let left = ct.controlled.fetch_sub(1, Ordering::Relaxed) - 1;
+                let left = ct.controlled.fetch_sub(1, Relaxed) - 1;
                 let assured = ct.state.lock().state == persist::TEMPLATE_ASSURED;
                 if forced && left == 0 && !(ct.is_template() && assured) {
                     self.unlink(ct, true);
@@ -373,7 +375,7 @@ impl ConnTable {
 
     /// Removes the connections whose time is up, and dead entries left behind.
     pub(crate) fn expire(&self) {
-        if self.count.load(Ordering::Relaxed) == 0 {
+        if self.count.load(Relaxed) == 0 {
             return;
         }
         let now = jiffies();
@@ -385,8 +387,8 @@ impl ConnTable {
                     continue;
                 };
                 for e in &chain.0 {
-                    let due = e.conn.expires.load(Ordering::Relaxed) <= now;
-                    if (due || e.conn.dead.load(Ordering::Relaxed))
+                    let due = e.conn.expires.load(Relaxed) <= now;
+                    if (due || e.conn.dead.load(Relaxed))
                         && doomed.push(e.conn.clone(), GFP_ATOMIC).is_err()
                     {
                         break;
@@ -395,8 +397,7 @@ impl ConnTable {
             }
             for conn in doomed {
                 // A template whose connections are still there lives on (`expire_later`).
-                if conn.controlled.load(Ordering::Relaxed) > 0 && !conn.dead.load(Ordering::Relaxed)
-                {
+                if conn.controlled.load(Relaxed) > 0 && !conn.dead.load(Relaxed) {
                     conn.set_timeout(persist::CONTROLLED_REARM_SECS * HZ);
                     conn.touch();
                     continue;
@@ -415,7 +416,7 @@ impl ConnTable {
         for b in &self.buckets {
             if let Some(chain) = b.get(&guard) {
                 for e in chain.0.iter().filter(|e| e.side == Side::In) {
-                    if !e.conn.dead.load(Ordering::Relaxed) {
+                    if !e.conn.dead.load(Relaxed) {
                         f(&e.conn)?;
                     }
                 }

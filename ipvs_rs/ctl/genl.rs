@@ -10,7 +10,7 @@ use kernel::prelude::*;
 
 use crate::{
     ctl::proc_text::{Counters, Rates},
-    ctl::{errno, routable, start_daemon},
+    ctl::{routable, start_daemon},
     daemon::{DaemonConfig, Group},
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
@@ -158,7 +158,7 @@ fn parse_service(
         .ok_or(EINVAL)?
         .nested(&SVC_POLICY)
         .map_err(|_| EINVAL)?;
-    request::parse_service(&attrs, full, ipv6_enabled()).map_err(errno)
+    request::parse_service(&attrs, full, ipv6_enabled()).map_err(Error::from)
 }
 
 /// Handlers of the "IPVS" family.
@@ -267,7 +267,7 @@ fn set_daemon(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     let state = attrs.get(daemon_attr::STATE).and_then(|a| a.u32());
     let mut config = ipvs.config.lock();
     if req.cmd() == cmd::DEL_DAEMON {
-        return config.daemons.stop(state.ok_or(EINVAL)?).map_err(errno);
+        return Ok(config.daemons.stop(state.ok_or(EINVAL)?)?);
     }
     let (Some(state), Some(ifn), Some(syncid)) = (
         state,
@@ -304,7 +304,7 @@ fn set_daemon(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     if config.services.has_mixed_af_dests() {
         return Err(EINVAL);
     }
-    start_daemon(&mut config, req.net(), state, c).map_err(errno)
+    start_daemon(&mut config, req.net(), state, c).map_err(Error::from)
 }
 
 /// A daemon nest, attributes in C's order (`ip_vs_genl_fill_daemon`).
@@ -329,7 +329,7 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     let mut config = ipvs.config.lock();
     match cmd {
         cmd::FLUSH => {
-            return config.services.flush().map_err(errno);
+            return Ok(config.services.flush()?);
         }
         cmd::SET_CONFIG => {
             let get = |ty| req.attr(ty).and_then(|a| a.u32());
@@ -358,7 +358,7 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
         (Some(_), cmd::NEW_SERVICE) => return Err(EEXIST),
         (None, cmd::NEW_SERVICE) => {
             let s = settings.as_ref().ok_or(EINVAL)?;
-            return config.services.add(&id, s).map_err(errno);
+            return Ok(config.services.add(&id, s)?);
         }
         (None, _) => return Err(ESRCH),
         (Some(i), _) => i,
@@ -366,9 +366,9 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     let dest_op = match cmd {
         cmd::SET_SERVICE => {
             let s = settings.as_ref().ok_or(EINVAL)?;
-            return config.services.edit(i, s).map_err(errno);
+            return Ok(config.services.edit(i, s)?);
         }
-        cmd::DEL_SERVICE => return config.services.remove(i).map_err(errno),
+        cmd::DEL_SERVICE => return config.services.remove(i).map_err(Error::from),
         cmd::ZERO => {
             if let Some(svc) = config.services.get(i) {
                 svc.zero();
@@ -382,7 +382,7 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
     };
     let nest = req.attr(cmd_attr::DEST).ok_or(EINVAL)?;
     let attrs = nest.nested(&DEST_POLICY).map_err(|_| EINVAL)?;
-    let (did, ds) = request::parse_dest(&attrs, dest_op != DestOp::Del).map_err(errno)?;
+    let (did, ds) = request::parse_dest(&attrs, dest_op != DestOp::Del).map_err(Error::from)?;
     config
         .services
         .dest_op(
@@ -393,7 +393,7 @@ fn set_cmd(ipvs: &Ipvs, req: &Request<'_>) -> Result {
             ipv6_enabled(),
             routable(req.net()),
         )
-        .map_err(errno)
+        .map_err(Error::from)
 }
 
 /// Counters of a service or destination: `STATS` truncates all but the byte counts to 32

@@ -9,9 +9,9 @@ use kernel::prelude::*;
 
 use crate::{
     daemon::DaemonConfig,
+    error::Errno,
     glue::net::Net,
     netns::Config,
-    svc::request::Errno,
     uapi::{AF_INET, STATE_BACKUP},
 };
 
@@ -55,9 +55,4 @@ pub(crate) fn start_daemon(
         );
     }
     config.daemons.start(state, c, mtu)
-}
-
-/// Converts to the kernel's error type.
-pub(crate) fn errno(e: Errno) -> Error {
-    Error::from_errno(-(e as i32))
 }

@@ -11,7 +11,7 @@ use kernel::prelude::*;
 
 use crate::{
     ctl::sockopt_abi::{self as abi, DaemonUser, DestEntry, ServiceEntry, ServiceUser},
-    ctl::{errno, routable, start_daemon},
+    ctl::{routable, start_daemon},
     daemon::DaemonConfig,
     glue::{
         sockopt::{GetRequest, Handler, SetRequest, Sockopts},
@@ -60,13 +60,13 @@ impl Handler for IpvsSockopts {
             let d = DaemonUser::decode(arg);
             let mut config = ipvs.config.lock();
             if cmd == set::STOPDAEMON {
-                return config.daemons.stop(d.state).map_err(errno);
+                return Ok(config.daemons.stop(d.state)?);
             }
             // `strscpy` into 16 bytes: empty or unterminated names are refused.
             let c = DaemonConfig::new(&d.ifname, d.syncid)
                 .filter(|c| !c.ifname().is_empty())
                 .ok_or(EINVAL)?;
-            return start_daemon(&mut config, req.net(), d.state, c).map_err(errno);
+            return Ok(start_daemon(&mut config, req.net(), d.state, c)?);
         }
         let result = set_service_cmd(ipvs, req, cmd, arg);
         ipvs.apply_config(req.net());
@@ -210,7 +210,7 @@ fn service_entry(svc: &crate::svc::service::Service) -> ServiceEntry<'_> {
 fn set_service_cmd(ipvs: &Ipvs, req: &SetRequest<'_>, cmd: i32, arg: &[u8]) -> Result {
     let mut config = ipvs.config.lock();
     match cmd {
-        set::FLUSH => return config.services.flush().map_err(errno),
+        set::FLUSH => return config.services.flush().map_err(Error::from),
         set::TIMEOUT => {
             let [tcp, fin, udp] = abi::decode_timeouts(arg);
             return config
@@ -241,13 +241,18 @@ fn set_service_cmd(ipvs: &Ipvs, req: &SetRequest<'_>, cmd: i32, arg: &[u8]) -> R
         if found.is_some() {
             return Err(EEXIST);
         }
-        return config.services.add(&id, &usvc.settings()).map_err(errno);
+        return Ok(config.services.add(&id, &usvc.settings())?);
     }
     let same_protocol = |i| config.services.get(i).map(|s| s.id.protocol) == Some(usvc.protocol);
     let i = found.filter(|&i| same_protocol(i)).ok_or(ESRCH)?;
     let op = match cmd {
-        set::EDIT => return config.services.edit(i, &usvc.settings()).map_err(errno),
-        set::DEL => return config.services.remove(i).map_err(errno),
+        set::EDIT => {
+            return config
+                .services
+                .edit(i, &usvc.settings())
+                .map_err(Error::from)
+        }
+        set::DEL => return config.services.remove(i).map_err(Error::from),
         set::ZERO => {
             if let Some(svc) = config.services.get(i) {
                 svc.zero();
@@ -264,5 +269,5 @@ fn set_service_cmd(ipvs: &Ipvs, req: &SetRequest<'_>, cmd: i32, arg: &[u8]) -> R
     config
         .services
         .dest_op(i, op, &did, ds.as_ref(), false, routable(req.net()))
-        .map_err(errno)
+        .map_err(Error::from)
 }

@@ -6,7 +6,6 @@
 use kernel::{prelude::*, sync::Arc};
 
 use super::{
-    family,
     icmp::{in_icmp, is_icmp, out_icmp},
     read_headers,
     xmit::{dr_xmit, nat_rewrite, nat_xmit, tunnel_xmit},
@@ -39,17 +38,11 @@ use crate::{
     },
 };
 
-pub(super) fn request(
-    ipvs: &Ipvs,
-    net: &Net,
-    point: HookPoint,
-    mut skb: HookSkb<'_>,
-    ipv6: bool,
-) -> Verdict {
+pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Verdict {
     if skb.ipvs_property() || !skb.for_host(point) || !skb.has_route() {
         return Verdict::Accept;
     }
-    let Some(h) = read_headers(&skb, ipv6) else {
+    let Some(h) = read_headers(&skb) else {
         return Verdict::Accept;
     };
     if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
@@ -70,7 +63,7 @@ pub(super) fn request(
         return Verdict::Accept;
     }
     let dp = &*ipvs.dp;
-    let af = family(ipv6);
+    let af = h.ip.af();
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let mut conn = h.ports.and_then(|(sport, dport)| {
         dp.conns.lookup(
@@ -152,7 +145,7 @@ pub(super) fn schedule(
 ) -> Result<Arc<Conn>, Verdict> {
     let dp = &*ipvs.dp;
     let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
-    let af = family(ipv6);
+    let af = h.ip.af();
     // A truncated transport header: C drops the packet.
     if !h.full_l4 {
         return Err(Verdict::Drop);
@@ -301,13 +294,7 @@ fn read_call_id(
     Some(id.len())
 }
 
-pub(super) fn reply(
-    ipvs: &Ipvs,
-    net: &Net,
-    point: HookPoint,
-    skb: HookSkb<'_>,
-    ipv6: bool,
-) -> Verdict {
+pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict {
     if skb.ipvs_property() {
         return Verdict::Accept;
     }
@@ -317,7 +304,7 @@ pub(super) fn reply(
     if !skb.has_route() {
         return Verdict::Accept;
     }
-    let Some(mut h) = read_headers(&skb, ipv6) else {
+    let Some(mut h) = read_headers(&skb) else {
         return Verdict::Accept;
     };
     let protocol = h.ip.protocol();
@@ -334,14 +321,14 @@ pub(super) fn reply(
             Ok(s) => s,
             Err(v) => return v,
         };
-        h = match read_headers(&skb, ipv6) {
+        h = match read_headers(&skb) {
             Some(h) => h,
             None => return Verdict::Accept,
         };
     }
     let dp = &*ipvs.dp;
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
-    let af = family(ipv6);
+    let af = h.ip.af();
     let Some((sport, dport)) = h.ports else {
         return Verdict::Accept;
     };
@@ -506,7 +493,7 @@ fn handle_response(
         // Replies to remote clients are routed as if this host sent them (policy routing).
         if point != HookPoint::LocalIn
             && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
-            && skb.reroute_as_local(net, h.ip.is_ipv6()).is_err()
+            && skb.reroute_as_local(net).is_err()
         {
             return skb.free();
         }

@@ -11,7 +11,7 @@ use crate::{
     glue::{
         netfilter::{Hook, HookSpec, HookState, HookTable},
         skb::HookSkb,
-        verdict::{HookPoint, Verdict, NFPROTO_IPV4, NFPROTO_IPV6},
+        verdict::{Family, HookPoint, Verdict},
     },
     netns::Ipvs,
     path::HOOKS_COUNT,
@@ -21,28 +21,28 @@ use crate::{
 const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
-/// The hooks of family `pf`, at C's points and priorities (the same for IPv4 and IPv6).
-const fn hooks(pf: u8) -> [HookSpec; HOOKS_COUNT] {
+/// The hooks of `family`, at C's points and priorities (the same for IPv4 and IPv6).
+const fn hooks(family: Family) -> [HookSpec; HOOKS_COUNT] {
     [
         // Replies to local clients, before scheduling (LOCAL_IN, NAT_SRC - 2).
-        HookSpec::new::<ReplyHook>(pf, HookPoint::LocalIn, PRI_NAT_SRC - 2),
+        HookSpec::new::<ReplyHook>(family, HookPoint::LocalIn, PRI_NAT_SRC - 2),
         // Requests from other hosts, after filtering (LOCAL_IN, NAT_SRC - 1).
-        HookSpec::new::<RequestHook>(pf, HookPoint::LocalIn, PRI_NAT_SRC - 1),
+        HookSpec::new::<RequestHook>(family, HookPoint::LocalIn, PRI_NAT_SRC - 1),
         // Replies of local real servers (LOCAL_OUT, NAT_DST + 1).
-        HookSpec::new::<ReplyHook>(pf, HookPoint::LocalOut, PRI_NAT_DST + 1),
+        HookSpec::new::<ReplyHook>(family, HookPoint::LocalOut, PRI_NAT_DST + 1),
         // Requests of local clients (LOCAL_OUT, NAT_DST + 2).
-        HookSpec::new::<RequestHook>(pf, HookPoint::LocalOut, PRI_NAT_DST + 2),
+        HookSpec::new::<RequestHook>(family, HookPoint::LocalOut, PRI_NAT_DST + 2),
         // ICMP errors routed through the director about its connections (FORWARD, 99).
-        HookSpec::new::<ForwardIcmpHook>(pf, HookPoint::Forward, 99),
+        HookSpec::new::<ForwardIcmpHook>(family, HookPoint::Forward, 99),
         // Replies routed through the director (FORWARD, 100).
-        HookSpec::new::<ReplyHook>(pf, HookPoint::Forward, 100),
+        HookSpec::new::<ReplyHook>(family, HookPoint::Forward, 100),
     ]
 }
 
 /// The IPv4 hooks, registered while the namespace has IPv4 services.
-pub(crate) static HOOKS_V4: HookTable<HOOKS_COUNT> = HookTable::new(hooks(NFPROTO_IPV4));
+pub(crate) static HOOKS_V4: HookTable<HOOKS_COUNT> = HookTable::new(hooks(Family::Ipv4));
 /// The IPv6 hooks, registered while the namespace has IPv6 services.
-pub(crate) static HOOKS_V6: HookTable<HOOKS_COUNT> = HookTable::new(hooks(NFPROTO_IPV6));
+pub(crate) static HOOKS_V6: HookTable<HOOKS_COUNT> = HookTable::new(hooks(Family::Ipv6));
 
 /// `ip_vs_in_hook`: packets to virtual services.
 struct RequestHook;
@@ -52,7 +52,7 @@ impl Hook for RequestHook {
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
-        request(ipvs, state.net(), point, skb, state.ipv6())
+        request(ipvs, state.net(), point, skb)
     }
 }
 
@@ -65,7 +65,7 @@ impl Hook for ForwardIcmpHook {
             return Verdict::Accept;
         };
         // Every forwarded packet passes here: only its IP header is read.
-        match read_ip(&skb, state.ipv6()) {
+        match read_ip(&skb) {
             Some(ip) if is_icmp(&ip) => {
                 in_icmp(ipvs, state.net(), point, skb, &ip).unwrap_or(Verdict::Accept)
             }
@@ -82,6 +82,6 @@ impl Hook for ReplyHook {
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
-        reply(ipvs, state.net(), point, skb, state.ipv6())
+        reply(ipvs, state.net(), point, skb)
     }
 }

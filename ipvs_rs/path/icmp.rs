@@ -5,7 +5,7 @@
 use kernel::{prelude::*, sync::Arc};
 
 use super::{
-    family, read_ipv4,
+    read_ipv4,
     xmit::{dr_xmit, nat_route, send_or_continue, tunnel_xmit, RtMode},
     DataPlane,
 };
@@ -15,7 +15,7 @@ use crate::{
     glue::{
         net::Net,
         skb::{HookSkb, Route},
-        verdict::{HookPoint, Verdict},
+        verdict::{Family, HookPoint, Verdict},
     },
     netns::Ipvs,
     proto::{
@@ -125,7 +125,7 @@ fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn
     if e.tunnel.is_none() {
         core::mem::swap(&mut from, &mut to);
     }
-    let af = family(q.is_ipv6());
+    let af = q.af();
     dp.conns.lookup(
         side,
         Key {
@@ -160,7 +160,7 @@ pub(super) fn in_icmp<'a>(
 ) -> core::result::Result<Verdict, HookSkb<'a>> {
     let dp = &*ipvs.dp;
     // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
-    let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local(false);
+    let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local();
     let tunnel_type = |addr: &[u8; 16], port| {
         to_host
             .then(|| dp.real_servers.tunnel_type(AF_INET, addr, port))
@@ -210,7 +210,7 @@ pub(super) fn in_icmp<'a>(
     skb.checksum_verified();
     // Another error about this error would be wrong: fragment it instead if it must be.
     skb.ignore_df();
-    Ok(send_or_continue(net, skb, local, outer.is_ipv6()))
+    Ok(send_or_continue(net, skb, local))
 }
 
 /// The tunnel part of `ip_vs_in_icmp`: an error about a tunnel packet this director sent to a
@@ -239,9 +239,10 @@ fn tunnel_icmp(
     let mut request_at = e.quoted_at as u32;
     if ty == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED {
         let mtu = u32::from(u16::from_be_bytes([icmp[6], icmp[7]]));
-        if !skb.pull_to_ipv4(tunnel.outer_at as u32, IPV4_MIN_LEN as u32) {
-            return skb.consume();
-        }
+        skb = match skb.pull_to_ipv4(tunnel.outer_at as u32, IPV4_MIN_LEN as u32) {
+            Ok(s) => s,
+            Err(v) => return v,
+        };
         skb.update_quoted_pmtu(net, mtu);
         if !matches!(q, Ip::V4(h) if h.dont_fragment) {
             return skb.consume();
@@ -252,9 +253,8 @@ fn tunnel_icmp(
         let mut mtu = match conn.dest.path_mtu() {
             None => mtu,
             Some(p) if !p.learnt => p.mtu,
-            Some(_) => {
-                Route::output(net, false, &conn.dest.addr, false, false).map_or(mtu, |r| r.mtu())
-            }
+            Some(_) => Route::output(net, Family::Ipv4, &conn.dest.addr, false, false)
+                .map_or(mtu, |r| r.mtu()),
         };
         let headers = tunnel.headers_len as u32;
         if mtu > 68 + headers {
@@ -263,9 +263,10 @@ fn tunnel_icmp(
         info = mtu;
         request_at = headers;
     }
-    if !skb.pull_to_ipv4(request_at, q.header_len()) {
-        return skb.consume();
-    }
+    skb = match skb.pull_to_ipv4(request_at, q.header_len()) {
+        Ok(s) => s,
+        Err(v) => return v,
+    };
     skb.icmp_send(ty, code, info);
     // Counted as a reply, however short.
     dp.count(conn, Direction::Output, skb.len());
@@ -299,7 +300,7 @@ pub(super) fn out_icmp(
         skb.checksum_verified();
         if point != HookPoint::LocalIn
             && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
-            && skb.reroute_as_local(net, ip.is_ipv6()).is_err()
+            && skb.reroute_as_local(net).is_err()
         {
             return Some(skb.free());
         }

@@ -6,22 +6,26 @@
 //! TCP and UDP over IPv4 and IPv6 with NAT (masquerading) and direct routing are handled, and
 //! over IPv4 tunnels and the ICMP errors about connections.
 
-use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::{prelude::*, sync::Arc};
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
+};
 
 use crate::{
     conn::{table::ConnTable, Conn, ProtoTimeouts, StateEvent},
-    glue::{rcu::RcuPtr, skb::HookSkb, timer::Tick},
+    glue::{rcu::RcuPtr, skb::HookSkb, timer::Tick, verdict::Family},
     proto::{
-        packet,
-        packet::{Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN},
+        packet::{self, Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN},
         sctp_state,
         tcp_state::Direction,
     },
     sched,
     stats::{estimator, Stats},
     svc::{dest::ServiceShared, rs_table::RealServers, service::ServiceTable},
-    uapi::{AF_INET, AF_INET6, PROTO_SCTP, PROTO_TCP},
+    uapi::{PROTO_SCTP, PROTO_TCP},
 };
 
 mod flow;
@@ -47,7 +51,7 @@ pub(crate) struct DataPlane {
     /// Connection timeouts.
     pub(crate) timeouts: ProtoTimeouts,
     /// Sweeps so far: every [`estimator::PERIOD_SECS`]th also runs the estimators.
-    sweeps: AtomicU32,
+    sweeps: Atomic<u32>,
 }
 
 impl DataPlane {
@@ -62,7 +66,7 @@ impl DataPlane {
             conns <- ConnTable::new(),
             stats: Stats::new()?,
             timeouts: ProtoTimeouts::new(),
-            sweeps: AtomicU32::new(0),
+            sweeps: Atomic::new(0),
         })
     }
 
@@ -102,7 +106,7 @@ impl Tick for DataPlane {
     fn tick(&self) -> Option<u32> {
         self.conns.expire();
         // The sweep runs once a second.
-        let n = self.sweeps.fetch_add(1, Ordering::Relaxed);
+        let n = self.sweeps.fetch_add(1, Relaxed);
         if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
             // The namespace's estimators, then its services' and their real servers'.
             self.stats.estimate();
@@ -137,10 +141,10 @@ fn read_ipv4(skb: &HookSkb<'_>) -> Option<Ipv4> {
     packet::parse_ipv4(&b)
 }
 
-/// The IP header of a packet at an IPv6 hook (`ipv6` set) or an IPv4 one, with the extension
-/// headers of IPv6 walked to the transport header.
-fn read_ip(skb: &HookSkb<'_>, ipv6: bool) -> Option<Ip> {
-    if !ipv6 {
+/// The IP header of a packet, with the extension headers of IPv6 walked to the transport
+/// header.
+fn read_ip(skb: &HookSkb<'_>) -> Option<Ip> {
+    if skb.family() == Family::Ipv4 {
         return read_ipv4(skb).map(Ip::V4);
     }
     let t = skb.ipv6_transport(0)?;
@@ -158,8 +162,8 @@ fn read_ip(skb: &HookSkb<'_>, ipv6: bool) -> Option<Ip> {
     }))
 }
 
-fn read_headers(skb: &HookSkb<'_>, ipv6: bool) -> Option<Headers> {
-    let ip = read_ip(skb, ipv6)?;
+fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
+    let ip = read_ip(skb)?;
     let (protocol, l4_at) = (ip.protocol(), ip.header_len());
     let mut l4 = [0u8; TCP_LEN];
     let want = match protocol {
@@ -199,13 +203,4 @@ fn read_headers(skb: &HookSkb<'_>, ipv6: bool) -> Option<Headers> {
         event,
         full_l4,
     })
-}
-
-/// The address family of the hooks of `ipv6`.
-fn family(ipv6: bool) -> u16 {
-    if ipv6 {
-        AF_INET6
-    } else {
-        AF_INET
-    }
 }

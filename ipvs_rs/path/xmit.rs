@@ -11,7 +11,7 @@ use crate::{
     glue::{
         net::Net,
         skb::{count_header_error, Encap, HookSkb, Route},
-        verdict::Verdict,
+        verdict::{Family, Verdict},
     },
     netns::Ipvs,
     proto::{
@@ -36,7 +36,7 @@ pub(super) fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers
     if !nat_rewrite(&mut skb, h, Side::Destination, &t.daddr, t.dport) {
         return skb.free();
     }
-    send_or_continue(net, skb, local, h.ip.is_ipv6())
+    send_or_continue(net, skb, local)
 }
 
 /// [`route_to_server`] for a packet about to be rewritten for a NAT server, as C's NAT
@@ -79,7 +79,7 @@ pub(super) fn dr_xmit(
         // Fragment rather than answer with an error: the MTU was checked already.
         skb.ignore_df();
     }
-    send_or_continue(net, skb, local, ip.is_ipv6())
+    send_or_continue(net, skb, local)
 }
 
 /// `ip_vs_tunnel_xmit(_v6)`: the packet goes to the real server inside a new IP header of the
@@ -94,19 +94,23 @@ pub(super) fn tunnel_xmit(
     icmp: bool,
 ) -> Verdict {
     let dest = &conn.dest;
-    let outer_ipv6 = dest.af == AF_INET6;
+    let outer = if dest.af == AF_INET6 {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    };
     let kind = TunnelKind::of_dest(dest.tun_type(), dest.tun_port(), dest.tun_flags());
     let pmtu_disc = ipvs.sysctls.int(idx::PMTU_DISC) != 0;
     let partial = skb.partial_checksum();
     let tunnel = TunnelPath {
         kind,
-        overhead: kind.overhead(partial.is_some(), outer_ipv6),
+        overhead: kind.overhead(partial.is_some(), outer.is_ipv6()),
         pmtu_disc,
-        outer_ipv6,
+        outer,
     };
     let rs = &conn.tuple.daddr;
     let saddr = match route_out(net, &mut skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
-        Ok(None) => return send_or_continue(net, skb, true, ip.is_ipv6()),
+        Ok(None) => return send_or_continue(net, skb, true),
         Ok(Some((saddr, path_mtu))) => {
             dest.set_path_mtu(path_mtu);
             saddr
@@ -116,7 +120,7 @@ pub(super) fn tunnel_xmit(
     // Routing to another host decremented the TTL in the packet.
     let inner = tunnel::Inner::of(ip, pmtu_disc);
     match encapsulate(net, &mut skb, &inner, tunnel, partial, &saddr, rs) {
-        Ok(()) => skb.send_encapsulated(net, outer_ipv6),
+        Ok(()) => skb.send_encapsulated(net),
         Err(_) => skb.free(),
     }
 }
@@ -152,7 +156,7 @@ fn encapsulate(
         },
         TunnelKind::Gre { checksum } => Encap::Gre { checksum },
     };
-    skb.start_encapsulation(encap, inner.protocol, path.outer_ipv6)?;
+    skb.start_encapsulation(encap, inner.protocol, path.outer)?;
     match kind {
         TunnelKind::Ipip => {}
         TunnelKind::Gue {
@@ -172,12 +176,12 @@ fn encapsulate(
             let sport = skb.udp_flow_source_port(net);
             let len = u16::try_from(skb.len() + UDP_LEN as u32).map_err(|_| EMSGSIZE)?;
             tunnel::write_udp(skb.push_transport(UDP_LEN as u32)?, sport, port, len);
-            skb.set_udp_checksum(checksum || remote_checksum, path.outer_ipv6, saddr, daddr);
+            skb.set_udp_checksum(checksum || remote_checksum, path.outer, saddr, daddr);
         }
         TunnelKind::Gre { checksum } => skb.push_gre(checksum, inner.ethertype())?,
     }
     let protocol = kind.outer_protocol(inner.protocol);
-    if path.outer_ipv6 {
+    if path.outer.is_ipv6() {
         skb.push_ipv6(&tunnel::outer_ipv6(inner, protocol, saddr, daddr))
     } else {
         let header = tunnel::outer_ipv4(inner, protocol, addr4(saddr), addr4(daddr));
@@ -187,17 +191,12 @@ fn encapsulate(
 
 /// `ip_vs_send_or_cont`: a packet for this host continues up the stack; any other is sent on
 /// its new route.
-pub(super) fn send_or_continue(
-    net: &Net,
-    mut skb: HookSkb<'_>,
-    local: bool,
-    ipv6: bool,
-) -> Verdict {
+pub(super) fn send_or_continue(net: &Net, mut skb: HookSkb<'_>, local: bool) -> Verdict {
     skb.mark_ipvs();
     if local {
         Verdict::Accept
     } else {
-        skb.send(net, true, ipv6)
+        skb.send(net, true)
     }
 }
 
@@ -256,8 +255,8 @@ pub(super) struct TunnelPath {
     /// The `pmtu_disc` sysctl: without it tunnelled IPv4 packets are fragmented, never
     /// refused.
     pmtu_disc: bool,
-    /// The outer header is IPv6 (the real server's family).
-    outer_ipv6: bool,
+    /// The outer header's family (the real server's).
+    outer: Family,
 }
 
 /// `__ip_vs_get_out_rt` for NAT and direct routing: [`route_out`], `Ok(true)` if the server
@@ -289,15 +288,15 @@ pub(super) fn route_out(
     tunnel: Option<TunnelPath>,
 ) -> Result<Option<([u8; 16], PathMtu)>> {
     let ipv6 = ip.is_ipv6();
-    let route_ipv6 = tunnel.map_or(ipv6, |t| t.outer_ipv6);
-    let Some(route) = Route::output(net, route_ipv6, rs, mode.known_nexthop, mode.connect) else {
+    let route_family = tunnel.map_or(skb.family(), |t| t.outer);
+    let Some(route) = Route::output(net, route_family, rs, mode.known_nexthop, mode.connect) else {
         skb.link_failure();
         return Err(EHOSTUNREACH);
     };
     let local = route.is_local();
     // `crosses_local_route_boundary`.
     if local {
-        if !mode.local || (!mode.redirect && !skb.route_is_local(ipv6)) {
+        if !mode.local || (!mode.redirect && !skb.route_is_local()) {
             return Err(EINVAL);
         }
         drop(route);
@@ -319,7 +318,7 @@ pub(super) fn route_out(
     let mut check_mtu = true;
     if let Some(t) = tunnel {
         mtu = mtu.saturating_sub(t.overhead);
-        let min = if t.outer_ipv6 {
+        let min = if t.outer.is_ipv6() {
             tunnel::IPV6_MIN_MTU
         } else {
             tunnel::IPV4_MIN_MTU

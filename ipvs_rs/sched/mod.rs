@@ -14,6 +14,8 @@
 //! lookup table) or grows (the lblc and lblcr caches) keep it in arrays the caller lends:
 //! [`Algorithm`] is generic over a [`Lender`].
 
+use crate::error::Errno;
+
 mod dh;
 mod fo;
 mod lblc;
@@ -307,12 +309,12 @@ pub(crate) fn lookup(name: &[u8]) -> Result<Option<&'static str>, ()> {
 const PE_NAMES: [&str; 1] = ["sip"];
 
 /// Looks a persistence engine up by name; `Err(())` if unknown (`ENOENT`).
-pub(crate) fn lookup_pe(name: &[u8]) -> Result<&'static str, ()> {
+pub(crate) fn lookup_pe(name: &[u8]) -> Result<&'static str, Errno> {
     PE_NAMES
         .iter()
         .find(|n| n.as_bytes() == name)
         .copied()
-        .ok_or(())
+        .ok_or(Errno::NoEnt)
 }
 
 #[cfg(test)]
@@ -425,7 +427,7 @@ pub(crate) mod tests {
         assert_eq!(lookup(b"bogus"), Err(()));
         assert_eq!(lookup(b""), Err(()));
         assert_eq!(lookup_pe(b"sip"), Ok("sip"));
-        assert_eq!(lookup_pe(b"ftp"), Err(()));
+        assert_eq!(lookup_pe(b"ftp"), Err(Errno::NoEnt));
     }
 
     /// The scheduler called `name`, built as the control plane builds it, for `dests`.

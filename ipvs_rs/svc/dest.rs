@@ -4,20 +4,23 @@
 //! part of `struct ip_vs_service` that connections and the scheduler read), shared by the
 //! configuration (`service.rs`), the real-server table (`rs_table.rs`) and the connections.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU16, AtomicU32, AtomicU8, Ordering};
 use kernel::{
     alloc::KVec,
     new_spinlock_irq,
     prelude::*,
-    sync::{Arc, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, SpinLockIrq,
+    },
 };
 
 use crate::{
+    error::Errno,
     glue::{random::random_below, time::HZ, timer::jiffies},
     pe::persist::PersistentService,
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
-    svc::request::{DestSettings, Errno, ServiceId},
+    svc::request::{DestSettings, ServiceId},
     uapi::{
         CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,
         SVC_F_PERSISTENT,
@@ -37,44 +40,69 @@ pub(crate) struct Dest {
     /// Port, network byte order.
     pub(crate) port: [u8; 2],
     /// Connection flags new connections get (forwarding method, `NOOUTPUT`, `INACTIVE`).
-    conn_flags: AtomicU32,
+    conn_flags: Atomic<u32>,
     /// Weight; 0 quiesces the server.
-    weight: AtomicI32,
+    weight: Atomic<i32>,
     /// The last non-zero weight (for schedulers that keep a server's place while quiesced).
-    last_weight: AtomicI32,
+    last_weight: Atomic<i32>,
     /// Upper connection threshold, 0 for none.
-    u_threshold: AtomicU32,
+    u_threshold: Atomic<u32>,
     /// Lower connection threshold.
-    l_threshold: AtomicU32,
-    /// Tunnel type.
-    tun_type: AtomicU8,
-    /// Tunnel port, network byte order (as stored in memory).
-    tun_port: AtomicU16,
-    /// Tunnel flags.
-    tun_flags: AtomicU16,
+    l_threshold: Atomic<u32>,
+    /// Tunnel type, port and flags in one word (see [`Tunnel`]), so that a packet sees them
+    /// change together.
+    tunnel: Atomic<u64>,
     /// Connections in an active state.
-    active: AtomicI32,
+    active: Atomic<i32>,
     /// Other connections.
-    inactive: AtomicI32,
+    inactive: Atomic<i32>,
     /// Persistence templates bound to the server.
-    persistent: AtomicI32,
+    persistent: Atomic<i32>,
     /// The upper threshold was reached: schedulers skip the server (`IP_VS_DEST_F_OVERLOAD`).
-    overloaded: AtomicBool,
+    overloaded: Atomic<bool>,
     /// Still configured (`IP_VS_DEST_CF_AVAILABLE`): connections of a removed server drop
     /// their packets.
-    available: AtomicBool,
+    available: Atomic<bool>,
     /// The path MTU of the route the last tunnel packet to the server took, with
     /// [`MTU_LEARNT`] if it was learnt; 0 before the first (C's cached `dest_dst`): what
     /// errors about tunnel packets tell clients of.
-    route_mtu: AtomicU32,
+    route_mtu: Atomic<u32>,
     /// Traffic counters.
     pub(crate) stats: Stats,
+}
+
+/// A real server's tunnel settings, as kept in one atomic word.
+struct Tunnel {
+    /// Type (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+    kind: u8,
+    /// Port, network byte order.
+    port: [u8; 2],
+    /// Flags (`IP_VS_TUNNEL_ENCAP_FLAG_*`).
+    flags: u16,
+}
+
+impl Tunnel {
+    /// Bits 0-7 the type, 8-23 the port as stored in memory, 24-39 the flags.
+    fn pack(&self) -> u64 {
+        u64::from(self.kind)
+            | u64::from(u16::from_ne_bytes(self.port)) << 8
+            | u64::from(self.flags) << 24
+    }
+
+    fn unpack(w: u64) -> Self {
+        // The casts keep the bits `pack` put there.
+        Self {
+            kind: w as u8,
+            port: ((w >> 8) as u16).to_ne_bytes(),
+            flags: (w >> 24) as u16,
+        }
+    }
 }
 
 impl Dest {
     /// The server left its service: it takes no new packets (its connections keep it).
     pub(crate) fn set_unavailable(&self) {
-        self.available.store(false, Ordering::Relaxed);
+        self.available.store(false, Relaxed);
     }
 
     pub(crate) fn new(af: u16, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
@@ -82,50 +110,51 @@ impl Dest {
             af,
             addr,
             port,
-            conn_flags: AtomicU32::new(0),
-            weight: AtomicI32::new(0),
-            last_weight: AtomicI32::new(0),
-            u_threshold: AtomicU32::new(0),
-            l_threshold: AtomicU32::new(0),
-            tun_type: AtomicU8::new(0),
-            tun_port: AtomicU16::new(0),
-            tun_flags: AtomicU16::new(0),
-            active: AtomicI32::new(0),
-            inactive: AtomicI32::new(0),
-            persistent: AtomicI32::new(0),
-            overloaded: AtomicBool::new(false),
-            available: AtomicBool::new(true),
-            route_mtu: AtomicU32::new(0),
+            conn_flags: Atomic::new(0),
+            weight: Atomic::new(0),
+            last_weight: Atomic::new(0),
+            u_threshold: Atomic::new(0),
+            l_threshold: Atomic::new(0),
+            tunnel: Atomic::new(0),
+            active: Atomic::new(0),
+            inactive: Atomic::new(0),
+            persistent: Atomic::new(0),
+            overloaded: Atomic::new(false),
+            available: Atomic::new(true),
+            route_mtu: Atomic::new(0),
+            // Its only failure is an allocation's.
             stats: Stats::new().map_err(|_| Errno::NoMem)?,
         })
     }
 
     pub(crate) fn apply(&self, s: &DestSettings, add: bool) {
         if add || s.weight != 0 {
-            self.last_weight.store(s.weight, Ordering::Relaxed);
+            self.last_weight.store(s.weight, Relaxed);
         }
-        self.weight.store(s.weight, Ordering::Relaxed);
+        self.weight.store(s.weight, Relaxed);
         let mut flags = (s.fwd & CONN_F_DEST_MASK) | CONN_F_INACTIVE;
         if flags & CONN_F_FWD_MASK != CONN_F_MASQ {
             flags |= CONN_F_NOOUTPUT;
         }
-        self.conn_flags.store(flags, Ordering::Relaxed);
-        self.tun_type.store(s.tun_type, Ordering::Relaxed);
-        self.tun_port
-            .store(u16::from_ne_bytes(s.tun_port), Ordering::Relaxed);
-        self.tun_flags.store(s.tun_flags, Ordering::Relaxed);
-        self.u_threshold.store(s.u_threshold, Ordering::Relaxed);
-        self.l_threshold.store(s.l_threshold, Ordering::Relaxed);
+        self.conn_flags.store(flags, Relaxed);
+        let tunnel = Tunnel {
+            kind: s.tun_type,
+            port: s.tun_port,
+            flags: s.tun_flags,
+        };
+        self.tunnel.store(tunnel.pack(), Relaxed);
+        self.u_threshold.store(s.u_threshold, Relaxed);
+        self.l_threshold.store(s.l_threshold, Relaxed);
         // New thresholds apply from the next connection change, as in C; without an upper one
         // the server is never overloaded.
         if s.u_threshold == 0 {
-            self.overloaded.store(false, Ordering::Relaxed);
+            self.overloaded.store(false, Relaxed);
         }
     }
 
     /// Connection flags for new connections.
     pub(crate) fn conn_flags(&self) -> u32 {
-        self.conn_flags.load(Ordering::Relaxed)
+        self.conn_flags.load(Relaxed)
     }
 
     /// Forwarding method (`IP_VS_DFWD_METHOD`).
@@ -135,32 +164,32 @@ impl Dest {
 
     /// Weight.
     pub(crate) fn weight(&self) -> i32 {
-        self.weight.load(Ordering::Relaxed)
+        self.weight.load(Relaxed)
     }
 
     /// Upper connection threshold.
     pub(crate) fn u_threshold(&self) -> u32 {
-        self.u_threshold.load(Ordering::Relaxed)
+        self.u_threshold.load(Relaxed)
     }
 
     /// Lower connection threshold.
     pub(crate) fn l_threshold(&self) -> u32 {
-        self.l_threshold.load(Ordering::Relaxed)
+        self.l_threshold.load(Relaxed)
     }
 
     /// Tunnel type.
     pub(crate) fn tun_type(&self) -> u8 {
-        self.tun_type.load(Ordering::Relaxed)
+        Tunnel::unpack(self.tunnel.load(Relaxed)).kind
     }
 
     /// Tunnel port, network byte order.
     pub(crate) fn tun_port(&self) -> [u8; 2] {
-        self.tun_port.load(Ordering::Relaxed).to_ne_bytes()
+        Tunnel::unpack(self.tunnel.load(Relaxed)).port
     }
 
     /// The path MTU of the route of the last tunnel packet to the server, if one has gone.
     pub(crate) fn path_mtu(&self) -> Option<PathMtu> {
-        let v = self.route_mtu.load(Ordering::Relaxed);
+        let v = self.route_mtu.load(Relaxed);
         (v != 0).then_some(PathMtu {
             mtu: v & !MTU_LEARNT,
             learnt: v & MTU_LEARNT != 0,
@@ -171,34 +200,34 @@ impl Dest {
     pub(crate) fn set_path_mtu(&self, p: PathMtu) {
         let v = p.mtu | if p.learnt { MTU_LEARNT } else { 0 };
         // Every tunnel packet comes here: write the shared line only when the MTU changed.
-        if self.route_mtu.load(Ordering::Relaxed) != v {
-            self.route_mtu.store(v, Ordering::Relaxed);
+        if self.route_mtu.load(Relaxed) != v {
+            self.route_mtu.store(v, Relaxed);
         }
     }
 
     /// Tunnel flags.
     pub(crate) fn tun_flags(&self) -> u16 {
-        self.tun_flags.load(Ordering::Relaxed)
+        Tunnel::unpack(self.tunnel.load(Relaxed)).flags
     }
 
     /// Active connections.
     pub(crate) fn active_conns(&self) -> i32 {
-        self.active.load(Ordering::Relaxed)
+        self.active.load(Relaxed)
     }
 
     /// Inactive connections.
     pub(crate) fn inactive_conns(&self) -> i32 {
-        self.inactive.load(Ordering::Relaxed)
+        self.inactive.load(Relaxed)
     }
 
     /// Persistence templates.
     pub(crate) fn persistent_conns(&self) -> i32 {
-        self.persistent.load(Ordering::Relaxed)
+        self.persistent.load(Relaxed)
     }
 
     /// Whether the server is still configured.
     pub(crate) fn available(&self) -> bool {
-        self.available.load(Ordering::Relaxed)
+        self.available.load(Relaxed)
     }
 
     fn total_conns(&self) -> u32 {
@@ -207,24 +236,24 @@ impl Dest {
 
     /// A persistence template was bound to the server.
     pub(crate) fn template_bound(&self) {
-        self.persistent.fetch_add(1, Ordering::Relaxed);
+        self.persistent.fetch_add(1, Relaxed);
     }
 
     /// A persistence template bound to the server went.
     pub(crate) fn template_unbound(&self) {
-        self.persistent.fetch_sub(1, Ordering::Relaxed);
+        self.persistent.fetch_sub(1, Relaxed);
     }
 
     /// A connection was bound to the server (`ip_vs_bind_dest`).
     pub(crate) fn conn_bound(&self, inactive: bool) {
         if inactive {
-            self.inactive.fetch_add(1, Ordering::Relaxed);
+            self.inactive.fetch_add(1, Relaxed);
         } else {
-            self.active.fetch_add(1, Ordering::Relaxed);
+            self.active.fetch_add(1, Relaxed);
         }
         let u = self.u_threshold();
         if u != 0 && self.total_conns() >= u {
-            self.overloaded.store(true, Ordering::Relaxed);
+            self.overloaded.store(true, Relaxed);
         }
     }
 
@@ -232,9 +261,9 @@ impl Dest {
     /// threshold, or below 3/4 of the upper one without a lower one.
     pub(crate) fn conn_unbound(&self, inactive: bool) {
         if inactive {
-            self.inactive.fetch_sub(1, Ordering::Relaxed);
+            self.inactive.fetch_sub(1, Relaxed);
         } else {
-            self.active.fetch_sub(1, Ordering::Relaxed);
+            self.active.fetch_sub(1, Relaxed);
         }
         let (l, u, total) = (self.l_threshold(), self.u_threshold(), self.total_conns());
         let clear = if l != 0 {
@@ -245,7 +274,7 @@ impl Dest {
             true
         };
         if clear {
-            self.overloaded.store(false, Ordering::Relaxed);
+            self.overloaded.store(false, Relaxed);
         }
     }
 
@@ -256,8 +285,8 @@ impl Dest {
         } else {
             (&self.active, &self.inactive)
         };
-        from.fetch_sub(1, Ordering::Relaxed);
-        to.fetch_add(1, Ordering::Relaxed);
+        from.fetch_sub(1, Relaxed);
+        to.fetch_add(1, Relaxed);
     }
 }
 
@@ -266,7 +295,7 @@ impl Candidate for Arc<Dest> {
         Dest::weight(self)
     }
     fn last_weight(&self) -> i32 {
-        self.last_weight.load(Ordering::Relaxed)
+        self.last_weight.load(Relaxed)
     }
     fn addr(&self) -> [u8; 16] {
         self.addr
@@ -275,7 +304,7 @@ impl Candidate for Arc<Dest> {
         self.port
     }
     fn overloaded(&self) -> bool {
-        self.overloaded.load(Ordering::Relaxed)
+        self.overloaded.load(Relaxed)
     }
     fn active_conns(&self) -> i32 {
         Dest::active_conns(self)
@@ -305,8 +334,11 @@ impl Lender for KernelLender {
 /// Zeroed storage for the fixed tables of the scheduler called `name` (none for most),
 /// allocated before the scheduler lock is taken.
 pub(crate) fn sched_storage(name: Option<&str>) -> Result<KVec<u16>, Errno> {
-    KVec::from_elem(0, Algorithm::<KernelLender>::storage_len(name), GFP_KERNEL)
-        .map_err(|_| Errno::NoMem)
+    Ok(KVec::from_elem(
+        0,
+        Algorithm::<KernelLender>::storage_len(name),
+        GFP_KERNEL,
+    )?)
 }
 
 /// The bit of [`Dest::route_mtu`] that says the MTU was learnt (MTUs are far below it).
@@ -330,13 +362,13 @@ pub(crate) struct ServiceShared {
     /// Traffic counters.
     pub(crate) stats: Stats,
     /// Service flags (`IP_VS_SVC_F_*`).
-    flags: AtomicU32,
+    flags: Atomic<u32>,
     /// Persistence timeout in jiffies.
-    persistence_timeout: AtomicU32,
+    persistence_timeout: Atomic<u32>,
     /// Persistence granularity, raw (see [`crate::svc::request::ServiceSettings::netmask`]).
-    netmask: AtomicU32,
+    netmask: Atomic<u32>,
     /// The SIP persistence engine is bound: templates are keyed by Call-ID too.
-    sip: AtomicBool,
+    sip: Atomic<bool>,
     /// The scheduler and the servers it picks from.
     #[pin]
     sched: SpinLockIrq<SchedState>,
@@ -387,10 +419,10 @@ impl ServiceShared {
             try_pin_init!(ServiceShared {
                 id,
                 stats: Stats::new()?,
-                flags: AtomicU32::new(settings.flags),
-                persistence_timeout: AtomicU32::new(settings.timeout_jiffies),
-                netmask: AtomicU32::new(settings.netmask),
-                sip: AtomicBool::new(settings.sip),
+                flags: Atomic::new(settings.flags),
+                persistence_timeout: Atomic::new(settings.timeout_jiffies),
+                netmask: Atomic::new(settings.netmask),
+                sip: Atomic::new(settings.sip),
                 sched <- new_spinlock_irq!(SchedState {
                     algorithm: Algorithm::new(sched, id.af, no_dests, storage),
                     dests: KVec::new(),
@@ -398,16 +430,16 @@ impl ServiceShared {
             }),
             GFP_KERNEL,
         )
+        // Its only failures are allocations'.
         .map_err(|_| Errno::NoMem)
     }
 
     /// Publishes edited settings to the packet path.
     pub(crate) fn set_settings(&self, s: SharedSettings) {
-        self.flags.store(s.flags, Ordering::Relaxed);
-        self.persistence_timeout
-            .store(s.timeout_jiffies, Ordering::Relaxed);
-        self.netmask.store(s.netmask, Ordering::Relaxed);
-        self.sip.store(s.sip, Ordering::Relaxed);
+        self.flags.store(s.flags, Relaxed);
+        self.persistence_timeout.store(s.timeout_jiffies, Relaxed);
+        self.netmask.store(s.netmask, Relaxed);
+        self.sip.store(s.sip, Relaxed);
     }
 
     /// Gives the scheduler the servers `list` (newest first); `change` says how the list
@@ -480,7 +512,7 @@ impl ServiceShared {
 
     /// Service flags.
     pub(crate) fn flags(&self) -> u32 {
-        self.flags.load(Ordering::Relaxed)
+        self.flags.load(Relaxed)
     }
 
     /// What decides the service's persistence templates, if it is persistent.
@@ -489,17 +521,17 @@ impl ServiceShared {
             af: self.id.af,
             fwmark: self.id.fwmark,
             port: self.id.port,
-            netmask: self.netmask.load(Ordering::Relaxed),
+            netmask: self.netmask.load(Relaxed),
         })
     }
 
     /// Persistence timeout in jiffies.
     pub(crate) fn persistence_timeout(&self) -> u32 {
-        self.persistence_timeout.load(Ordering::Relaxed)
+        self.persistence_timeout.load(Relaxed)
     }
 
     /// Whether the SIP persistence engine is bound.
     pub(crate) fn uses_sip(&self) -> bool {
-        self.sip.load(Ordering::Relaxed)
+        self.sip.load(Relaxed)
     }
 }

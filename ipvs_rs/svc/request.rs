@@ -7,30 +7,10 @@
 //! kept raw, as C keeps them (ports and the IPv4 netmask in network byte order), so that replies
 //! and `/proc` text come out byte for byte the same.
 
+use crate::error::Errno;
 use crate::uapi::{
     dest_attr, svc_attr, AF_INET, AF_INET6, CONN_F_FWD_MASK, PROTO_TCP, TUN_TYPE_GUE,
 };
-
-/// An errno the control plane answers with (positive Linux numbers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Errno {
-    /// `ENOENT`: unknown scheduler, persistence engine or destination.
-    NoEnt = 2,
-    /// `ESRCH`: no such service.
-    Srch = 3,
-    /// `ENOMEM`.
-    NoMem = 12,
-    /// `EEXIST`: the service or destination already exists.
-    Exist = 17,
-    /// `ENODEV`: no such network interface.
-    NoDev = 19,
-    /// `EINVAL`: malformed or incomplete request.
-    Inval = 22,
-    /// `ERANGE`: a value out of range.
-    Range = 34,
-    /// `EAFNOSUPPORT`: an address family other than IPv4 or IPv6.
-    AfNoSupport = 97,
-}
 
 /// Access to the attributes of one nest, by type.
 pub(crate) trait AttrLookup<'a> {
@@ -430,23 +410,5 @@ mod tests {
         ]);
         assert!(parse_dest(&&m, false).is_ok());
         assert_eq!(parse_dest(&&m, true), Err(Errno::Inval));
-    }
-
-    #[test]
-    fn errno_numbers_match_linux() {
-        // include/uapi/asm-generic/errno-base.h, and errno.h for EAFNOSUPPORT.
-        let numbers = [
-            (Errno::NoEnt, 2),        // ENOENT
-            (Errno::Srch, 3),         // ESRCH
-            (Errno::NoMem, 12),       // ENOMEM
-            (Errno::Exist, 17),       // EEXIST
-            (Errno::NoDev, 19),       // ENODEV
-            (Errno::Inval, 22),       // EINVAL
-            (Errno::Range, 34),       // ERANGE
-            (Errno::AfNoSupport, 97), // EAFNOSUPPORT
-        ];
-        for (errno, number) in numbers {
-            assert_eq!(errno as i32, number, "{errno:?}");
-        }
     }
 }

@@ -8,12 +8,13 @@
 use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
 use crate::{
+    error::Errno,
     glue::{rcu::RcuPtr, time::HZ},
     pe::sip,
     sched,
     svc::dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
     svc::index::{self, ServiceIndex, ServiceKey},
-    svc::request::{merge_flags, DestId, DestSettings, Errno, ServiceId, ServiceSettings},
+    svc::request::{merge_flags, DestId, DestSettings, ServiceId, ServiceSettings},
     svc::rs_table::{self, RealServersWriter},
     uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK, CONN_F_TUNNEL, SVC_F_HASHED},
 };
@@ -119,10 +120,9 @@ impl Service {
 
     /// Gives the scheduler the current servers; `change` says how the list changed.
     fn sync_sched(&self, change: DestChange) -> Result<(), Errno> {
-        let mut list =
-            KVec::with_capacity(self.dests.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        let mut list = KVec::with_capacity(self.dests.len(), GFP_KERNEL)?;
         for d in self.dests_newest_first() {
-            list.push(d.clone(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+            list.push(d.clone(), GFP_KERNEL)?;
         }
         let storage = match change {
             DestChange::Scheduler => Some(sched_storage(self.sched)?),
@@ -179,7 +179,7 @@ fn bind(
     let pe = if s.pe_name.is_empty() {
         None
     } else {
-        Some(sched::lookup_pe(s.pe_name.as_bytes()).map_err(|()| Errno::NoEnt)?)
+        Some(sched::lookup_pe(s.pe_name.as_bytes())?)
     };
     if af == AF_INET6 && !(1..=128).contains(&s.netmask) {
         return Err(Errno::Inval);
@@ -217,25 +217,24 @@ impl Services {
 
     /// Publishes the current list to the packet path (old readers keep the old one).
     fn publish(&self) -> Result<(), Errno> {
-        let mut list =
-            KVec::with_capacity(self.list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?;
+        let mut list = KVec::with_capacity(self.list.len(), GFP_KERNEL)?;
         let mut sip = [false; 2];
         for s in &self.list {
-            list.push(s.shared.clone(), GFP_KERNEL)
-                .map_err(|_| Errno::NoMem)?;
+            list.push(s.shared.clone(), GFP_KERNEL)?;
             if s.pe == Some(sip::NAME) {
                 sip[usize::from(s.id.af == AF_INET6)] = true;
             }
         }
         let buckets = index::buckets_for(list.len());
         let index = ServiceIndex::build(
-            KVec::from_elem(0, buckets, GFP_KERNEL).map_err(|_| Errno::NoMem)?,
-            KVec::from_elem(0, list.len(), GFP_KERNEL).map_err(|_| Errno::NoMem)?,
+            KVec::from_elem(0, buckets, GFP_KERNEL)?,
+            KVec::from_elem(0, list.len(), GFP_KERNEL)?,
             list.iter().map(|s| ServiceKey::of(&s.id)),
         )
         // Not reached: the arrays are sized as `build` asks.
         .ok_or(Errno::NoMem)?;
         let table = ServiceTable { list, index, sip };
+        // Its only failure is an allocation's.
         self.published
             .replace(Some(table), GFP_KERNEL)
             .map_err(|_| Errno::NoMem)
@@ -336,9 +335,7 @@ impl Services {
             dests: KVec::new(),
             shared,
         };
-        self.list
-            .push(service, GFP_KERNEL)
-            .map_err(|_| Errno::NoMem)?;
+        self.list.push(service, GFP_KERNEL)?;
         self.conn_tab = true;
         self.publish()
     }
@@ -453,10 +450,8 @@ impl Services {
                 }
                 let d = Dest::new(af, addr, id.port)?;
                 d.apply(s, true);
-                let d = Arc::new(d, GFP_KERNEL).map_err(|_| Errno::NoMem)?;
-                svc.dests
-                    .push(d.clone(), GFP_KERNEL)
-                    .map_err(|_| Errno::NoMem)?;
+                let d = Arc::new(d, GFP_KERNEL)?;
+                svc.dests.push(d.clone(), GFP_KERNEL)?;
                 let done = svc.sync_sched(DestChange::Added);
                 self.file(&d, &shared);
                 done

@@ -45,13 +45,17 @@ bool ipvs_rs_skb_has_dst(const struct sk_buff *skb)
 	return skb_dst(skb);
 }
 
+/* For an IPv4 packet: false without a route. */
 bool ipvs_rs_skb_route_is_input(const struct sk_buff *skb)
 {
-	return rt_is_input_route(skb_rtable(skb));
+	return skb_dst(skb) && rt_is_input_route(skb_rtable(skb));
 }
 
+/* False without a route. */
 bool ipvs_rs_skb_route_is_local(const struct sk_buff *skb, bool ipv6)
 {
+	if (!skb_dst(skb))
+		return false;
 	if (ipv6)
 		return ipvs_rs_dst_is_local6(skb_dst(skb));
 	return skb_rtable(skb)->rt_flags & RTCF_LOCAL;
@@ -94,6 +98,8 @@ const void *ipvs_rs_skb_linear(struct sk_buff *skb)
 /* Room in front of the packet for the link-layer header of its route's device. */
 int ipvs_rs_skb_cow_for_dst(struct sk_buff *skb)
 {
+	if (!skb_dst(skb))
+		return -EINVAL;
 	return skb_cow(skb, skb_dst(skb)->dev->hard_header_len);
 }
 
@@ -104,16 +110,23 @@ void ipvs_rs_skb_csum_rewritten(struct sk_buff *skb)
 		skb->ip_summed = CHECKSUM_NONE;
 }
 
-/* sctp_snat_handler/sctp_dnat_handler after the rewrite (see skb.rs). */
+/*
+ * sctp_snat_handler/sctp_dnat_handler after the rewrite (see skb.rs); nothing if
+ * there is no SCTP header at offset that can be written.
+ */
 void ipvs_rs_sctp_nat_csum(struct sk_buff *skb, unsigned int offset, bool port_changed,
 			   bool dnat)
 {
 	unsigned int off = skb_network_offset(skb) + offset;
-	struct sctphdr *sh = (struct sctphdr *)(skb->data + off);
 	bool partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	struct dst_entry *dst = skb_dst(skb);
+	struct sctphdr *sh;
 
+	if (skb_ensure_writable(skb, off + sizeof(*sh)))
+		return;
+	sh = (struct sctphdr *)(skb->data + off);
 	if (port_changed ||
-	    (partial && (!dnat || !(skb_dst(skb)->dev->features & NETIF_F_SCTP_CRC)))) {
+	    (partial && (!dnat || !dst || !(dst->dev->features & NETIF_F_SCTP_CRC)))) {
 		if (!skb_is_gso(skb)) {
 			sh->checksum = sctp_compute_cksum(skb, off);
 			skb->ip_summed = CHECKSUM_UNNECESSARY;
@@ -190,7 +203,7 @@ void ipvs_rs_ip_inc_inhdrerrors(struct net *net)
 void ipvs_rs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code,
 			 u32 info, bool from_route)
 {
-	if (from_route)
+	if (from_route && skb_dst(skb))
 		skb->dev = skb_dst(skb)->dev;
 	else if (!skb->dev)
 		skb->dev = net->loopback_dev;

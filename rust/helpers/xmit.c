@@ -83,9 +83,14 @@ void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst)
 	skb_dst_set(skb, dst);
 }
 
-/* Tells the sender there is no route (ICMP host unreachable, from the current route). */
+/*
+ * Tells the sender there is no route (ICMP host unreachable, from the current
+ * route); nothing if the packet has no route at all.
+ */
 void ipvs_rs_skb_link_failure(struct sk_buff *skb)
 {
+	if (!skb_dst(skb))
+		return;
 	if (!skb->dev)
 		skb->dev = skb_dst(skb)->dev;
 	dst_link_failure(skb);
@@ -111,6 +116,10 @@ static void ipvs_rs_skb_prepare_out(struct sk_buff *skb)
  */
 void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan, u8 pf)
 {
+	if (!skb_dst(skb)) {
+		kfree_skb(skb);
+		return;
+	}
 	if (orphan && skb->dev)
 		skb_orphan(skb);
 	ipvs_rs_skb_prepare_out(skb);
@@ -269,6 +278,10 @@ void ipvs_rs_skb_update_pmtu(struct sk_buff *skb, unsigned int mtu)
  */
 void ipvs_rs_skb_tunnel_out(struct net *net, struct sk_buff *skb, bool ipv6)
 {
+	if (!skb_dst(skb)) {
+		kfree_skb(skb);
+		return;
+	}
 	skb->ipvs_property = 1;
 	nf_reset_ct(skb);
 	ipvs_rs_skb_prepare_out(skb);
@@ -283,6 +296,8 @@ int ipvs_rs_skb_reroute(struct net *net, struct sk_buff *skb, bool ipv6)
 {
 	struct dst_entry *dst = skb_dst(skb);
 
+	if (!dst)
+		return -EINVAL;
 	if (ipv6)
 		return !dst->dev || (dst->dev->flags & IFF_LOOPBACK) ? 0 :
 			ip6_route_me_harder(net, skb->sk, skb);
