@@ -198,6 +198,37 @@ pub(crate) const PROTO_ICMPV6: u8 = 58;
 /// `IPPROTO_SCTP`.
 pub(crate) const PROTO_SCTP: u8 = 132;
 
+/// The transport protocols IPVS tells apart, from an IP protocol number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// [`PROTO_TCP`].
+    Tcp,
+    /// [`PROTO_UDP`].
+    Udp,
+    /// [`PROTO_SCTP`].
+    Sctp,
+    /// [`PROTO_ICMP`].
+    Icmp,
+    /// [`PROTO_ICMPV6`].
+    Icmpv6,
+    /// Any other.
+    Other(u8),
+}
+
+impl Protocol {
+    /// The protocol of IP protocol number `number`.
+    pub(crate) const fn of(number: u8) -> Self {
+        match number {
+            PROTO_TCP => Self::Tcp,
+            PROTO_UDP => Self::Udp,
+            PROTO_SCTP => Self::Sctp,
+            PROTO_ICMP => Self::Icmp,
+            PROTO_ICMPV6 => Self::Icmpv6,
+            other => Self::Other(other),
+        }
+    }
+}
+
 /// `ETH_P_IP`.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 /// `ETH_P_IPV6`.
@@ -220,6 +251,8 @@ pub(crate) const CONN_F_LOCALNODE: u32 = 1;
 pub(crate) const CONN_F_TUNNEL: u32 = 2;
 /// `IP_VS_CONN_F_DROUTE`: direct routing.
 pub(crate) const CONN_F_DROUTE: u32 = 3;
+/// `IP_VS_CONN_F_BYPASS`.
+pub(crate) const CONN_F_BYPASS: u32 = 4;
 /// `IP_VS_CONN_F_NOOUTPUT`.
 pub(crate) const CONN_F_NOOUTPUT: u32 = 0x80;
 /// `IP_VS_CONN_F_INACTIVE`.
@@ -232,6 +265,36 @@ pub(crate) const CONN_F_ONE_PACKET: u32 = 0x2000;
 pub(crate) const CONN_F_NFCT: u32 = 1 << 16;
 /// `IP_VS_CONN_F_DEST_MASK`: the connection flags a real server's configuration sets.
 pub(crate) const CONN_F_DEST_MASK: u32 = CONN_F_FWD_MASK | CONN_F_ONE_PACKET | CONN_F_NFCT;
+
+/// A forwarding method: the [`CONN_F_FWD_MASK`] bits of connection flags, which user space
+/// may set to any of their eight values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fwd {
+    /// [`CONN_F_MASQ`]: NAT.
+    Masq,
+    /// [`CONN_F_LOCALNODE`]: the server is this host.
+    LocalNode,
+    /// [`CONN_F_TUNNEL`]: IP-IP, GUE or GRE.
+    Tunnel,
+    /// [`CONN_F_DROUTE`]: direct routing.
+    Route,
+    /// [`CONN_F_BYPASS`], and the three values C has no name for (5 to 7).
+    Other(u8),
+}
+
+impl Fwd {
+    /// The forwarding method in connection flags `flags`.
+    pub(crate) const fn of(flags: u32) -> Self {
+        match flags & CONN_F_FWD_MASK {
+            CONN_F_MASQ => Self::Masq,
+            CONN_F_LOCALNODE => Self::LocalNode,
+            CONN_F_TUNNEL => Self::Tunnel,
+            CONN_F_DROUTE => Self::Route,
+            // At most 7: masked.
+            other => Self::Other(other as u8),
+        }
+    }
+}
 
 /// `IP_VS_CONN_F_TUNNEL_TYPE_IPIP`.
 pub(crate) const TUN_TYPE_IPIP: u8 = 0;
@@ -399,6 +462,7 @@ macro_rules! with_c_names {
                 CONN_F_LOCALNODE => IP_VS_CONN_F_LOCALNODE,
                 CONN_F_TUNNEL => IP_VS_CONN_F_TUNNEL,
                 CONN_F_DROUTE => IP_VS_CONN_F_DROUTE,
+                CONN_F_BYPASS => IP_VS_CONN_F_BYPASS,
                 CONN_F_NOOUTPUT => IP_VS_CONN_F_NOOUTPUT,
                 CONN_F_INACTIVE => IP_VS_CONN_F_INACTIVE,
                 CONN_F_TEMPLATE => IP_VS_CONN_F_TEMPLATE,
@@ -463,6 +527,34 @@ mod tests {
             )*
             checked
         }};
+    }
+
+    #[test]
+    fn protocols_and_forwarding_methods_by_number() {
+        use super::{Fwd, Protocol};
+        // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_GRE.
+        let protocols = [6, 17, 132, 1, 58, 47].map(Protocol::of);
+        let expected = [
+            Protocol::Tcp,
+            Protocol::Udp,
+            Protocol::Sctp,
+            Protocol::Icmp,
+            Protocol::Icmpv6,
+            Protocol::Other(47),
+        ];
+        assert_eq!(protocols, expected);
+        // IP_VS_CONN_F_MASQ ... IP_VS_CONN_F_BYPASS, an unnamed 7; other flag bits ignored.
+        let methods = [0, 1, 2, 3, 4, 7, 0x1003].map(Fwd::of);
+        let expected = [
+            Fwd::Masq,
+            Fwd::LocalNode,
+            Fwd::Tunnel,
+            Fwd::Route,
+            Fwd::Other(4),
+            Fwd::Other(7),
+            Fwd::Route,
+        ];
+        assert_eq!(methods, expected);
     }
 
     #[test]

@@ -29,10 +29,7 @@ use crate::{
         tcp_state::{self, Direction, TcpFlags, TcpState},
     },
     svc::dest::{Dest, ServiceShared},
-    uapi::{
-        CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET,
-        CONN_F_TEMPLATE, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
-    },
+    uapi::{Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
 pub(crate) mod table;
@@ -128,7 +125,7 @@ impl Conn {
         let t = &self.tuple;
         match side {
             Side::In => (&t.caddr, t.cport, &t.vaddr, t.vport),
-            Side::Out if self.fwd() == CONN_F_MASQ => (&t.daddr, t.dport, &t.caddr, t.cport),
+            Side::Out if self.fwd() == Fwd::Masq => (&t.daddr, t.dport, &t.caddr, t.cport),
             Side::Out => (&t.vaddr, t.vport, &t.caddr, t.cport),
         }
     }
@@ -138,7 +135,7 @@ impl Conn {
     /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
     fn filed_sides(&self) -> &'static [Side] {
         let flags = self.flags.load(Relaxed);
-        if flags & (CONN_F_FWD_MASK | CONN_F_TEMPLATE) == CONN_F_MASQ {
+        if Fwd::of(flags) == Fwd::Masq && flags & CONN_F_TEMPLATE == 0 {
             &[Side::In, Side::Out]
         } else {
             &[Side::In]
@@ -146,8 +143,8 @@ impl Conn {
     }
 
     /// The forwarding method.
-    pub(crate) fn fwd(&self) -> u32 {
-        self.flags.load(Relaxed) & CONN_F_FWD_MASK
+    pub(crate) fn fwd(&self) -> Fwd {
+        Fwd::of(self.flags.load(Relaxed))
     }
 
     /// The persistence engine's data of a template (the SIP Call-ID).
@@ -205,9 +202,9 @@ impl Conn {
             return false;
         }
         let state = usize::from(self.state.lock().state);
-        match self.tuple.protocol {
-            PROTO_TCP => {}
-            PROTO_SCTP => return SctpState::ALL[state] == SctpState::Closed,
+        match Protocol::of(self.tuple.protocol) {
+            Protocol::Tcp => {}
+            Protocol::Sctp => return SctpState::ALL[state] == SctpState::Closed,
             _ => return false,
         }
         let state = TcpState::ALL[state];
@@ -237,8 +234,8 @@ impl Conn {
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
-        match (self.tuple.protocol, event) {
-            (PROTO_TCP | PROTO_SCTP, Some(event)) => {
+        match (Protocol::of(self.tuple.protocol), event) {
+            (Protocol::Tcp | Protocol::Sctp, Some(event)) => {
                 let mut s = self.state.lock();
                 let mut flags = self.flags.load(Relaxed);
                 let mut no_output = flags & CONN_F_NOOUTPUT != 0;
@@ -293,7 +290,7 @@ impl Conn {
                     self.assure_control();
                 }
             }
-            (PROTO_UDP, _) => {
+            (Protocol::Udp, _) => {
                 self.timeout.store(timeouts.udp(), Relaxed);
                 if dir == Direction::Output {
                     self.assure_control();
@@ -325,11 +322,11 @@ impl Conn {
     pub(crate) fn listing(&self, now: u64) -> (&'static str, u32) {
         let state = {
             let s = self.state.lock();
-            match self.tuple.protocol {
+            match Protocol::of(self.tuple.protocol) {
                 _ if self.is_template() => persist::template_state_name(s.state),
-                PROTO_TCP => TcpState::ALL[usize::from(s.state)].name(),
-                PROTO_SCTP => SctpState::ALL[usize::from(s.state)].name(),
-                PROTO_UDP => "UDP",
+                Protocol::Tcp => TcpState::ALL[usize::from(s.state)].name(),
+                Protocol::Sctp => SctpState::ALL[usize::from(s.state)].name(),
+                Protocol::Udp => "UDP",
                 _ => "ERR!",
             }
         };

@@ -17,7 +17,7 @@ use crate::{
     glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
     svc::dest::{Dest, ServiceShared},
-    uapi::{AF_INET6, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_ONE_PACKET, CONN_F_TEMPLATE, PROTO_UDP},
+    uapi::{Fwd, Protocol, AF_INET6, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
 struct Entry {
@@ -156,7 +156,7 @@ impl ConnTable {
         let bucket = self.bucket_of(key);
         self.find_in(bucket, |filed, c| {
             // Replies of other than NAT connections are looked for under `Side::In`.
-            let filed_for = filed == side || (side == Side::Out && c.fwd() != CONN_F_MASQ);
+            let filed_for = filed == side || (side == Side::Out && c.fwd() != Fwd::Masq);
             filed_for
                 && !c.is_template()
                 && c.tuple.af == af
@@ -283,7 +283,7 @@ impl ConnTable {
         }
         let mut flags = dest.conn_flags() | extra_flags;
         // Only UDP connections can be one-packet; a template must outlive its packet.
-        if tuple.protocol != PROTO_UDP || flags & CONN_F_TEMPLATE != 0 {
+        if Protocol::of(tuple.protocol) != Protocol::Udp || flags & CONN_F_TEMPLATE != 0 {
             flags &= !CONN_F_ONE_PACKET;
         }
         let conn = Arc::pin_init(

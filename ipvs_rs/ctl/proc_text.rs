@@ -7,9 +7,8 @@ use core::fmt::{self, Write};
 use crate::{
     svc::request::ServiceId,
     uapi::{
-        self, AF_INET6, CONN_F_DROUTE, CONN_F_FWD_MASK, CONN_F_LOCALNODE, CONN_F_TUNNEL,
-        PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, SVC_F_ONEPACKET,
-        SVC_F_PERSISTENT,
+        self, Fwd, AF_INET6, PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        SVC_F_ONEPACKET, SVC_F_PERSISTENT,
     },
 };
 
@@ -72,11 +71,11 @@ pub(crate) fn be32(a: &[u8]) -> u32 {
 
 /// The forwarding method's name in `/proc` (`ip_vs_fwd_name`).
 pub(crate) fn fwd_name(conn_flags: u32) -> &'static str {
-    match conn_flags & CONN_F_FWD_MASK {
-        CONN_F_LOCALNODE => "Local",
-        CONN_F_TUNNEL => "Tunnel",
-        CONN_F_DROUTE => "Route",
-        _ => "Masq",
+    match Fwd::of(conn_flags) {
+        Fwd::LocalNode => "Local",
+        Fwd::Tunnel => "Tunnel",
+        Fwd::Route => "Route",
+        Fwd::Masq | Fwd::Other(_) => "Masq",
     }
 }
 

@@ -33,8 +33,8 @@ use crate::{
         tcp_state::Direction,
     },
     uapi::{
-        CONN_F_DROUTE, CONN_F_MASQ, CONN_F_ONE_PACKET, CONN_F_TUNNEL, ICMPV6_DEST_UNREACH,
-        ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, PROTO_UDP, SVC_F_ONEPACKET,
+        Fwd, Protocol, CONN_F_ONE_PACKET, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH,
+        ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, PROTO_UDP, SVC_F_ONEPACKET,
     },
 };
 
@@ -119,11 +119,11 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
     let secure = ipvs.sysctls.int(idx::SECURE_TCP) > 1;
     conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
-        CONN_F_MASQ => nat_xmit(net, skb, &conn, &h),
-        CONN_F_DROUTE => dr_xmit(net, skb, &conn, &h.ip, false),
-        CONN_F_TUNNEL => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
+        Fwd::Masq => nat_xmit(net, skb, &conn, &h),
+        Fwd::Route => dr_xmit(net, skb, &conn, &h.ip, false),
+        Fwd::Tunnel => tunnel_xmit(ipvs, net, skb, &conn, &h.ip, false),
         // A local node or bypass connection goes up the local stack.
-        _ => Verdict::Accept,
+        Fwd::LocalNode | Fwd::Other(_) => Verdict::Accept,
     };
     if conn.one_packet() {
         dp.conns.release_one_packet(&conn);
@@ -249,7 +249,7 @@ pub(super) fn schedule(
         };
         (dest, None)
     };
-    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && protocol == PROTO_UDP {
+    let extra = if svc.flags() & SVC_F_ONEPACKET != 0 && Protocol::of(protocol) == Protocol::Udp {
         CONN_F_ONE_PACKET
     } else {
         0
@@ -283,7 +283,7 @@ fn read_call_id(
     h: &Headers,
     buf: &mut [u8; sip::PEDATA_MAXLEN],
 ) -> Option<usize> {
-    if h.ip.protocol() != PROTO_UDP {
+    if Protocol::of(h.ip.protocol()) != Protocol::Udp {
         return None;
     }
     let at = h.ip.header_len() as usize + UDP_LEN;
@@ -345,7 +345,7 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
     );
     // Only UDP: TCP and SCTP clients would answer from ports no service has.
     let found = match found {
-        None if protocol == PROTO_UDP && point != HookPoint::LocalIn => {
+        None if Protocol::of(protocol) == Protocol::Udp && point != HookPoint::LocalIn => {
             server_request(ipvs, &mut skb, &h, af)
         }
         found => found,
@@ -485,7 +485,7 @@ fn handle_response(
     h: &Headers,
 ) -> Verdict {
     let dp = &*ipvs.dp;
-    if conn.fwd() == CONN_F_MASQ {
+    if conn.fwd() == Fwd::Masq {
         let t = &conn.tuple;
         if !nat_rewrite(&mut skb, h, Side::Source, &t.vaddr, t.vport) {
             return skb.free();

@@ -24,10 +24,7 @@ use crate::{
         },
         tcp_state::Direction,
     },
-    uapi::{
-        AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH,
-        ICMP_FRAG_NEEDED, PROTO_ICMP, PROTO_ICMPV6,
-    },
+    uapi::{Fwd, Protocol, AF_INET, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
 };
 
 /// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
@@ -39,8 +36,8 @@ const ICMP_ERROR_PARSE_LEN: usize = 60 + ICMP_LEN + 60 + 8 + 4 + 64 + 60 + 4;
 /// Whether `ip` is an ICMP (for IPv6, ICMPv6) packet.
 pub(super) fn is_icmp(ip: &Ip) -> bool {
     match ip {
-        Ip::V4(h) => h.protocol == PROTO_ICMP,
-        Ip::V6(h) => h.protocol == PROTO_ICMPV6,
+        Ip::V4(h) => Protocol::of(h.protocol) == Protocol::Icmp,
+        Ip::V6(h) => Protocol::of(h.protocol) == Protocol::Icmpv6,
     }
 }
 
@@ -181,17 +178,17 @@ pub(super) fn in_icmp<'a>(
     if let Some(tunnel) = e.tunnel {
         return Ok(tunnel_icmp(dp, net, skb, &e, tunnel, &conn));
     }
-    if conn.fwd() == CONN_F_MASQ && icmp_writable(&mut skb, &e).is_none() {
+    if conn.fwd() == Fwd::Masq && icmp_writable(&mut skb, &e).is_none() {
         return Ok(Verdict::Drop);
     }
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
     // `ip_vs_icmp_xmit`: errors about other forwarding methods go as their packets do.
     match conn.fwd() {
-        CONN_F_MASQ => {}
-        CONN_F_DROUTE => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
-        CONN_F_TUNNEL => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
-        _ => return Ok(Verdict::Accept),
+        Fwd::Masq => {}
+        Fwd::Route => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
+        Fwd::Tunnel => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
+        Fwd::LocalNode | Fwd::Other(_) => return Ok(Verdict::Accept),
     }
     let t = &conn.tuple;
     let mode = if point == HookPoint::Forward {
@@ -291,7 +288,7 @@ pub(super) fn out_icmp(
     let dp = &*ipvs.dp;
     // The quoted packet is the request: client to real server.
     let conn = quoted_conn(dp, ConnSide::Out, &e)?;
-    if conn.fwd() == CONN_F_MASQ {
+    if conn.fwd() == Fwd::Masq {
         let t = &conn.tuple;
         match icmp_writable(&mut skb, &e) {
             Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, &t.vaddr, t.vport),

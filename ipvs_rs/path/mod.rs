@@ -25,7 +25,7 @@ use crate::{
     sched,
     stats::{estimator, Stats},
     svc::{dest::ServiceShared, rs_table::RealServers, service::ServiceTable},
-    uapi::{PROTO_SCTP, PROTO_TCP},
+    uapi::Protocol,
 };
 
 mod flow;
@@ -166,9 +166,9 @@ fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
     let ip = read_ip(skb)?;
     let (protocol, l4_at) = (ip.protocol(), ip.header_len());
     let mut l4 = [0u8; TCP_LEN];
-    let want = match protocol {
-        PROTO_TCP => TCP_LEN,
-        PROTO_SCTP => SCTP_LEN + sctp_state::CHUNK_LEN,
+    let want = match Protocol::of(protocol) {
+        Protocol::Tcp => TCP_LEN,
+        Protocol::Sctp => SCTP_LEN + sctp_state::CHUNK_LEN,
         _ => UDP_LEN,
     };
     // A later IPv6 fragment has no transport header (netfilter reassembles them first).
@@ -179,10 +179,10 @@ fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
     } else {
         None
     };
-    let event = match protocol {
+    let event = match Protocol::of(protocol) {
         _ if !full_l4 => None,
-        PROTO_TCP => packet::tcp_flags(&l4).map(StateEvent::Tcp),
-        PROTO_SCTP => {
+        Protocol::Tcp => packet::tcp_flags(&l4).map(StateEvent::Tcp),
+        Protocol::Sctp => {
             let mut first = [0u8; sctp_state::CHUNK_LEN];
             first.copy_from_slice(&l4[SCTP_LEN..want]);
             // An ABORT may follow a first COOKIE ECHO or COOKIE ACK.

@@ -22,8 +22,8 @@ use crate::{
     },
     svc::dest::PathMtu,
     uapi::{
-        AF_INET6, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
-        ICMP_TIME_EXCEEDED, PROTO_SCTP, PROTO_TCP,
+        Protocol, AF_INET6, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
+        ICMP_TIME_EXCEEDED,
     },
 };
 
@@ -367,10 +367,10 @@ pub(super) fn nat_rewrite(
     } else {
         ChecksumMode::Full
     };
-    let protocol = h.ip.protocol();
+    let protocol = Protocol::of(h.ip.protocol());
     let l4 = match protocol {
-        PROTO_TCP => TCP_LEN,
-        PROTO_SCTP => SCTP_LEN,
+        Protocol::Tcp => TCP_LEN,
+        Protocol::Sctp => SCTP_LEN,
         _ => UDP_LEN,
     } as u32;
     let rewritten = match skb.writable(h.ip.header_len() + l4) {
@@ -380,7 +380,7 @@ pub(super) fn nat_rewrite(
     if !rewritten {
         return false;
     }
-    if protocol == PROTO_SCTP {
+    if protocol == Protocol::Sctp {
         // The CRC covers no addresses: it is computed anew when the port changed.
         let old_port = h.ports.map(|(sport, dport)| match side {
             Side::Source => sport,

@@ -21,10 +21,7 @@ use crate::{
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
     svc::request::{DestSettings, ServiceId},
-    uapi::{
-        CONN_F_DEST_MASK, CONN_F_FWD_MASK, CONN_F_INACTIVE, CONN_F_MASQ, CONN_F_NOOUTPUT,
-        SVC_F_PERSISTENT,
-    },
+    uapi::{Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
 };
 
 /// A real server of a service.
@@ -133,7 +130,7 @@ impl Dest {
         }
         self.weight.store(s.weight, Relaxed);
         let mut flags = (s.fwd & CONN_F_DEST_MASK) | CONN_F_INACTIVE;
-        if flags & CONN_F_FWD_MASK != CONN_F_MASQ {
+        if Fwd::of(flags) != Fwd::Masq {
             flags |= CONN_F_NOOUTPUT;
         }
         self.conn_flags.store(flags, Relaxed);
@@ -158,8 +155,8 @@ impl Dest {
     }
 
     /// Forwarding method (`IP_VS_DFWD_METHOD`).
-    pub(crate) fn fwd(&self) -> u32 {
-        self.conn_flags() & CONN_F_FWD_MASK
+    pub(crate) fn fwd(&self) -> Fwd {
+        Fwd::of(self.conn_flags())
     }
 
     /// Weight.

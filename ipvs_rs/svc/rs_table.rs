@@ -19,7 +19,7 @@ use crate::{
     glue::rcu::RcuPtr,
     sched::{fold, hash_32},
     svc::dest::{Dest, ServiceShared},
-    uapi::{CONN_F_MASQ, CONN_F_TUNNEL, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
+    uapi::{Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
 };
 
 /// Buckets in the table (`2^BUCKET_BITS`). C has 16; the chains here are arrays, copied on
@@ -53,8 +53,8 @@ pub(crate) struct RealServers {
 /// port, a GUE tunnel's port, 0 for IP-IP and GRE tunnels; other servers are not filed.
 pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
     match d.fwd() {
-        CONN_F_MASQ => Some(d.port),
-        CONN_F_TUNNEL => match d.tun_type() {
+        Fwd::Masq => Some(d.port),
+        Fwd::Tunnel => match d.tun_type() {
             TUN_TYPE_GUE => Some(d.tun_port()),
             TUN_TYPE_IPIP | TUN_TYPE_GRE => Some([0; 2]),
             _ => None,
@@ -112,7 +112,7 @@ impl RealServers {
         self.find(guard, af, addr, port, |r| {
             r.dest.port == port
                 && (r.svc.id.protocol == u16::from(protocol) || r.svc.id.fwmark != 0)
-                && r.dest.fwd() == CONN_F_MASQ
+                && r.dest.fwd() == Fwd::Masq
         })
     }
 
@@ -121,7 +121,7 @@ impl RealServers {
     pub(crate) fn tunnel_type(&self, af: u16, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
         let guard = rcu::read_lock();
         self.find(&guard, af, addr, tun_port, |r| {
-            r.dest.tun_port() == tun_port && r.dest.fwd() == CONN_F_TUNNEL
+            r.dest.tun_port() == tun_port && r.dest.fwd() == Fwd::Tunnel
         })
         .map(|r| r.dest.tun_type())
     }

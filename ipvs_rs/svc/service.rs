@@ -12,11 +12,13 @@ use crate::{
     glue::{rcu::RcuPtr, time::HZ},
     pe::sip,
     sched,
-    svc::dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
-    svc::index::{self, ServiceIndex, ServiceKey},
-    svc::request::{merge_flags, DestId, DestSettings, ServiceId, ServiceSettings},
-    svc::rs_table::{self, RealServersWriter},
-    uapi::{AF_INET, AF_INET6, CONN_F_FWD_MASK, CONN_F_TUNNEL, SVC_F_HASHED},
+    svc::{
+        dest::{sched_storage, Dest, DestChange, ServiceShared, SharedSettings},
+        index::{self, ServiceIndex, ServiceKey},
+        request::{merge_flags, DestId, DestSettings, ServiceId, ServiceSettings},
+        rs_table::{self, RealServersWriter},
+    },
+    uapi::{Fwd, AF_INET, AF_INET6, SVC_F_HASHED},
 };
 
 /// The services the packet path looks new connections up in (published under RCU).
@@ -432,7 +434,7 @@ impl Services {
         }
         if af != svc.id.af
             && op != DestOp::Del
-            && settings.map(|s| s.fwd & CONN_F_FWD_MASK) != Some(CONN_F_TUNNEL)
+            && settings.map(|s| Fwd::of(s.fwd)) != Some(Fwd::Tunnel)
         {
             return Err(Errno::Inval);
         }
