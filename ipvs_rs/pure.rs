@@ -7,6 +7,7 @@
 #![cfg(test)]
 
 mod conn {
+    pub(crate) mod reuse;
     pub(crate) mod text;
 }
 mod ctl {

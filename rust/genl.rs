@@ -463,11 +463,20 @@ impl<'a> Dump<'a> {
         )
     }
 
-    /// The six `long`s a dump keeps between calls to record where it got to (zero at first).
-    pub(crate) fn cursor(&mut self) -> &mut [c_long; 6] {
+    /// How many items the earlier calls of this dump sent (kept between calls in the first of
+    /// the `long`s the genl core zeroes and leaves to dumpers).
+    pub(crate) fn position(&self) -> usize {
+        // SAFETY: `cb` is live during the call; `args` is the union view the genl core leaves
+        // to dumpers.
+        let sent = unsafe { (*self.cb).__bindgen_anon_1.args[0] };
+        usize::try_from(sent).unwrap_or(0)
+    }
+
+    /// Records that one more item was sent.
+    pub(crate) fn advance(&mut self) {
         // SAFETY: `cb` is live and exclusively ours during the call; `args` is the union view
         // the genl core leaves to dumpers.
-        unsafe { &mut (*self.cb).__bindgen_anon_1.args }
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] += 1 };
     }
 
     /// Appends one message with command `cmd` whose attributes `fill` writes.

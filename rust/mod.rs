@@ -19,6 +19,7 @@ pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod random;
 pub(crate) mod rcu;
+pub(crate) mod rcu_buckets;
 pub(crate) mod siphash;
 pub(crate) mod skb;
 pub(crate) mod sockopt;

@@ -22,38 +22,20 @@ use kernel::{
 };
 
 use crate::{
+    conn::reuse::StateEvent,
     glue::{time::HZ, timer::jiffies},
     pe::persist::{self, INVALID_DPORT},
     proto::{
         sctp_state::{self, SctpState},
-        tcp_state::{self, Direction, TcpFlags, TcpState},
+        tcp_state::{self, Direction, TcpState},
     },
     svc::dest::{Dest, ServiceShared},
     uapi::{Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
+pub(crate) mod reuse;
 pub(crate) mod table;
 pub(crate) mod text;
-
-/// What in a packet moves its connection's protocol state.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum StateEvent {
-    /// A TCP packet's flags.
-    Tcp(TcpFlags),
-    /// An SCTP packet's first chunk type, and the chunk type that is its event (see
-    /// [`sctp_state::event_chunk`]).
-    Sctp { first: u8, event: u8 },
-}
-
-impl StateEvent {
-    /// Whether the packet starts a new connection (`is_new_conn`): a TCP SYN, an SCTP INIT.
-    pub(crate) fn is_new_conn(self) -> bool {
-        match self {
-            Self::Tcp(f) => f.syn,
-            Self::Sctp { first, .. } => sctp_state::is_init(first),
-        }
-    }
-}
 
 /// A connection's tuple: protocol, client, virtual service and real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,23 +176,16 @@ impl Conn {
         self.flags.load(Relaxed) & CONN_F_ONE_PACKET != 0
     }
 
-    /// Whether a new connection may reuse this one's tuple (`is_new_conn_expected`): it is
-    /// closing, or (with `conn_reuse_mode` bit 1) half closed with replies bypassing us.
-    pub(crate) fn expects_new(&self, conn_reuse_mode: i32) -> bool {
-        // A connection a template made belongs to its client's persistence.
-        if self.control.is_some() {
-            return false;
+    /// What [`reuse::Found::reuse`] decides about this connection by.
+    pub(crate) fn found(&self) -> reuse::Found {
+        reuse::Found {
+            protocol: Protocol::of(self.tuple.protocol),
+            state: self.state.lock().state,
+            controlled: self.control.is_some(),
+            no_output: self.flags.load(Relaxed) & CONN_F_NOOUTPUT != 0,
+            dest_weight: self.dest.weight(),
+            dest_available: self.dest.available(),
         }
-        let state = usize::from(self.state.lock().state);
-        match Protocol::of(self.tuple.protocol) {
-            Protocol::Tcp => {}
-            Protocol::Sctp => return SctpState::ALL[state] == SctpState::Closed,
-            _ => return false,
-        }
-        let state = TcpState::ALL[state];
-        let no_output = self.flags.load(Relaxed) & CONN_F_NOOUTPUT != 0;
-        matches!(state, TcpState::TimeWait | TcpState::Close)
-            || (conn_reuse_mode & 2 != 0 && state == TcpState::FinWait && no_output)
     }
 
     /// Sets how long the connection lives after its last use, in jiffies.

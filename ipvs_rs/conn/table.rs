@@ -14,19 +14,17 @@ use kernel::{
 
 use super::{Conn, Side, State, Tuple};
 use crate::{
-    glue::{rcu::RcuPtr, siphash::SipKey, time::HZ, timer::jiffies},
+    glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
     svc::dest::{Dest, ServiceShared},
     uapi::{Fwd, Protocol, AF_INET6, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
+#[derive(Clone)]
 struct Entry {
     side: Side,
     conn: Arc<Conn>,
 }
-
-/// One bucket's entries.
-struct Chain(KVec<Entry>);
 
 /// Buckets in the table (`2^12`).
 const BUCKETS: usize = 4096;
@@ -46,7 +44,7 @@ pub(crate) enum Made {
 /// The connections of a namespace.
 #[pin_data]
 pub(crate) struct ConnTable {
-    buckets: KVec<RcuPtr<Chain>>,
+    buckets: RcuBuckets<Entry>,
     #[pin]
     locks: [SpinLockIrq<()>; LOCKS],
     key: SipKey,
@@ -74,13 +72,7 @@ pub(crate) struct Key<'a> {
 impl ConnTable {
     /// An empty table.
     pub(crate) fn new() -> impl PinInit<Self, Error> {
-        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL);
-        if let Ok(b) = buckets.as_mut() {
-            for _ in 0..BUCKETS {
-                // Within capacity: cannot fail.
-                let _ = b.push(RcuPtr::null(), GFP_KERNEL);
-            }
-        }
+        let buckets = RcuBuckets::new(BUCKETS, GFP_KERNEL);
         try_pin_init!(Self {
             buckets: buckets?,
             locks <- pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "ipvs_conn_tab")),
@@ -194,9 +186,8 @@ impl ConnTable {
     /// there).
     fn find_in(&self, bucket: usize, matches: impl Fn(Side, &Conn) -> bool) -> Option<Arc<Conn>> {
         let guard = rcu::read_lock();
-        let chain = self.buckets.get(bucket)?.get(&guard)?;
-        chain
-            .0
+        self.buckets
+            .entries(bucket, &guard)
             .iter()
             .find(|e| !e.conn.dead.load(Relaxed) && matches(e.side, &e.conn))
             .map(|e| e.conn.clone())
@@ -209,22 +200,9 @@ impl ConnTable {
         flags: Flags,
         edit: impl FnOnce(&mut KVec<Entry>) -> Result,
     ) -> Result {
+        // Serialises the writers of the bucket, as `RcuBuckets` asks.
         let _lock = self.locks[b % LOCKS].lock();
-        let guard = rcu::read_lock();
-        let old = self.buckets[b].get(&guard).map_or(&[][..], |c| &c.0[..]);
-        let mut new = KVec::with_capacity(old.len() + 1, flags)?;
-        for e in old {
-            new.push(
-                Entry {
-                    side: e.side,
-                    conn: e.conn.clone(),
-                },
-                flags,
-            )?;
-        }
-        edit(&mut new)?;
-        let chain = (!new.is_empty()).then_some(Chain(new));
-        self.buckets[b].replace(chain, flags)
+        self.buckets.rewrite(b, flags, edit)
     }
 
     /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`],
@@ -383,10 +361,7 @@ impl ConnTable {
             let mut doomed = KVec::<Arc<Conn>>::new();
             {
                 let guard = rcu::read_lock();
-                let Some(chain) = self.buckets[b].get(&guard) else {
-                    continue;
-                };
-                for e in &chain.0 {
+                for e in self.buckets.entries(b, &guard) {
                     let due = e.conn.expires.load(Relaxed) <= now;
                     if (due || e.conn.dead.load(Relaxed))
                         && doomed.push(e.conn.clone(), GFP_ATOMIC).is_err()
@@ -413,12 +388,11 @@ impl ConnTable {
         mut f: impl FnMut(&Conn) -> core::fmt::Result,
     ) -> core::fmt::Result {
         let guard = rcu::read_lock();
-        for b in &self.buckets {
-            if let Some(chain) = b.get(&guard) {
-                for e in chain.0.iter().filter(|e| e.side == Side::In) {
-                    if !e.conn.dead.load(Relaxed) {
-                        f(&e.conn)?;
-                    }
+        for b in 0..self.buckets.len() {
+            let chain = self.buckets.entries(b, &guard);
+            for e in chain.iter().filter(|e| e.side == Side::In) {
+                if !e.conn.dead.load(Relaxed) {
+                    f(&e.conn)?;
                 }
             }
         }

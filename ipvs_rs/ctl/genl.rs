@@ -203,12 +203,11 @@ impl Handler for IpvsGenl {
         match dump.cmd() {
             cmd::GET_SERVICE => {
                 let config = ipvs.config.lock();
-                let start = dump.cursor()[0] as usize;
-                for svc in config.services.iter().skip(start) {
+                for svc in config.services.iter().skip(dump.position()) {
                     if !dump.add(&FAMILY, cmd::NEW_SERVICE, |w| fill_service(w, svc))? {
                         break;
                     }
-                    dump.cursor()[0] += 1;
+                    dump.advance();
                 }
                 Ok(())
             }
@@ -224,12 +223,11 @@ impl Handler for IpvsGenl {
                 let Some(svc) = config.services.lookup(&id) else {
                     return Ok(());
                 };
-                let start = dump.cursor()[0] as usize;
-                for d in svc.dests_newest_first().skip(start) {
+                for d in svc.dests_newest_first().skip(dump.position()) {
                     if !dump.add(&FAMILY, cmd::NEW_DEST, |w| fill_dest(w, d))? {
                         break;
                     }
-                    dump.cursor()[0] += 1;
+                    dump.advance();
                 }
                 Ok(())
             }
@@ -239,15 +237,14 @@ impl Handler for IpvsGenl {
                     (STATE_MASTER, config.daemons.master()),
                     (STATE_BACKUP, config.daemons.backup()),
                 ];
-                for (i, (state, c)) in daemons.into_iter().enumerate() {
-                    let Some(c) = c else { continue };
-                    if dump.cursor()[i] != 0 {
-                        continue;
+                // The position counts both kinds, running or not.
+                for (state, c) in daemons.into_iter().skip(dump.position()) {
+                    if let Some(c) = c {
+                        if !dump.add(&FAMILY, cmd::NEW_DAEMON, |w| fill_daemon(w, state, c))? {
+                            break;
+                        }
                     }
-                    if !dump.add(&FAMILY, cmd::NEW_DAEMON, |w| fill_daemon(w, state, c))? {
-                        break;
-                    }
-                    dump.cursor()[i] = 1;
+                    dump.advance();
                 }
                 Ok(())
             }

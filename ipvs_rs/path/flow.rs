@@ -3,18 +3,19 @@
 //! The hook flow: requests scheduled and forwarded, replies translated back (C's
 //! `ip_vs_in_hook`/`ip_vs_out_hook` in `ip_vs_core.c`).
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::sync::Arc;
 
 use super::{
     icmp::{in_icmp, is_icmp, out_icmp},
     read_headers,
     xmit::{dr_xmit, nat_rewrite, nat_xmit, tunnel_xmit},
-    Headers,
+    Headers, Step,
 };
 use crate::{
     conn::{
+        reuse::{Reuse, ReuseSysctls, StateEvent},
         table::{Key, Made},
-        Conn, Side as ConnSide, StateEvent, Tuple,
+        Conn, Side as ConnSide, Tuple,
     },
     ctl::sysctl::idx,
     glue::{
@@ -50,8 +51,8 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
     }
     if is_icmp(&h.ip) {
         skb = match in_icmp(ipvs, net, point, skb, &h.ip) {
-            Ok(v) => return v,
-            Err(s) => s,
+            Ok(s) => s,
+            Err(v) => return v,
         };
     }
     let protocol = h.ip.protocol();
@@ -79,31 +80,25 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
         )
     });
 
-    // A new connection on the tuple of an old one: start over when the old one is finished
-    // (or its server quiesced), as C's `conn_reuse_mode` and `expire_nodest_conn` say.
+    // A new connection on the tuple of an old one starts over when the old one is finished
+    // (or its server quiesced), and a removed server's connection ends or drops its packets,
+    // as C's `conn_reuse_mode` and `expire_nodest_conn` say.
     if let Some(c) = &conn {
-        if h.event.is_some_and(StateEvent::is_new_conn) {
-            let resched = if ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) != 0 && c.dest.weight() == 0
-            {
-                true
-            } else {
-                let mode = ipvs.sysctls.int(idx::CONN_REUSE_MODE);
-                mode != 0 && c.expects_new(mode)
+        let starts_new = h.event.is_some_and(StateEvent::is_new_conn);
+        // Otherwise the connection is used as it is (and its state lock is not taken).
+        if starts_new || !c.dest.available() {
+            let sysctls = ReuseSysctls {
+                expire_nodest_conn: ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) != 0,
+                conn_reuse_mode: ipvs.sysctls.int(idx::CONN_REUSE_MODE),
             };
-            if resched {
-                dp.conns.remove(c);
-                conn = None;
+            match c.found().reuse(starts_new, sysctls) {
+                Reuse::Use => {}
+                Reuse::Expire => {
+                    dp.conns.remove(c);
+                    conn = None;
+                }
+                Reuse::Drop => return Verdict::Drop,
             }
-        }
-    }
-    // The server was removed: drop its packets, or end the connection and schedule anew.
-    if let Some(c) = &conn {
-        if !c.dest.available() {
-            if ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) == 0 {
-                return Verdict::Drop;
-            }
-            dp.conns.remove(c);
-            conn = None;
         }
     }
     let conn = match conn {
@@ -142,7 +137,7 @@ pub(super) fn schedule(
     saddr: &[u8; 16],
     daddr: &[u8; 16],
     skb: &mut HookSkb<'_>,
-) -> Result<Arc<Conn>, Verdict> {
+) -> Step<Arc<Conn>> {
     let dp = &*ipvs.dp;
     let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
     let af = h.ip.af();
@@ -154,13 +149,11 @@ pub(super) fn schedule(
         return Err(Verdict::Drop);
     };
     // Only a packet that starts a connection (or any, if sloppy) schedules one.
-    let starts = match h.event {
-        Some(StateEvent::Tcp(f)) => !f.rst && (f.syn || ipvs.sysctls.int(idx::SLOPPY_TCP) != 0),
-        Some(StateEvent::Sctp { first, .. }) => {
-            sctp_state::schedules(first, ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0)
-        }
-        None => true,
-    };
+    let starts = StateEvent::schedules(
+        h.event,
+        ipvs.sysctls.int(idx::SLOPPY_TCP) != 0,
+        ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0,
+    );
     if !starts {
         return Err(Verdict::Accept);
     }
@@ -309,7 +302,7 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
     };
     let protocol = h.ip.protocol();
     if is_icmp(&h.ip) {
-        return out_icmp(ipvs, net, point, skb, &h.ip).unwrap_or(Verdict::Accept);
+        return out_icmp(ipvs, net, point, skb, &h.ip);
     }
     if !packet::has_ports(protocol) {
         return Verdict::Accept;

@@ -66,9 +66,10 @@ impl Hook for ForwardIcmpHook {
         };
         // Every forwarded packet passes here: only its IP header is read.
         match read_ip(&skb) {
-            Some(ip) if is_icmp(&ip) => {
-                in_icmp(ipvs, state.net(), point, skb, &ip).unwrap_or(Verdict::Accept)
-            }
+            Some(ip) if is_icmp(&ip) => match in_icmp(ipvs, state.net(), point, skb, &ip) {
+                Ok(_) => Verdict::Accept,
+                Err(v) => v,
+            },
             _ => Verdict::Accept,
         }
     }

@@ -2,12 +2,12 @@
 
 //! ICMP and ICMPv6 errors about connections (C's `ip_vs_in_icmp`/`ip_vs_out_icmp`).
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::sync::Arc;
 
 use super::{
     read_ipv4,
     xmit::{dr_xmit, nat_route, send_or_continue, tunnel_xmit, RtMode},
-    DataPlane,
+    DataPlane, Step,
 };
 use crate::{
     conn::{table::Key, Conn, Side as ConnSide},
@@ -50,7 +50,7 @@ fn read_icmp<'a>(
     mut skb: HookSkb<'a>,
     ip: &Ip,
     tunnel_type: impl Fn(&[u8; 16], [u8; 2]) -> Option<u8>,
-) -> Result<(HookSkb<'a>, Ip, Icmp), Verdict> {
+) -> Step<(HookSkb<'a>, Ip, Icmp)> {
     let mut outer = match ip {
         Ip::V4(h) => *h,
         Ip::V6(h) => {
@@ -154,7 +154,7 @@ pub(super) fn in_icmp<'a>(
     point: HookPoint,
     skb: HookSkb<'a>,
     ip: &Ip,
-) -> core::result::Result<Verdict, HookSkb<'a>> {
+) -> Step<HookSkb<'a>> {
     let dp = &*ipvs.dp;
     // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
     let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local();
@@ -164,31 +164,31 @@ pub(super) fn in_icmp<'a>(
             .flatten()
     };
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {
-        Ok((_, _, Icmp::Malformed)) => return Ok(Verdict::Drop),
-        Ok((skb, _, Icmp::Unrelated)) => return Err(skb),
-        Ok((_, _, Icmp::Ignored)) => return Ok(Verdict::Accept),
+        Ok((_, _, Icmp::Malformed)) => return Err(Verdict::Drop),
+        Ok((skb, _, Icmp::Unrelated)) => return Ok(skb),
+        Ok((_, _, Icmp::Ignored)) => return Err(Verdict::Accept),
         Ok((skb, outer, Icmp::Error(e))) => (skb, outer, e),
-        Err(v) => return Ok(v),
+        Err(v) => return Err(v),
     };
     // The quoted packet is the reply (virtual address to client), or the request in a tunnel
     // packet. Errors never schedule a connection here (`schedule_icmp` is not supported).
     let Some(conn) = quoted_conn(dp, ConnSide::In, &e) else {
-        return Ok(Verdict::Accept);
+        return Err(Verdict::Accept);
     };
     if let Some(tunnel) = e.tunnel {
-        return Ok(tunnel_icmp(dp, net, skb, &e, tunnel, &conn));
+        return Err(tunnel_icmp(dp, net, skb, &e, tunnel, &conn));
     }
     if conn.fwd() == Fwd::Masq && icmp_writable(&mut skb, &e).is_none() {
-        return Ok(Verdict::Drop);
+        return Err(Verdict::Drop);
     }
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
     // `ip_vs_icmp_xmit`: errors about other forwarding methods go as their packets do.
     match conn.fwd() {
         Fwd::Masq => {}
-        Fwd::Route => return Ok(dr_xmit(net, skb, &conn, &outer, true)),
-        Fwd::Tunnel => return Ok(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
-        Fwd::LocalNode | Fwd::Other(_) => return Ok(Verdict::Accept),
+        Fwd::Route => return Err(dr_xmit(net, skb, &conn, &outer, true)),
+        Fwd::Tunnel => return Err(tunnel_xmit(ipvs, net, skb, &conn, &outer, true)),
+        Fwd::LocalNode | Fwd::Other(_) => return Err(Verdict::Accept),
     }
     let t = &conn.tuple;
     let mode = if point == HookPoint::Forward {
@@ -197,17 +197,17 @@ pub(super) fn in_icmp<'a>(
         RtMode::NAT
     };
     let Ok(local) = nat_route(net, &mut skb, &t.daddr, &outer, mode, true) else {
-        return Ok(skb.free());
+        return Err(skb.free());
     };
     let len = skb.len();
     match skb.writable(len) {
         Ok(pkt) => packet::nat_icmp(pkt, &e, Side::Destination, &t.daddr, t.dport),
-        Err(_) => return Ok(skb.free()),
+        Err(_) => return Err(skb.free()),
     }
     skb.checksum_verified();
     // Another error about this error would be wrong: fragment it instead if it must be.
     skb.ignore_df();
-    Ok(send_or_continue(net, skb, local))
+    Err(send_or_continue(net, skb, local))
 }
 
 /// The tunnel part of `ip_vs_in_icmp`: an error about a tunnel packet this director sent to a
@@ -278,32 +278,34 @@ pub(super) fn out_icmp(
     point: HookPoint,
     skb: HookSkb<'_>,
     ip: &Ip,
-) -> Option<Verdict> {
+) -> Verdict {
     let (mut skb, e) = match read_icmp(net, point, skb, ip, |_, _| None) {
-        Ok((_, _, Icmp::Malformed)) => return Some(Verdict::Drop),
+        Ok((_, _, Icmp::Malformed)) => return Verdict::Drop,
         Ok((skb, _, Icmp::Error(e))) => (skb, e),
-        Ok(_) => return None,
-        Err(v) => return Some(v),
+        Ok(_) => return Verdict::Accept,
+        Err(v) => return v,
     };
     let dp = &*ipvs.dp;
     // The quoted packet is the request: client to real server.
-    let conn = quoted_conn(dp, ConnSide::Out, &e)?;
+    let Some(conn) = quoted_conn(dp, ConnSide::Out, &e) else {
+        return Verdict::Accept;
+    };
     if conn.fwd() == Fwd::Masq {
         let t = &conn.tuple;
         match icmp_writable(&mut skb, &e) {
             Some(pkt) => packet::nat_icmp(pkt, &e, Side::Source, &t.vaddr, t.vport),
-            None => return Some(Verdict::Drop),
+            None => return Verdict::Drop,
         }
         skb.checksum_verified();
         if point != HookPoint::LocalIn
             && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
             && skb.reroute_as_local(net).is_err()
         {
-            return Some(skb.free());
+            return skb.free();
         }
     }
     let len = skb.len();
     dp.count(&conn, Direction::Output, len);
     skb.mark_ipvs();
-    Some(Verdict::Accept)
+    Verdict::Accept
 }

@@ -15,8 +15,13 @@ use kernel::{
 };
 
 use crate::{
-    conn::{table::ConnTable, Conn, ProtoTimeouts, StateEvent},
-    glue::{rcu::RcuPtr, skb::HookSkb, timer::Tick, verdict::Family},
+    conn::{reuse::StateEvent, table::ConnTable, Conn, ProtoTimeouts},
+    glue::{
+        rcu::RcuPtr,
+        skb::HookSkb,
+        timer::Tick,
+        verdict::{Family, Verdict},
+    },
     proto::{
         packet::{self, Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN},
         sctp_state,
@@ -32,6 +37,11 @@ mod flow;
 pub(crate) mod hooks;
 mod icmp;
 mod xmit;
+
+/// What a step of the hook flow gives back when it may deal with the packet itself: `Ok` with
+/// what the next step needs, or `Err` with the verdict on a packet the step dealt with (sent,
+/// dropped, or let through as it is), which `?` passes up to the hook.
+type Step<T> = core::result::Result<T, Verdict>;
 
 /// Number of hooks per family.
 pub(crate) const HOOKS_COUNT: usize = 6;

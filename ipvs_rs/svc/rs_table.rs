@@ -16,7 +16,7 @@ use kernel::{
 };
 
 use crate::{
-    glue::rcu::RcuPtr,
+    glue::rcu_buckets::RcuBuckets,
     sched::{fold, hash_32},
     svc::dest::{Dest, ServiceShared},
     uapi::{Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
@@ -28,15 +28,13 @@ const BUCKET_BITS: u32 = 8;
 const BUCKETS: usize = 1 << BUCKET_BITS;
 
 /// A real server in the table, with the service it belongs to (C's `dest->svc`).
+#[derive(Clone)]
 pub(crate) struct RealServer {
     /// The server.
     pub(crate) dest: Arc<Dest>,
     /// Its service.
     pub(crate) svc: Arc<ServiceShared>,
 }
-
-/// One bucket's servers, the most recently filed first.
-struct Chain(KVec<RealServer>);
 
 /// The real servers of a namespace that the packet path looks up by address and port.
 ///
@@ -46,7 +44,7 @@ struct Chain(KVec<RealServer>);
 /// [`filed_port`] at the time it was filed, once at most. A server is taken out when it is
 /// deleted (unless memory ran out for the copy of its chain: lookups skip deleted servers).
 pub(crate) struct RealServers {
-    buckets: KVec<RcuPtr<Chain>>,
+    buckets: RcuBuckets<RealServer>,
 }
 
 /// The port the table files `d` under, if it files it (`ip_vs_rs_hash`): a NAT server's own
@@ -75,10 +73,7 @@ fn bucket_of(af: u16, addr: &[u8; 16], port: [u8; 2]) -> usize {
 impl RealServers {
     /// An empty table, and its writer.
     pub(crate) fn new() -> Result<(Arc<Self>, RealServersWriter)> {
-        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL)?;
-        for _ in 0..BUCKETS {
-            buckets.push(RcuPtr::null(), GFP_KERNEL)?;
-        }
+        let buckets = RcuBuckets::new(BUCKETS, GFP_KERNEL)?;
         let table = Arc::new(Self { buckets }, GFP_KERNEL)?;
         Ok((table.clone(), RealServersWriter { table }))
     }
@@ -92,9 +87,8 @@ impl RealServers {
         port: [u8; 2],
         matches: impl Fn(&RealServer) -> bool,
     ) -> Option<&'g RealServer> {
-        let chain = self.buckets.get(bucket_of(af, addr, port))?.get(guard)?;
-        chain
-            .0
+        self.buckets
+            .entries(bucket_of(af, addr, port), guard)
             .iter()
             .find(|r| r.dest.af == af && r.dest.addr == *addr && r.dest.available() && matches(r))
     }
@@ -169,24 +163,7 @@ impl RealServersWriter {
 
     /// Publishes bucket `b`'s chain with `edit` applied to a copy of it.
     fn rewrite(&mut self, b: usize, edit: impl FnOnce(&mut KVec<RealServer>) -> Result) -> Result {
-        let Some(bucket) = self.table.buckets.get(b) else {
-            return Ok(());
-        };
-        let len = bucket.get(&rcu::read_lock()).map_or(0, |c| c.0.len());
-        // Allocated outside the read-side section, where it may sleep. The chain cannot change
-        // meanwhile: this is its only writer (type invariant).
-        let mut chain = KVec::with_capacity(len + 1, GFP_KERNEL)?;
-        {
-            let guard = rcu::read_lock();
-            for r in bucket.get(&guard).map_or(&[][..], |c| &c.0[..]) {
-                let copy = RealServer {
-                    dest: r.dest.clone(),
-                    svc: r.svc.clone(),
-                };
-                chain.push_within_capacity(copy).map_err(|_| ENOMEM)?;
-            }
-        }
-        edit(&mut chain)?;
-        bucket.replace((!chain.is_empty()).then_some(Chain(chain)), GFP_KERNEL)
+        // Writers are serialised: this is the table's only writer (type invariant).
+        self.table.buckets.rewrite(b, GFP_KERNEL, edit)
     }
 }

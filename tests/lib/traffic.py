@@ -18,6 +18,9 @@
                                        then each time DIR/goN appears (N = 1, 2, ...) sends a
                                        line and prints the echo or "no answer"; stops at DIR/stop
   traffic.py tcp-rate N ADDR PORT      N TCP connections as above; prints connections per second
+  traffic.py tcp-from SPORT N ADDR PORT
+                                       N TCP connections from source port SPORT, each reset once
+                                       the server said its name; prints the names in order
   traffic.py garbage ADDR PORT         raw IPv4 packets to ADDR:PORT that are truncated or
                                        malformed (needs CAP_NET_RAW)
   traffic.py udp-connected N ADDR PORT N datagrams from one connected UDP socket: prints each
@@ -227,6 +230,26 @@ def tcp_exchange(addr, port):
 
 def tcp_clients(n, addr, port):
     count([tcp_exchange(addr, port) for _ in range(n)])
+
+
+def tcp_from(sport, n, addr, port):
+    """n connections one after the other from the same source port, each ended by a reset
+    (SO_LINGER 0) once the server has said its name: IPVS sees a SYN on the tuple of a
+    connection in CLOSE. Prints the servers, in order ("no answer" for none)."""
+    names = []
+    for _ in range(n):
+        s = socket.socket(family_of(addr), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(5)
+        try:
+            s.bind(("", sport))
+            s.connect((addr, port))
+            names.append(tcp_line(s) or "no answer")
+        except OSError:
+            names.append("no answer")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    print(" ".join(names))
 
 
 def tcp_rate(n, addr, port):
@@ -637,6 +660,8 @@ def run(cmd, args):
         server(args[0], [int(p) for p in args[1].split(",")])
     elif cmd == "tcp":
         tcp_clients(int(args[0]), args[1], int(args[2]))
+    elif cmd == "tcp-from":
+        tcp_from(int(args[0]), int(args[1]), args[2], int(args[3]))
     elif cmd == "tcp-rate":
         tcp_rate(int(args[0]), args[1], int(args[2]))
     elif cmd == "udp":
