@@ -166,8 +166,16 @@ def mutate(rng, body, flags):
     return kind, bytes(b), flags
 
 
+# Starting and stopping a sync daemon waits for its kernel thread (kthread_run, kthread_stop).
+# With both host cores busy, C's took more than genl.py's usual 2 s once in 125,000 requests
+# (ctl-fuzz-long-2, 2026-12-03: "DEL_DAEMON [valid] -> timeout" under C only, and the late
+# answer taken for the next request's): they get as long as they need.
+DAEMON_TIMEOUT = 60
+
+
 def genl_outcome(fam, cmd, body, flags):
-    replies = g.send(fam, cmd, body, flags)
+    timeout = DAEMON_TIMEOUT if cmd in (g.NEW_DAEMON, g.DEL_DAEMON) else 2
+    replies = g.send(fam, cmd, body, flags, timeout=timeout)
     msgs = sum(1 for r in replies if r[0] == "msg")
     ends = [r for r in replies if r[0] != "msg"]
     end = ends[-1] if ends else ("none",)

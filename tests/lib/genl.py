@@ -75,12 +75,15 @@ def ip6(ty, a):
     return nla(ty, socket.inet_pton(socket.AF_INET6, a))
 
 
-def send(family, cmd, body=b"", flags=NLM_F_REQUEST | NLM_F_ACK, raw=None):
+def send(family, cmd, body=b"", flags=NLM_F_REQUEST | NLM_F_ACK, raw=None, timeout=2):
+    """Sends a request and returns its replies; ("timeout",) ends them if none came for
+    `timeout` seconds. Replies to earlier requests (one that timed out) are passed over."""
     global seq
     seq += 1
     payload = raw if raw is not None else struct.pack("=BBH", cmd, 1, 0) + body
     msg = struct.pack("=IHHII", 16 + len(payload), family, flags, seq, 0) + payload
     sock.send(msg)
+    sock.settimeout(timeout)
     replies = []
     while True:
         try:
@@ -93,6 +96,8 @@ def send(family, cmd, body=b"", flags=NLM_F_REQUEST | NLM_F_ACK, raw=None):
             ln, ty, fl, sq, _ = struct.unpack_from("=IHHII", data, off)
             body = data[off + 16:off + ln]
             off += (ln + 3) & ~3
+            if sq != seq:
+                continue
             if ty == NLMSG_ERROR:
                 (err,) = struct.unpack_from("=i", body)
                 replies.append(("error", -err, fl, body))
