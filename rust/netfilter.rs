@@ -111,6 +111,11 @@ impl HookSpec {
 
 /// A static set of hooks that namespaces register (netfilter keeps pointers to the operations,
 /// so they must outlive every registration).
+///
+/// # Invariants
+///
+/// `ops` holds `N` operations, each of an IPv4 or IPv6 hook (a [`HookSpec`] of a [`Family`])
+/// whose function is the trampoline of a [`Hook`]; Rust never changes them after `new`.
 pub(crate) struct HookTable<const N: usize> {
     ops: Opaque<[glue::nf_hook_ops; N]>,
 }
@@ -131,6 +136,7 @@ impl<const N: usize> HookTable<N> {
             ops[i].priority = specs[i].priority;
             i += 1;
         }
+        // INVARIANT: every entry was made from a `HookSpec`.
         Self {
             ops: Opaque::new(ops),
         }
