@@ -23,7 +23,7 @@ kunit_suite! {
             svc::rs_table::RealServers,
             svc::service::{DestOp, ServiceTable, Services},
             uapi::{
-                AF_INET, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE,
+                Af, CONN_F_DROUTE, CONN_F_MASQ, CONN_F_TUNNEL, PROTO_TCP as TCP, TUN_TYPE_GUE,
             },
         };
 
@@ -41,7 +41,7 @@ kunit_suite! {
             dport: [u8; 2],
         ) -> Key<'a> {
             Key {
-                af: AF_INET,
+                af: Af::Inet,
                 protocol: TCP,
                 saddr,
                 sport,
@@ -52,7 +52,7 @@ kunit_suite! {
 
         fn service(addr: [u8; 4], port: u16, fwmark: u32) -> ServiceId {
             ServiceId {
-                af: AF_INET,
+                af: Af::Inet,
                 protocol: if fwmark == 0 { u16::from(TCP) } else { 0 },
                 addr: if fwmark == 0 { v4(addr) } else { [0; 16] },
                 port: if fwmark == 0 {
@@ -98,7 +98,7 @@ kunit_suite! {
             let guard = rcu::read_lock();
             let table = published.get(&guard)?;
             table
-                .find(AF_INET, mark, TCP, &v4(addr), port.to_be_bytes())
+                .find(Af::Inet, mark, TCP, &v4(addr), port.to_be_bytes())
                 .map(|s| s.id.fwmark)
         }
 
@@ -140,18 +140,18 @@ kunit_suite! {
             assert!(add(&mut services, &gue, dest(CONN_F_TUNNEL, TUN_TYPE_GUE, 6080)));
             {
                 let guard = rcu::read_lock();
-                let found = real_servers.nat_server(&guard, AF_INET, TCP, &nat.addr, nat.port);
+                let found = real_servers.nat_server(&guard, Af::Inet, TCP, &nat.addr, nat.port);
                 assert!(found.is_some_and(|r| r.svc.id.port == 80u16.to_be_bytes()));
                 assert!(real_servers
-                    .nat_server(&guard, AF_INET, TCP, &gue.addr, gue.port)
+                    .nat_server(&guard, Af::Inet, TCP, &gue.addr, gue.port)
                     .is_none());
             }
             assert_eq!(
-                real_servers.tunnel_type(AF_INET, &gue.addr, 6080u16.to_be_bytes()),
+                real_servers.tunnel_type(Af::Inet, &gue.addr, 6080u16.to_be_bytes()),
                 Some(TUN_TYPE_GUE)
             );
             assert_eq!(
-                real_servers.tunnel_type(AF_INET, &gue.addr, 6081u16.to_be_bytes()),
+                real_servers.tunnel_type(Af::Inet, &gue.addr, 6081u16.to_be_bytes()),
                 None
             );
 
@@ -163,14 +163,14 @@ kunit_suite! {
             {
                 let guard = rcu::read_lock();
                 assert!(real_servers
-                    .nat_server(&guard, AF_INET, TCP, &nat.addr, nat.port)
+                    .nat_server(&guard, Af::Inet, TCP, &nat.addr, nat.port)
                     .is_none());
             }
             assert!(services.remove(i).is_ok());
             assert_eq!(published_finds(&published, 0, vip, 80), None);
             assert_eq!(published_finds(&published, 7, vip, 80), Some(7));
             assert_eq!(
-                real_servers.tunnel_type(AF_INET, &gue.addr, 6080u16.to_be_bytes()),
+                real_servers.tunnel_type(Af::Inet, &gue.addr, 6080u16.to_be_bytes()),
                 None
             );
             assert!(services.flush().is_ok());
@@ -212,7 +212,7 @@ kunit_suite! {
             let mut conns = KVec::new();
             for d in svc.dests.iter() {
                 let tuple = Tuple {
-                    af: AF_INET,
+                    af: Af::Inet,
                     protocol: TCP,
                     caddr: client,
                     cport,

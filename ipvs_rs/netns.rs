@@ -19,7 +19,7 @@ use crate::{
     path::{DataPlane, HOOKS_COUNT},
     proto::timeouts::Timeouts,
     svc::service::Services,
-    uapi::{AF_INET, AF_INET6},
+    uapi::Af,
 };
 
 /// Everything a namespace's IPVS needs; lives in the namespace's pernet slot, made by the
@@ -86,7 +86,7 @@ impl Ipvs {
                 Err(e) => pr_warn!("cannot enable IPv6 defragmentation: {:?}\n", e),
             }
         }
-        for (hooks, af) in [(&self.hooks_v4, AF_INET), (&self.hooks_v6, AF_INET6)] {
+        for (hooks, af) in [(&self.hooks_v4, Af::Inet), (&self.hooks_v6, Af::Inet6)] {
             let enable = config.services.count_af(af) > 0;
             match hooks.set_enabled(enable) {
                 // The sweep of expired connections starts with the hooks (and then runs until

@@ -179,6 +179,34 @@ pub(crate) const AF_INET: u16 = 2;
 /// `AF_INET6`.
 pub(crate) const AF_INET6: u16 = 10;
 
+/// An address family IPVS serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Af {
+    /// [`AF_INET`]: IPv4.
+    Inet,
+    /// [`AF_INET6`]: IPv6.
+    Inet6,
+}
+
+impl Af {
+    /// The family numbered `number`, if IPv4 or IPv6.
+    pub(crate) const fn of(number: u16) -> Option<Self> {
+        match number {
+            AF_INET => Some(Self::Inet),
+            AF_INET6 => Some(Self::Inet6),
+            _ => None,
+        }
+    }
+
+    /// Its number (`AF_INET`, `AF_INET6`).
+    pub(crate) const fn number(self) -> u16 {
+        match self {
+            Self::Inet => AF_INET,
+            Self::Inet6 => AF_INET6,
+        }
+    }
+}
+
 /// `IPPROTO_IP`: the protocol of persistence templates that cover all protocols.
 pub(crate) const PROTO_IP: u8 = 0;
 /// `IPPROTO_ICMP`.

@@ -30,7 +30,9 @@ use crate::{
         tcp_state::{self, Direction, TcpState},
     },
     svc::dest::{Dest, ServiceShared},
-    uapi::{Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
+    uapi::{
+        Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE,
+    },
 };
 
 pub(crate) mod reuse;
@@ -40,8 +42,8 @@ pub(crate) mod text;
 /// A connection's tuple: protocol, client, virtual service and real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Tuple {
-    /// Family of the client and virtual addresses (`AF_INET` or `AF_INET6`).
-    pub(crate) af: u16,
+    /// Family of the client and virtual addresses.
+    pub(crate) af: Af,
     /// IP protocol.
     pub(crate) protocol: u8,
     /// Client address (IPv4 in the first 4 bytes).

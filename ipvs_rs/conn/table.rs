@@ -17,7 +17,7 @@ use crate::{
     glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
     svc::dest::{Dest, ServiceShared},
-    uapi::{Fwd, Protocol, AF_INET6, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
+    uapi::{Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
 #[derive(Clone)]
@@ -56,7 +56,7 @@ pub(crate) struct ConnTable {
 #[derive(Clone, Copy)]
 pub(crate) struct Key<'a> {
     /// Family of the addresses.
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// IP protocol.
     pub(crate) protocol: u8,
     /// Source address (IPv4 in the first 4 bytes).
@@ -89,7 +89,7 @@ impl ConnTable {
         } else {
             (k.daddr, k.dport, k.saddr, k.sport)
         };
-        let hash = if k.af == AF_INET6 {
+        let hash = if k.af == Af::Inet6 {
             let half = |x: &[u8; 16], i: usize| {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(&x[i..i + 8]);

@@ -4,15 +4,17 @@
 
 use core::fmt::{self, Write};
 
-use crate::ctl::proc_text::{be32, write_ipv6_full, write_proto_name};
-use crate::uapi::AF_INET6;
+use crate::{
+    ctl::proc_text::{be32, write_ipv6_full, write_proto_name},
+    uapi::Af,
+};
 
 /// What `/proc/net/ip_vs_conn` and `ip_vs_conn_sync` show of a connection.
 pub(crate) struct ConnText<'a> {
     /// Family of the client and virtual addresses.
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// Family of the real server's address.
-    pub(crate) daf: u16,
+    pub(crate) daf: Af,
     /// IP protocol.
     pub(crate) protocol: u16,
     /// Client address and port (network byte order).
@@ -41,8 +43,8 @@ pub(crate) const CONN_HEADER: &str =
 pub(crate) const CONN_SYNC_HEADER: &str =
     "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n";
 
-fn write_addr(w: &mut impl Write, af: u16, a: &[u8; 16]) -> fmt::Result {
-    if af == AF_INET6 {
+fn write_addr(w: &mut impl Write, af: Af, a: &[u8; 16]) -> fmt::Result {
+    if af == Af::Inet6 {
         write_ipv6_full(w, a)
     } else {
         write!(w, "{:08X}", be32(a))
@@ -96,8 +98,8 @@ mod tests {
         six[1] = 0x01;
         six[15] = 9;
         let conn = ConnText {
-            af: 2,
-            daf: 2,
+            af: Af::Inet,
+            daf: Af::Inet,
             protocol: 6,
             caddr: &c,
             cport: 40000u16.to_be_bytes(),
@@ -125,7 +127,7 @@ mod tests {
             &mut s,
             &ConnText {
                 protocol: 132,
-                daf: 10,
+                daf: Af::Inet6,
                 daddr: &six,
                 pe: Some(("sip", "abc@host")),
                 ..conn

@@ -9,8 +9,10 @@
 use kernel::prelude::*;
 
 use crate::{
-    ctl::proc_text::{Counters, Rates},
-    ctl::{routable, start_daemon},
+    ctl::{
+        proc_text::{Counters, Rates},
+        routable, start_daemon,
+    },
     daemon::{DaemonConfig, Group},
     glue::{
         genl::{Attr, AttrSet, Dump, Family, Handler, Op, OpFlags, Policy, Request, Writer},
@@ -18,9 +20,11 @@ use crate::{
         time::HZ,
     },
     netns::Ipvs,
-    svc::dest::Dest,
-    svc::request::{self, AttrLookup},
-    svc::service::{DestOp, Service},
+    svc::{
+        dest::Dest,
+        request::{self, AttrLookup},
+        service::{DestOp, Service},
+    },
     uapi::{
         cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr, CONN_F_FWD_MASK,
         FLAGS_LEN, GENL_VERSION, IFNAME_MAXLEN, INET_ADDR_LEN, PENAME_MAXLEN, SCHEDNAME_MAXLEN,
@@ -415,7 +419,7 @@ fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, (c, r): &(Counters, Rates
 /// A service nest, attributes in C's order (`ip_vs_genl_fill_service`).
 fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
     w.nest(cmd_attr::SERVICE, |w| {
-        w.put_u16(svc_attr::AF, svc.id.af)?;
+        w.put_u16(svc_attr::AF, svc.id.af.number())?;
         if svc.id.fwmark != 0 {
             w.put_u32(svc_attr::FWMARK, svc.id.fwmark)?;
         } else {
@@ -454,7 +458,7 @@ fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
         w.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns() as u32)?;
         w.put_u32(dest_attr::INACT_CONNS, d.inactive_conns() as u32)?;
         w.put_u32(dest_attr::PERSIST_CONNS, d.persistent_conns() as u32)?;
-        w.put_u16(dest_attr::ADDR_FAMILY, d.af)?;
+        w.put_u16(dest_attr::ADDR_FAMILY, d.af.number())?;
         let c = d.stats.read();
         fill_stats(w, dest_attr::STATS, false, &c)?;
         fill_stats(w, dest_attr::STATS64, true, &c)

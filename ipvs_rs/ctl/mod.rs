@@ -12,7 +12,7 @@ use crate::{
     error::Errno,
     glue::net::Net,
     netns::Config,
-    uapi::{AF_INET, STATE_BACKUP},
+    uapi::{Af, STATE_BACKUP},
 };
 
 mod abi_check;
@@ -24,9 +24,9 @@ pub(crate) mod sockopt_abi;
 pub(crate) mod sysctl;
 
 /// Whether `addr` may become a new real server in `net` (`ip_vs_new_dest`'s address check).
-pub(crate) fn routable(net: &Net) -> impl FnOnce(u16, &[u8; 16]) -> bool + '_ {
+pub(crate) fn routable(net: &Net) -> impl FnOnce(Af, &[u8; 16]) -> bool + '_ {
     move |af, addr| {
-        if af == AF_INET {
+        if af == Af::Inet {
             net.ipv4_unicast_or_local([addr[0], addr[1], addr[2], addr[3]])
         } else {
             net.ipv6_unicast_or_local(addr)

@@ -7,7 +7,7 @@ use core::fmt::{self, Write};
 use crate::{
     svc::request::ServiceId,
     uapi::{
-        self, Fwd, AF_INET6, PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        self, Af, Fwd, PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
         SVC_F_ONEPACKET, SVC_F_PERSISTENT,
     },
 };
@@ -104,7 +104,7 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
     let port = u16::from_be_bytes(id.port);
     if id.fwmark != 0 {
         write!(w, "FWM  {:08X} {} {}", id.fwmark, s.sched, ops)?;
-    } else if id.af == AF_INET6 {
+    } else if id.af == Af::Inet6 {
         write_proto_name(w, id.protocol, 0)?;
         w.write_str("  [")?;
         write_ipv6_full(w, &id.addr)?;
@@ -135,7 +135,7 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
 /// A real server as `/proc/net/ip_vs` shows it.
 pub(crate) struct DestText<'a> {
     /// Its address family (the line's format follows it).
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// Address (IPv4 in the first 4 bytes).
     pub(crate) addr: &'a [u8; 16],
     /// Port.
@@ -162,7 +162,7 @@ pub(crate) fn write_dest(w: &mut impl Write, d: &DestText<'_>) -> fmt::Result {
         inactive,
     } = *d;
     let port = u16::from_be_bytes(port);
-    if af == AF_INET6 {
+    if af == Af::Inet6 {
         w.write_str("  -> [")?;
         write_ipv6_full(w, addr)?;
         write!(w, "]:{port:04X}")?;
@@ -316,7 +316,7 @@ mod tests {
         );
     }
 
-    fn id(af: u16, protocol: u16, addr: &[u8], port: u16, fwmark: u32) -> ServiceId {
+    fn id(af: Af, protocol: u16, addr: &[u8], port: u16, fwmark: u32) -> ServiceId {
         let mut a = [0; 16];
         a[..addr.len()].copy_from_slice(addr);
         ServiceId {
@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn service_lines_match_c() {
-        let tcp = id(2, 6, &[10, 0, 0, 1], 80, 0);
+        let tcp = id(Af::Inet, 6, &[10, 0, 0, 1], 80, 0);
         let persistent = ServiceText {
             id: &tcp,
             sched: "rr",
@@ -353,14 +353,14 @@ mod tests {
             ..persistent
         };
         assert_eq!(service(&plain), "TCP  0A000001:0050 rr  \n");
-        let udp_ops = id(2, 17, &[192, 168, 0, 1], 53, 0);
+        let udp_ops = id(Af::Inet, 17, &[192, 168, 0, 1], 53, 0);
         let ops = ServiceText {
             id: &udp_ops,
             flags: 0x4,
             ..plain
         };
         assert_eq!(service(&ops), "UDP  C0A80001:0035 rr ops  \n");
-        let fwm = id(2, 6, &[], 0, 7);
+        let fwm = id(Af::Inet, 6, &[], 0, 7);
         assert_eq!(
             service(&ServiceText {
                 id: &fwm,
@@ -370,7 +370,7 @@ mod tests {
             "FWM  00000007 sh \n"
         );
         let v6 = id(
-            10,
+            Af::Inet6,
             17,
             &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
             53,
@@ -395,7 +395,7 @@ mod tests {
         let mut a = [0; 16];
         a[..4].copy_from_slice(&[10, 0, 1, 3]);
         let masq = DestText {
-            af: 2,
+            af: Af::Inet,
             addr: &a,
             port: 8080u16.to_be_bytes(),
             conn_flags: 0x100,

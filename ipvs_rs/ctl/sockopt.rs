@@ -10,8 +10,11 @@
 use kernel::prelude::*;
 
 use crate::{
-    ctl::sockopt_abi::{self as abi, DaemonUser, DestEntry, ServiceEntry, ServiceUser},
-    ctl::{routable, start_daemon},
+    ctl::{
+        routable, sockopt_abi as abi,
+        sockopt_abi::{DaemonUser, DestEntry, ServiceEntry, ServiceUser},
+        start_daemon,
+    },
     daemon::DaemonConfig,
     glue::{
         sockopt::{GetRequest, Handler, SetRequest, Sockopts},
@@ -20,7 +23,7 @@ use crate::{
     netns::Ipvs,
     svc::service::DestOp,
     uapi::{
-        so_get as get, so_set as set, AF_INET, BASE_CTL, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
+        so_get as get, so_set as set, Af, AF_INET, BASE_CTL, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
         STATE_BACKUP, STATE_MASTER, VERSION_CODE,
     },
     IpvsModule,
@@ -118,7 +121,7 @@ impl Handler for IpvsSockopts {
                     pr_err!("length: {} != {}\n", req.len(), size.unwrap_or(0));
                     return Err(EINVAL);
                 }
-                let ipv4 = config.services.iter().filter(|s| s.id.af == AF_INET);
+                let ipv4 = config.services.iter().filter(|s| s.id.af == Af::Inet);
                 for (k, svc) in ipv4.take(n).enumerate() {
                     let mut entry = [0u8; abi::SERVICE_ENTRY_LEN];
                     service_entry(svc).encode_into(&mut entry);

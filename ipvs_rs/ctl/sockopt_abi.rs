@@ -10,7 +10,7 @@ use crate::{
     ctl::proc_text::{write_version, Counters, Rates},
     proto::timeouts::Timeouts,
     svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
-    uapi::{so_get as get, so_set as set, AF_INET},
+    uapi::{so_get as get, so_set as set, Af, AF_INET},
 };
 
 /// `struct ip_vs_service_user`.
@@ -152,7 +152,7 @@ impl ServiceUser {
         let mut addr = [0; 16];
         addr[..4].copy_from_slice(&self.addr);
         ServiceId {
-            af: AF_INET,
+            af: Af::Inet,
             protocol: self.protocol,
             addr,
             port: self.port,
@@ -391,7 +391,7 @@ mod tests {
         let id = s.id();
         assert_eq!(
             (id.af, id.protocol, &id.addr[..5]),
-            (2, 6, &[10, 0, 0, 1, 0][..])
+            (Af::Inet, 6, &[10, 0, 0, 1, 0][..])
         );
         let set = s.settings();
         assert_eq!(set.sched_name.as_bytes(), b"rr");
@@ -433,7 +433,7 @@ mod tests {
         b[8..12].copy_from_slice(&0x2003u32.to_ne_bytes());
         b[12..16].copy_from_slice(&(-1i32).to_ne_bytes());
         let (id, s) = decode_dest(&b);
-        assert_eq!((id.af, s.fwd, s.weight), (2, 0x2003, -1));
+        assert_eq!((id.af, s.fwd, s.weight), (AF_INET, 0x2003, -1));
 
         let d = DaemonUser {
             state: 1,

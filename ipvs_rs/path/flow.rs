@@ -34,7 +34,7 @@ use crate::{
         tcp_state::Direction,
     },
     uapi::{
-        Fwd, Protocol, CONN_F_ONE_PACKET, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH,
+        Af, Fwd, Protocol, CONN_F_ONE_PACKET, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH,
         ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, PROTO_UDP, SVC_F_ONEPACKET,
     },
 };
@@ -358,7 +358,7 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
 /// server of a service with the engine sends to a client from its service port starts a
 /// connection through that service (and with persistence, a template keyed by its Call-ID, as
 /// the client's requests would make), so that the client's answers reach that server.
-fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> Option<Arc<Conn>> {
+fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Option<Arc<Conn>> {
     let dp = &*ipvs.dp;
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let (sport, dport) = h.ports?;
@@ -431,13 +431,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: u16) -> O
 /// server's service port that belongs to no connection is dropped and its server told, with a
 /// port unreachable, that the connection is gone, unless the packet ends it (a TCP RST, an
 /// SCTP packet whose first chunk is an ABORT).
-fn stray_from_server(
-    ipvs: &Ipvs,
-    net: &Net,
-    mut skb: HookSkb<'_>,
-    h: &Headers,
-    af: u16,
-) -> Verdict {
+fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers, af: Af) -> Verdict {
     if ipvs.sysctls.int(idx::NAT_ICMP_SEND) == 0 {
         return Verdict::Accept;
     }

@@ -24,7 +24,7 @@ use crate::{
         },
         tcp_state::Direction,
     },
-    uapi::{Fwd, Protocol, AF_INET, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
+    uapi::{Af, Fwd, Protocol, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
 };
 
 /// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
@@ -160,7 +160,7 @@ pub(super) fn in_icmp<'a>(
     let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local();
     let tunnel_type = |addr: &[u8; 16], port| {
         to_host
-            .then(|| dp.real_servers.tunnel_type(AF_INET, addr, port))
+            .then(|| dp.real_servers.tunnel_type(Af::Inet, addr, port))
             .flatten()
     };
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {

@@ -22,7 +22,7 @@ use crate::{
     },
     svc::dest::PathMtu,
     uapi::{
-        Protocol, AF_INET6, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
+        Af, Protocol, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
         ICMP_TIME_EXCEEDED,
     },
 };
@@ -94,7 +94,7 @@ pub(super) fn tunnel_xmit(
     icmp: bool,
 ) -> Verdict {
     let dest = &conn.dest;
-    let outer = if dest.af == AF_INET6 {
+    let outer = if dest.af == Af::Inet6 {
         Family::Ipv6
     } else {
         Family::Ipv4

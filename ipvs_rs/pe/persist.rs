@@ -13,7 +13,7 @@
 //! - firewall mark: `<IPPROTO_IP, client network, 0, the mark as an IPv4 address, 0>`, so that
 //!   every port and protocol with the mark sticks together.
 
-use crate::uapi::{AF_INET6, PROTO_IP};
+use crate::uapi::{Af, PROTO_IP};
 
 /// The FTP control port, network order: its templates leave the port out, and a service on it
 /// lets other ports of its address pass when it has no server.
@@ -23,7 +23,7 @@ pub(crate) const FTP_PORT: [u8; 2] = 21u16.to_be_bytes();
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PersistentService {
     /// Address family.
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// Firewall mark, 0 for an address service.
     pub(crate) fwmark: u32,
     /// Virtual port, network order (0 for any port).
@@ -36,7 +36,7 @@ pub(crate) struct PersistentService {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TemplateKey<'a> {
     /// The service's family.
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// The packet's protocol, or [`PROTO_IP`] for a firewall-mark service.
     pub(crate) protocol: u8,
     /// The client's network: its address masked by the service's netmask.
@@ -54,7 +54,7 @@ impl PersistentService {
     /// The client address `saddr` masked to the service's granularity.
     pub(crate) fn client_network(&self, saddr: &[u8; 16]) -> [u8; 16] {
         let mut net = [0u8; 16];
-        if self.af == AF_INET6 {
+        if self.af == Af::Inet6 {
             // `ipv6_addr_prefix`: the first `netmask` bits (at most 128).
             let bits = self.netmask.min(128) as usize;
             net[..bits / 8].copy_from_slice(&saddr[..bits / 8]);
@@ -146,7 +146,6 @@ pub(crate) fn template_state_name(state: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::uapi::AF_INET;
 
     fn v4(a: [u8; 4]) -> [u8; 16] {
         let mut x = [0; 16];
@@ -158,7 +157,7 @@ mod tests {
 
     fn svc(port: u16, fwmark: u32, mask: [u8; 4]) -> PersistentService {
         PersistentService {
-            af: 2,
+            af: Af::Inet,
             fwmark,
             port: port.to_be_bytes(),
             netmask: u32::from_ne_bytes(mask),
@@ -177,7 +176,7 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
-                af: AF_INET,
+                af: Af::Inet,
                 protocol: TCP,
                 caddr: v4([10, 1, 2, 0]),
                 vaddr: v4([192, 0, 2, 1]),
@@ -211,7 +210,7 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
-                af: AF_INET,
+                af: Af::Inet,
                 protocol: PROTO_IP,
                 caddr: v4([10, 1, 0, 0]),
                 vaddr: v4([0, 0, 1, 2]),
@@ -224,7 +223,7 @@ mod tests {
     #[test]
     fn ipv6_prefixes() {
         let s = PersistentService {
-            af: AF_INET6,
+            af: Af::Inet6,
             fwmark: 0,
             port: [0, 80],
             netmask: 60,

@@ -8,9 +8,9 @@
 use crate::{
     proto::tcp_state::TcpFlags,
     uapi::{
-        AF_INET, AF_INET6, ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED,
-        PROTO_GRE, PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, TUN_TYPE_GRE,
-        TUN_TYPE_GUE, TUN_TYPE_IPIP,
+        Af, ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, PROTO_GRE,
+        PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, TUN_TYPE_GRE, TUN_TYPE_GUE,
+        TUN_TYPE_IPIP,
     },
 };
 
@@ -139,11 +139,11 @@ impl Ip {
         matches!(self, Ip::V6(_))
     }
 
-    /// The address family of the header (`AF_INET` or `AF_INET6`).
-    pub(crate) fn af(&self) -> u16 {
+    /// The address family of the header.
+    pub(crate) fn af(&self) -> Af {
         match self {
-            Ip::V4(_) => AF_INET,
-            Ip::V6(_) => AF_INET6,
+            Ip::V4(_) => Af::Inet,
+            Ip::V6(_) => Af::Inet6,
         }
     }
 
@@ -717,10 +717,10 @@ mod tests {
         let f = tcp_flags(&p[20..]).unwrap();
         assert!(f.syn && !f.ack && !f.fin && !f.rst);
         assert_eq!(parse_ipv4(&p[..19]), None);
-        // Connections are filed under the family of the header (AF_INET, AF_INET6: 2, 10).
-        assert_eq!(Ip::V4(h).af(), 2);
+        // Connections are filed under the family of the header.
+        assert_eq!(Ip::V4(h).af(), Af::Inet);
         let v6 = parse_ipv6(&packet_v6(PROTO_TCP)).unwrap();
-        assert_eq!(Ip::V6(v6).af(), 10);
+        assert_eq!(Ip::V6(v6).af(), Af::Inet6);
     }
 
     #[test]

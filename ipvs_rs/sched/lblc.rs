@@ -10,6 +10,7 @@ use super::{
     locality::{is_overloaded, DestRef, LocalityCache},
     overhead, weighted_least, Candidate, Flow, Lender, Scheduler,
 };
+use crate::uapi::Af;
 
 /// The cache of destination address → server.
 pub(crate) struct LocalityLeastConnection<L: Lender> {
@@ -18,7 +19,7 @@ pub(crate) struct LocalityLeastConnection<L: Lender> {
 
 impl<L: Lender> LocalityLeastConnection<L> {
     /// The scheduler of a service of family `af`.
-    pub(crate) fn new(af: u16) -> Self {
+    pub(crate) fn new(af: Af) -> Self {
         Self {
             cache: LocalityCache::new(af),
         }
@@ -61,7 +62,7 @@ mod tests {
 
     #[test]
     fn sticks_to_the_server_chosen_for_an_address() {
-        let mut s = LocalityLeastConnection::<HostLender>::new(2);
+        let mut s = LocalityLeastConnection::<HostLender>::new(Af::Inet);
         let mut dests = [D::new(1, 1), D::new(2, 1), D::new(3, 1)];
         // The first address takes the least loaded (the first on ties), and keeps it while
         // that server fills up to its weight.
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn a_server_gone_or_quiesced_is_replaced() {
-        let mut s = LocalityLeastConnection::<HostLender>::new(2);
+        let mut s = LocalityLeastConnection::<HostLender>::new(Af::Inet);
         let mut dests = [D::new(1, 1), D::new(2, 1)];
         assert_eq!(s.schedule(&dests, &to(1)), Some(0));
         dests[0].weight = 0;
@@ -98,7 +99,7 @@ mod tests {
 
     #[test]
     fn nothing_without_a_weighted_server() {
-        let mut s = LocalityLeastConnection::<HostLender>::new(2);
+        let mut s = LocalityLeastConnection::<HostLender>::new(Af::Inet);
         assert_eq!(s.schedule(&[D::new(1, 0)], &to(1)), None);
         assert_eq!(s.schedule::<D>(&[], &to(1)), None);
     }

@@ -10,6 +10,7 @@ use super::{
     locality::{is_overloaded, DestRef, LocalityCache, EXPIRATION_SECS},
     overhead, weighted_least, Candidate, Flow, Growable, Lender, Scheduler,
 };
+use crate::uapi::Af;
 
 /// The servers of one destination address (`struct ip_vs_dest_set`).
 pub(crate) struct DestSet<L: Lender> {
@@ -97,7 +98,7 @@ pub(crate) struct LocalityLeastConnectionReplicated<L: Lender> {
 
 impl<L: Lender> LocalityLeastConnectionReplicated<L> {
     /// The scheduler of a service of family `af`.
-    pub(crate) fn new(af: u16) -> Self {
+    pub(crate) fn new(af: Af) -> Self {
         Self {
             cache: LocalityCache::new(af),
         }
@@ -161,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_set_grows_under_load_and_shrinks_when_stale() {
-        let mut s = LocalityLeastConnectionReplicated::<HostLender>::new(2);
+        let mut s = LocalityLeastConnectionReplicated::<HostLender>::new(Af::Inet);
         let mut dests = [D::new(1, 2), D::new(2, 2), D::new(3, 2)];
         assert_eq!(s.schedule(&dests, &to(1, 0)), Some(0));
         busy(&mut dests[0], 2);
@@ -186,7 +187,7 @@ mod tests {
 
     #[test]
     fn sets_are_per_address_and_skip_gone_servers() {
-        let mut s = LocalityLeastConnectionReplicated::<HostLender>::new(2);
+        let mut s = LocalityLeastConnectionReplicated::<HostLender>::new(Af::Inet);
         let mut dests = [D::new(1, 1), D::new(2, 1)];
         assert_eq!(s.schedule(&dests, &to(1, 0)), Some(0));
         busy(&mut dests[0], 1);

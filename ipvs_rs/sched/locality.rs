@@ -15,6 +15,7 @@
 //! address gives the same answer.
 
 use super::{fold, hash_32, Candidate, Growable, Lender};
+use crate::uapi::Af;
 
 /// `IP_VS_LBLC_TAB_BITS` (and LBLCR's), the default `CONFIG_IP_VS_LBLC_TAB_BITS`.
 const TAB_BITS: u32 = 10;
@@ -88,7 +89,7 @@ pub(crate) struct LocalityCache<L: Lender, E> {
     heads: L::Vec<u32>,
     entries: L::Vec<Entry<E>>,
     /// The service's address family.
-    af: u16,
+    af: Af,
     /// Bucket the last collection stopped at (`tbl->rover`).
     rover: usize,
     /// Collections since the last full check (`tbl->counter`).
@@ -97,7 +98,7 @@ pub(crate) struct LocalityCache<L: Lender, E> {
 
 impl<L: Lender, E> LocalityCache<L, E> {
     /// An empty cache for a service of family `af`.
-    pub(crate) fn new(af: u16) -> Self {
+    pub(crate) fn new(af: Af) -> Self {
         Self {
             heads: Default::default(),
             entries: Default::default(),
@@ -271,7 +272,7 @@ mod tests {
 
     #[test]
     fn insert_get_and_collect() {
-        let mut c = LocalityCache::<HostLender, u32>::new(2);
+        let mut c = LocalityCache::<HostLender, u32>::new(Af::Inet);
         // Many addresses in few buckets exercise chains and moves.
         for i in 0..3000 {
             c.insert(&addr(i), i, u64::from(i));
@@ -297,7 +298,7 @@ mod tests {
 
     #[test]
     fn full_table_takes_no_more() {
-        let mut c = LocalityCache::<HostLender, ()>::new(2);
+        let mut c = LocalityCache::<HostLender, ()>::new(Af::Inet);
         for i in 0..(MAX_SIZE * 3 / 2 + 10) as u32 {
             c.insert(&addr(i), (), 0);
         }

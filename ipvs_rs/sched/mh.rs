@@ -16,6 +16,7 @@
 use core::ops::DerefMut;
 
 use super::{fold, Candidate, Flow, Scheduler};
+use crate::uapi::Af;
 
 /// `IP_VS_MH_TAB_SIZE` for the default `CONFIG_IP_VS_MH_TAB_INDEX` (12): the prime 4093.
 const TAB_SIZE: usize = 4093;
@@ -74,7 +75,7 @@ fn hsiphash_u32(value: u32, key: [u64; 2]) -> u32 {
 }
 
 /// `ip_vs_mh_hashkey`.
-fn hashkey(af: u16, addr: &[u8; 16], port: u16, key: [u64; 2], offset: u32) -> u32 {
+fn hashkey(af: Af, addr: &[u8; 16], port: u16, key: [u64; 2], offset: u32) -> u32 {
     let v = offset
         .wrapping_add(u32::from(port))
         .wrapping_add(fold(af, addr));
@@ -104,13 +105,13 @@ fn gcd(mut a: i32, mut b: i32) -> i32 {
 pub(crate) struct MaglevHashing<T> {
     storage: T,
     /// The service's address family, which folds server addresses for hashing.
-    af: u16,
+    af: Af,
 }
 
 impl<T: DerefMut<Target = [u16]>> MaglevHashing<T> {
     /// A scheduler for a service of family `af` keeping its table in `storage`
     /// ([`STORAGE_LEN`] entries).
-    pub(crate) fn new(storage: T, af: u16) -> Self {
+    pub(crate) fn new(storage: T, af: Af) -> Self {
         Self { storage, af }
     }
 
@@ -222,7 +223,7 @@ mod tests {
     use super::*;
 
     fn mh(dests: &[D]) -> MaglevHashing<Vec<u16>> {
-        let mut s = MaglevHashing::new(vec![0; STORAGE_LEN], 2);
+        let mut s = MaglevHashing::new(vec![0; STORAGE_LEN], Af::Inet);
         s.dest_added(dests);
         s
     }
@@ -334,7 +335,7 @@ mod tests {
     fn no_weight_no_table() {
         let s = mh(&[D::new(1, 0)]);
         assert!(s.lookup().unwrap().iter().all(|&i| i == EMPTY));
-        let mut short = MaglevHashing::new(vec![0; 10], 2);
+        let mut short = MaglevHashing::new(vec![0; 10], Af::Inet);
         short.dest_added(&[D::new(1, 1)]);
         assert_eq!(short.schedule(&[D::new(1, 1)], &ANY), None);
     }

@@ -14,7 +14,9 @@
 //! lookup table) or grows (the lblc and lblcr caches) keep it in arrays the caller lends:
 //! [`Algorithm`] is generic over a [`Lender`].
 
-use crate::error::Errno;
+use core::ops::DerefMut;
+
+use crate::{error::Errno, uapi::Af};
 
 mod dh;
 mod fo;
@@ -32,7 +34,6 @@ mod twos;
 mod wlc;
 mod wrr;
 
-use core::ops::DerefMut;
 use dh::DestinationHashing;
 use fo::WeightedFailover;
 use lblc::LocalityLeastConnection;
@@ -70,8 +71,8 @@ pub(crate) trait Candidate {
 /// flags (some select hashing options).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Flow {
-    /// Address family of the service (`AF_INET` or `AF_INET6`).
-    pub(crate) af: u16,
+    /// Address family of the service.
+    pub(crate) af: Af,
     /// Source (client) address; IPv4 in the first 4 bytes.
     pub(crate) saddr: [u8; 16],
     /// Destination (virtual) address.
@@ -114,9 +115,9 @@ impl Flow {
 
 /// An address of family `af` folded to 32 bits as C's hashing schedulers do (an IPv6
 /// address's four words XORed), in host order.
-pub(crate) fn fold(af: u16, addr: &[u8; 16]) -> u32 {
+pub(crate) fn fold(af: Af, addr: &[u8; 16]) -> u32 {
     let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
-    if af == crate::uapi::AF_INET6 {
+    if af == Af::Inet6 {
         word(0) ^ word(4) ^ word(8) ^ word(12)
     } else {
         word(0)
@@ -215,7 +216,7 @@ macro_rules! schedulers {
             /// [`Algorithm::storage_len`] entries).
             pub(crate) fn new<C: Candidate>(
                 name: Option<&str>,
-                $af: u16,
+                $af: Af,
                 dests: &[C],
                 $storage: L::Vec<u16>,
             ) -> Self {
@@ -374,7 +375,7 @@ pub(crate) mod tests {
 
     /// A flow for schedulers that do not look at it.
     pub(crate) const ANY: Flow = Flow {
-        af: 2,
+        af: Af::Inet,
         saddr: [0; 16],
         daddr: [0; 16],
         sport: [0; 2],
@@ -433,7 +434,7 @@ pub(crate) mod tests {
     /// The scheduler called `name`, built as the control plane builds it, for `dests`.
     fn by_name(name: Option<&str>, dests: &[D]) -> Algorithm<HostLender> {
         let storage = vec![0; Algorithm::<HostLender>::storage_len(name)];
-        Algorithm::new(name, 2, dests, storage)
+        Algorithm::new(name, Af::Inet, dests, storage)
     }
 
     /// The keys of the next `n` servers `a` picks.

@@ -111,7 +111,7 @@ impl Scheduler for SourceHashing {
 pub(super) mod tests {
     use super::super::tests::{ANY, D};
     use super::*;
-    use crate::uapi::{AF_INET, AF_INET6};
+    use crate::uapi::Af;
     use std::net::IpAddr;
 
     #[test]
@@ -166,7 +166,7 @@ pub(super) mod tests {
         /// The fixture's `service` line, for messages.
         pub(crate) service: String,
         /// The service's address family.
-        pub(crate) af: u16,
+        pub(crate) af: Af,
         /// Servers in the order they were added, with their final weights.
         pub(crate) servers: Vec<Server>,
         /// Each flow's fixture line number, the flow, and the server C chose (its place in
@@ -212,9 +212,9 @@ pub(super) mod tests {
                     }
                     vaddr = addr16(addr);
                     let af = if addr.contains(':') {
-                        AF_INET6
+                        Af::Inet6
                     } else {
-                        AF_INET
+                        Af::Inet
                     };
                     blocks.push(Block {
                         service: line.to_string(),

@@ -21,7 +21,7 @@ use crate::{
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
     svc::request::{DestSettings, ServiceId},
-    uapi::{Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
+    uapi::{Af, Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
 };
 
 /// A real server of a service.
@@ -31,7 +31,7 @@ use crate::{
 /// atomics: the packet path reads them without the configuration lock.
 pub(crate) struct Dest {
     /// Address family (may differ from the service's for tunnels).
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// Address, zero beyond 4 bytes for IPv4.
     pub(crate) addr: [u8; 16],
     /// Port, network byte order.
@@ -102,7 +102,7 @@ impl Dest {
         self.available.store(false, Relaxed);
     }
 
-    pub(crate) fn new(af: u16, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
+    pub(crate) fn new(af: Af, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
         Ok(Self {
             af,
             addr,

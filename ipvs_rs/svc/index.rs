@@ -14,6 +14,7 @@ use core::ops::DerefMut;
 use crate::{
     sched::{fold, hash_32},
     svc::request::ServiceId,
+    uapi::Af,
 };
 
 /// No entry: the end of a chain.
@@ -23,10 +24,10 @@ const END: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ServiceKey {
     /// A firewall-mark service: family and mark.
-    Mark { af: u16, mark: u32 },
+    Mark { af: Af, mark: u32 },
     /// An address service: family, protocol, virtual address and port (network order).
     Addr {
-        af: u16,
+        af: Af,
         protocol: u16,
         addr: [u8; 16],
         port: [u8; 2],
@@ -55,7 +56,7 @@ impl ServiceKey {
     /// as the hashing schedulers use them.
     fn bucket(&self, bits: u32) -> usize {
         let value = match *self {
-            Self::Mark { af, mark } => mark ^ u32::from(af) << 24,
+            Self::Mark { af, mark } => mark ^ u32::from(af.number()) << 24,
             Self::Addr {
                 af,
                 protocol,
@@ -135,7 +136,7 @@ impl<S: DerefMut<Target = [u32]>> ServiceIndex<S> {
 mod tests {
     use super::*;
 
-    fn id(af: u16, protocol: u16, last: u8, port: u16, fwmark: u32) -> ServiceId {
+    fn id(af: Af, protocol: u16, last: u8, port: u16, fwmark: u32) -> ServiceId {
         let mut addr = [0; 16];
         addr[0] = 10;
         addr[3] = last;
@@ -162,11 +163,11 @@ mod tests {
         let mut ids = Vec::new();
         for last in 0..=255 {
             for port in [80, 443, 0] {
-                ids.push(id(2, 6, last, port, 0));
-                ids.push(id(2, 17, last, port, 0));
+                ids.push(id(Af::Inet, 6, last, port, 0));
+                ids.push(id(Af::Inet, 17, last, port, 0));
             }
-            ids.push(id(2, 6, last, 0, u32::from(last) + 1));
-            ids.push(id(10, 6, last, 0, u32::from(last) + 1));
+            ids.push(id(Af::Inet, 6, last, 0, u32::from(last) + 1));
+            ids.push(id(Af::Inet6, 6, last, 0, u32::from(last) + 1));
         }
         let idx = index(&ids);
         for s in &ids {
@@ -174,16 +175,19 @@ mod tests {
             assert!(found.is_some_and(|f| core::ptr::eq(f, s)));
         }
         for missing in [
-            id(2, 132, 1, 80, 0),
-            id(10, 6, 1, 80, 0),
-            id(2, 6, 1, 81, 0),
+            id(Af::Inet, 132, 1, 80, 0),
+            id(Af::Inet6, 6, 1, 80, 0),
+            id(Af::Inet, 6, 1, 81, 0),
         ] {
             assert_eq!(
                 idx.find(&ids, &ServiceKey::of(&missing), ServiceKey::of),
                 None
             );
         }
-        let mark = ServiceKey::Mark { af: 2, mark: 300 };
+        let mark = ServiceKey::Mark {
+            af: Af::Inet,
+            mark: 300,
+        };
         assert_eq!(idx.find(&ids, &mark, ServiceKey::of), None);
         // The busiest bucket of 1024 keys in 2048 buckets stays short.
         let mut load = vec![0; buckets_for(ids.len())];
@@ -201,9 +205,12 @@ mod tests {
     #[test]
     fn empty_and_mis_sized() {
         let idx = index(&[]);
-        let mark = ServiceKey::Mark { af: 2, mark: 1 };
+        let mark = ServiceKey::Mark {
+            af: Af::Inet,
+            mark: 1,
+        };
         assert_eq!(idx.find(&[], &mark, ServiceKey::of), None);
-        let keys = [ServiceKey::of(&id(2, 6, 1, 80, 0))];
+        let keys = [ServiceKey::of(&id(Af::Inet, 6, 1, 80, 0))];
         assert!(ServiceIndex::build(vec![0; 8], vec![0; 1], keys.into_iter()).is_none());
         assert!(ServiceIndex::build(vec![0; 16], vec![0; 2], keys.into_iter()).is_none());
     }

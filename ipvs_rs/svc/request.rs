@@ -7,9 +7,9 @@
 //! kept raw, as C keeps them (ports and the IPv4 netmask in network byte order), so that replies
 //! and `/proc` text come out byte for byte the same.
 
-use crate::error::Errno;
-use crate::uapi::{
-    dest_attr, svc_attr, AF_INET, AF_INET6, CONN_F_FWD_MASK, PROTO_TCP, TUN_TYPE_GUE,
+use crate::{
+    error::Errno,
+    uapi::{dest_attr, svc_attr, Af, CONN_F_FWD_MASK, PROTO_TCP, TUN_TYPE_GUE},
 };
 
 /// Access to the attributes of one nest, by type.
@@ -18,9 +18,12 @@ pub(crate) trait AttrLookup<'a> {
     fn attr(&self, ty: u16) -> Option<&'a [u8]>;
 }
 
-/// Whether the control plane accepts address family `af` (IPv6 only when the kernel has it).
-pub(crate) fn af_valid(af: u16, ipv6: bool) -> bool {
-    af == AF_INET || (af == AF_INET6 && ipv6)
+/// The family numbered `af`, if IPVS serves it here (IPv6 only where it is enabled).
+pub(crate) fn served_af(af: u16, ipv6: bool) -> Option<Af> {
+    match Af::of(af)? {
+        Af::Inet6 if !ipv6 => None,
+        served => Some(served),
+    }
 }
 
 fn bytes<const N: usize>(p: &[u8]) -> [u8; N] {
@@ -41,7 +44,7 @@ fn inet_addr(p: &[u8]) -> [u8; 16] {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceId {
     /// Address family.
-    pub(crate) af: u16,
+    pub(crate) af: Af,
     /// IP protocol (TCP for firewall-mark services).
     pub(crate) protocol: u16,
     /// Virtual address (`union nf_inet_addr`).
@@ -119,10 +122,9 @@ pub(crate) fn parse_service<'a>(
     if fwmark.is_none() && (protocol.is_none() || addr.is_none() || port.is_none()) {
         return Err(Errno::Inval);
     }
-    let af = u16::from_ne_bytes(bytes(af));
-    if !af_valid(af, ipv6) {
+    let Some(af) = served_af(u16::from_ne_bytes(bytes(af)), ipv6) else {
         return Err(Errno::AfNoSupport);
-    }
+    };
     let id = match fwmark {
         Some(m) => ServiceId {
             af,
@@ -174,7 +176,7 @@ pub(crate) fn merge_flags(current: u32, new: u32, mask: u32) -> u32 {
 /// Identifies a destination within its service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DestId {
-    /// Address family, 0 when the request did not say (then the service's).
+    /// Address family as the request numbered it, 0 when it did not say (then the service's).
     pub(crate) af: u16,
     /// Real server address.
     pub(crate) addr: [u8; 16],
@@ -261,6 +263,7 @@ impl DestSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uapi::{AF_INET, AF_INET6};
     use std::collections::HashMap;
 
     struct Map(HashMap<u16, Vec<u8>>);
@@ -297,7 +300,7 @@ mod tests {
     fn full_service_as_ipvsadm_sends_it() {
         let m = ipvsadm_tcp_service();
         let (id, s) = parse_service(&&m, true, true).unwrap();
-        assert_eq!(id.af, AF_INET);
+        assert_eq!(id.af, Af::Inet);
         assert_eq!(id.protocol, 6);
         assert_eq!(&id.addr[..4], &[10, 0, 0, 1]);
         assert_eq!(id.port, [0, 80]);
@@ -334,7 +337,7 @@ mod tests {
         let (id, _) = parse_service(&&m, false, true).unwrap();
         assert_eq!(
             (id.af, id.protocol, id.fwmark),
-            (AF_INET6, u16::from(PROTO_TCP), 7)
+            (Af::Inet6, u16::from(PROTO_TCP), 7)
         );
     }
 

@@ -19,7 +19,7 @@ use crate::{
     glue::rcu_buckets::RcuBuckets,
     sched::{fold, hash_32},
     svc::dest::{Dest, ServiceShared},
-    uapi::{Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
+    uapi::{Af, Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
 };
 
 /// Buckets in the table (`2^BUCKET_BITS`). C has 16; the chains here are arrays, copied on
@@ -63,7 +63,7 @@ pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
 
 /// The bucket of the servers of family `af` at `addr` filed under `port`: C's
 /// `ip_vs_rs_hashkey` input (the folded address and the port) through the kernel's `hash_32`.
-fn bucket_of(af: u16, addr: &[u8; 16], port: [u8; 2]) -> usize {
+fn bucket_of(af: Af, addr: &[u8; 16], port: [u8; 2]) -> usize {
     hash_32(
         fold(af, addr) ^ u32::from(u16::from_be_bytes(port)),
         BUCKET_BITS,
@@ -82,7 +82,7 @@ impl RealServers {
     fn find<'g>(
         &self,
         guard: &'g rcu::Guard,
-        af: u16,
+        af: Af,
         addr: &[u8; 16],
         port: [u8; 2],
         matches: impl Fn(&RealServer) -> bool,
@@ -98,7 +98,7 @@ impl RealServers {
     pub(crate) fn nat_server<'g>(
         &self,
         guard: &'g rcu::Guard,
-        af: u16,
+        af: Af,
         protocol: u8,
         addr: &[u8; 16],
         port: [u8; 2],
@@ -112,7 +112,7 @@ impl RealServers {
 
     /// `ip_vs_find_tunnel`: the tunnel type of the tunnel real server of family `af` at `addr`
     /// with tunnel port `tun_port` (0 for IP-IP and GRE) filed last.
-    pub(crate) fn tunnel_type(&self, af: u16, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
+    pub(crate) fn tunnel_type(&self, af: Af, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
         let guard = rcu::read_lock();
         self.find(&guard, af, addr, tun_port, |r| {
             r.dest.tun_port() == tun_port && r.dest.fwd() == Fwd::Tunnel

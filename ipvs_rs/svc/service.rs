@@ -18,7 +18,7 @@ use crate::{
         request::{merge_flags, DestId, DestSettings, ServiceId, ServiceSettings},
         rs_table::{self, RealServersWriter},
     },
-    uapi::{Fwd, AF_INET, AF_INET6, SVC_F_HASHED},
+    uapi::{Af, Fwd, SVC_F_HASHED},
 };
 
 /// The services the packet path looks new connections up in (published under RCU).
@@ -42,7 +42,7 @@ impl ServiceTable {
     /// of the family first (whatever the protocol), then the address service.
     pub(crate) fn find(
         &self,
-        af: u16,
+        af: Af,
         mark: u32,
         protocol: u8,
         addr: &[u8; 16],
@@ -68,8 +68,8 @@ impl ServiceTable {
     }
 
     /// Whether a service of family `af` has the SIP persistence engine.
-    pub(crate) fn has_sip(&self, af: u16) -> bool {
-        self.sip[usize::from(af == AF_INET6)]
+    pub(crate) fn has_sip(&self, af: Af) -> bool {
+        self.sip[usize::from(af == Af::Inet6)]
     }
 }
 
@@ -149,7 +149,7 @@ impl Service {
         }
     }
 
-    fn find_dest(&self, af: u16, addr: &[u8; 16], port: [u8; 2]) -> Option<usize> {
+    fn find_dest(&self, af: Af, addr: &[u8; 16], port: [u8; 2]) -> Option<usize> {
         self.dests
             .iter()
             .position(|d| d.af == af && d.addr == *addr && d.port == port)
@@ -158,8 +158,8 @@ impl Service {
 
 /// Zeroes the bytes of an IPv4 address beyond the first four, as `ip_vs_addr_copy` keeps only
 /// those: lookups then compare whole arrays.
-fn canonical_addr(af: u16, mut addr: [u8; 16]) -> [u8; 16] {
-    if af == AF_INET {
+fn canonical_addr(af: Af, mut addr: [u8; 16]) -> [u8; 16] {
+    if af == Af::Inet {
         addr[4..].fill(0);
     }
     addr
@@ -175,7 +175,7 @@ fn canonical_id(id: &ServiceId) -> ServiceId {
 /// Schedulers and persistence engines by name, with C's errors.
 fn bind(
     s: &ServiceSettings,
-    af: u16,
+    af: Af,
 ) -> Result<(Option<&'static str>, Option<&'static str>), Errno> {
     let sched = sched::lookup(s.sched_name.as_bytes()).map_err(|()| Errno::NoEnt)?;
     let pe = if s.pe_name.is_empty() {
@@ -183,7 +183,7 @@ fn bind(
     } else {
         Some(sched::lookup_pe(s.pe_name.as_bytes())?)
     };
-    if af == AF_INET6 && !(1..=128).contains(&s.netmask) {
+    if af == Af::Inet6 && !(1..=128).contains(&s.netmask) {
         return Err(Errno::Inval);
     }
     Ok((sched, pe))
@@ -224,7 +224,7 @@ impl Services {
         for s in &self.list {
             list.push(s.shared.clone(), GFP_KERNEL)?;
             if s.pe == Some(sip::NAME) {
-                sip[usize::from(s.id.af == AF_INET6)] = true;
+                sip[usize::from(s.id.af == Af::Inet6)] = true;
             }
         }
         let buckets = index::buckets_for(list.len());
@@ -259,11 +259,11 @@ impl Services {
 
     /// The number of IPv4 services (what the legacy sockopt interface reports).
     pub(crate) fn count_ipv4(&self) -> usize {
-        self.list.iter().filter(|s| s.id.af == AF_INET).count()
+        self.list.iter().filter(|s| s.id.af == Af::Inet).count()
     }
 
     /// The number of services of family `af`.
-    pub(crate) fn count_af(&self, af: u16) -> usize {
+    pub(crate) fn count_af(&self, af: Af) -> usize {
         self.list.iter().filter(|s| s.id.af == af).count()
     }
 
@@ -272,7 +272,7 @@ impl Services {
     pub(crate) fn uses_ipv6(&self) -> bool {
         self.list
             .iter()
-            .any(|s| s.id.af == AF_INET6 || s.dests.iter().any(|d| d.af == AF_INET6))
+            .any(|s| s.id.af == Af::Inet6 || s.dests.iter().any(|d| d.af == Af::Inet6))
     }
 
     /// Whether some service has a real server of another address family (the sync protocol
@@ -425,13 +425,15 @@ impl Services {
         id: &DestId,
         settings: Option<&DestSettings>,
         ipv6: bool,
-        routable: impl FnOnce(u16, &[u8; 16]) -> bool,
+        routable: impl FnOnce(Af, &[u8; 16]) -> bool,
     ) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
-        let af = if id.af == 0 { svc.id.af } else { id.af };
-        if !crate::svc::request::af_valid(af, ipv6) {
-            return Err(Errno::AfNoSupport);
-        }
+        let number = if id.af == 0 {
+            svc.id.af.number()
+        } else {
+            id.af
+        };
+        let af = crate::svc::request::served_af(number, ipv6).ok_or(Errno::AfNoSupport)?;
         if af != svc.id.af
             && op != DestOp::Del
             && settings.map(|s| Fwd::of(s.fwd)) != Some(Fwd::Tunnel)
