@@ -20,13 +20,7 @@ mod pe {
     pub(crate) mod persist;
     pub(crate) mod sip;
 }
-mod proto {
-    pub(crate) mod packet;
-    pub(crate) mod sctp_state;
-    pub(crate) mod tcp_state;
-    pub(crate) mod timeouts;
-    pub(crate) mod tunnel;
-}
+mod proto;
 mod sched;
 mod stats {
     pub(crate) mod estimator;

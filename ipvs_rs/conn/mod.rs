@@ -22,17 +22,11 @@ use kernel::{
 };
 
 use crate::{
-    conn::reuse::StateEvent,
     glue::{time::HZ, timer::jiffies},
-    pe::persist::{self, INVALID_DPORT},
-    proto::{
-        sctp_state::{self, SctpState},
-        tcp_state::{self, Direction, TcpState},
-    },
+    pe::persist::INVALID_DPORT,
+    proto::{tcp::TcpState, ConnState, Direction, StateEvent, StateTimeout},
     svc::dest::{Dest, ServiceShared},
-    uapi::{
-        Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE,
-    },
+    uapi::{Af, Fwd, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
 pub(crate) mod reuse;
@@ -63,9 +57,8 @@ pub(crate) struct Tuple {
 /// The protocol state of a connection, under its lock (which also serialises changes of the
 /// connection's flags).
 struct State {
-    /// Protocol state (a [`TcpState`] number for TCP, 0 for UDP; for a template, whether it is
-    /// assured).
-    state: u8,
+    /// Its protocol's state, or a template's.
+    state: ConnState,
     /// Still in the table: its server's connection counts include it.
     hashed: bool,
 }
@@ -168,7 +161,7 @@ impl Conn {
     fn assure_control(&self) {
         if let Some(ct) = &self.control {
             if ct.is_template() {
-                ct.state.lock().state = persist::TEMPLATE_ASSURED;
+                ct.state.lock().state = ConnState::Template { assured: true };
             }
         }
     }
@@ -181,7 +174,6 @@ impl Conn {
     /// What [`reuse::Found::reuse`] decides about this connection by.
     pub(crate) fn found(&self) -> reuse::Found {
         reuse::Found {
-            protocol: Protocol::of(self.tuple.protocol),
             state: self.state.lock().state,
             controlled: self.control.is_some(),
             no_output: self.flags.load(Relaxed) & CONN_F_NOOUTPUT != 0,
@@ -211,69 +203,37 @@ impl Conn {
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
-        match (Protocol::of(self.tuple.protocol), event) {
-            (Protocol::Tcp | Protocol::Sctp, Some(event)) => {
-                let mut s = self.state.lock();
-                let mut flags = self.flags.load(Relaxed);
-                let mut no_output = flags & CONN_F_NOOUTPUT != 0;
-                let old = usize::from(s.state);
-                // The new state's number, whether it is active, its timeout, whether it is the
-                // established one.
-                let (new, active, timeout, established) = match event {
-                    StateEvent::Tcp(f) => {
-                        let n = tcp_state::next_state(
-                            TcpState::ALL[old],
-                            dir,
-                            f,
-                            &mut no_output,
-                            secure_tcp,
-                        );
-                        (
-                            n as usize,
-                            n.active(),
-                            timeouts.tcp(n),
-                            n == TcpState::Established,
-                        )
-                    }
-                    StateEvent::Sctp { event, .. } => {
-                        let n =
-                            sctp_state::next_state(SctpState::ALL[old], dir, event, &mut no_output);
-                        (
-                            n as usize,
-                            n.active(),
-                            n.timeout() * HZ,
-                            n == SctpState::Established,
-                        )
-                    }
-                };
-                if !no_output {
-                    flags &= !CONN_F_NOOUTPUT;
-                }
-                if new != old && s.hashed {
-                    let inactive = flags & CONN_F_INACTIVE != 0;
-                    if !inactive && !active {
-                        self.dest.conn_activity(false);
-                        flags |= CONN_F_INACTIVE;
-                    } else if inactive && active {
-                        self.dest.conn_activity(true);
-                        flags &= !CONN_F_INACTIVE;
-                    }
-                }
-                self.flags.store(flags, Relaxed);
-                s.state = new as u8;
-                self.timeout.store(timeout, Relaxed);
-                drop(s);
-                if new != old && established {
-                    self.assure_control();
-                }
+        let Some(event) = event else {
+            return;
+        };
+        let mut s = self.state.lock();
+        let ConnState::Proto(old) = s.state else {
+            return;
+        };
+        let mut flags = self.flags.load(Relaxed);
+        let mut no_output = flags & CONN_F_NOOUTPUT != 0;
+        let Some((new, assures)) = old.next(dir, event, &mut no_output, secure_tcp) else {
+            return;
+        };
+        if !no_output {
+            flags &= !CONN_F_NOOUTPUT;
+        }
+        if new != old && s.hashed {
+            let inactive = flags & CONN_F_INACTIVE != 0;
+            if !inactive && !new.is_active() {
+                self.dest.conn_activity(false);
+                flags |= CONN_F_INACTIVE;
+            } else if inactive && new.is_active() {
+                self.dest.conn_activity(true);
+                flags &= !CONN_F_INACTIVE;
             }
-            (Protocol::Udp, _) => {
-                self.timeout.store(timeouts.udp(), Relaxed);
-                if dir == Direction::Output {
-                    self.assure_control();
-                }
-            }
-            _ => {}
+        }
+        self.flags.store(flags, Relaxed);
+        s.state = ConnState::Proto(new);
+        self.timeout.store(timeouts.jiffies(new.timeout()), Relaxed);
+        drop(s);
+        if assures {
+            self.assure_control();
         }
     }
 
@@ -297,16 +257,7 @@ impl Conn {
 
     /// What `/proc/net/ip_vs_conn` shows that may change: state name, seconds left.
     pub(crate) fn listing(&self, now: u64) -> (&'static str, u32) {
-        let state = {
-            let s = self.state.lock();
-            match Protocol::of(self.tuple.protocol) {
-                _ if self.is_template() => persist::template_state_name(s.state),
-                Protocol::Tcp => TcpState::ALL[usize::from(s.state)].name(),
-                Protocol::Sctp => SctpState::ALL[usize::from(s.state)].name(),
-                Protocol::Udp => "UDP",
-                _ => "ERR!",
-            }
-        };
+        let state = self.state.lock().state.name();
         let left = self.expires.load(Relaxed).saturating_sub(now);
         (state, (left / u64::from(HZ)) as u32)
     }
@@ -339,16 +290,14 @@ impl ProtoTimeouts {
         self.udp.store(j(t.udp), Relaxed);
     }
 
-    fn tcp(&self, s: TcpState) -> u32 {
-        match s {
-            TcpState::Established => self.tcp_established.load(Relaxed) as u32,
-            TcpState::FinWait => self.tcp_fin_wait.load(Relaxed) as u32,
-            s => s.default_timeout() * HZ,
+    /// A state's timeout in jiffies.
+    fn jiffies(&self, t: StateTimeout) -> u32 {
+        match t {
+            StateTimeout::Seconds(s) => s * HZ,
+            StateTimeout::TcpEstablished => self.tcp_established.load(Relaxed) as u32,
+            StateTimeout::TcpFinWait => self.tcp_fin_wait.load(Relaxed) as u32,
+            StateTimeout::Udp => self.udp.load(Relaxed) as u32,
         }
-    }
-
-    fn udp(&self) -> u32 {
-        self.udp.load(Relaxed) as u32
     }
 }
 

@@ -16,6 +16,7 @@ use super::{Conn, Side, State, Tuple};
 use crate::{
     glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
+    proto::ConnState,
     svc::dest::{Dest, ServiceShared},
     uapi::{Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
@@ -264,6 +265,7 @@ impl ConnTable {
         if Protocol::of(tuple.protocol) != Protocol::Udp || flags & CONN_F_TEMPLATE != 0 {
             flags &= !CONN_F_ONE_PACKET;
         }
+        let state = ConnState::new(Protocol::of(tuple.protocol), flags & CONN_F_TEMPLATE != 0);
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 tuple,
@@ -279,7 +281,7 @@ impl ConnTable {
                 invalid: Atomic::new(false),
                 pe_data,
                 state <- new_spinlock_irq!(State {
-                    state: 0,
+                    state,
                     hashed: true,
                 }),
             }),
@@ -336,8 +338,8 @@ impl ConnTable {
             self.count.fetch_sub(1, Relaxed);
             if let Some(ct) = &conn.control {
                 let left = ct.controlled.fetch_sub(1, Relaxed) - 1;
-                let assured = ct.state.lock().state == persist::TEMPLATE_ASSURED;
-                if forced && left == 0 && !(ct.is_template() && assured) {
+                let assured = ct.state.lock().state == ConnState::Template { assured: true };
+                if forced && left == 0 && !assured {
                     self.unlink(ct, true);
                 }
             }

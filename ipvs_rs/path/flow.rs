@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     conn::{
-        reuse::{Reuse, ReuseSysctls, StateEvent},
+        reuse::{Reuse, ReuseSysctls},
         table::{Key, Made},
         Conn, Side as ConnSide, Tuple,
     },
@@ -30,8 +30,7 @@ use crate::{
     },
     proto::{
         packet::{self, Ip, Side, UDP_LEN},
-        sctp_state,
-        tcp_state::Direction,
+        Direction, Sloppy, StateEvent,
     },
     uapi::{
         Af, Fwd, Protocol, CONN_F_ONE_PACKET, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH,
@@ -149,11 +148,11 @@ pub(super) fn schedule(
         return Err(Verdict::Drop);
     };
     // Only a packet that starts a connection (or any, if sloppy) schedules one.
-    let starts = StateEvent::schedules(
-        h.event,
-        ipvs.sysctls.int(idx::SLOPPY_TCP) != 0,
-        ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0,
-    );
+    let sloppy = Sloppy {
+        tcp: ipvs.sysctls.int(idx::SLOPPY_TCP) != 0,
+        sctp: ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0,
+    };
+    let starts = h.event.is_none_or(|e| e.schedules(sloppy));
     if !starts {
         return Err(Verdict::Accept);
     }
@@ -446,11 +445,7 @@ fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers, 
             .nat_server(&guard, af, protocol, &h.ip.saddr(), sport)
             .is_some()
     };
-    let ends_conn = match h.event {
-        Some(StateEvent::Tcp(f)) => f.rst,
-        Some(StateEvent::Sctp { first, .. }) => sctp_state::is_abort(first),
-        None => false,
-    };
+    let ends_conn = h.event.is_some_and(StateEvent::ends_conn);
     if !from_server || ends_conn {
         return Verdict::Accept;
     }

@@ -22,7 +22,7 @@ use crate::{
         packet::{
             self, Icmp, IcmpError, Ip, Ipv6, Side, TunnelQuote, ICMP_LEN, IPV4_MIN_LEN, IPV6_LEN,
         },
-        tcp_state::Direction,
+        Direction,
     },
     uapi::{Af, Fwd, Protocol, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
 };

@@ -15,7 +15,7 @@ use kernel::{
 };
 
 use crate::{
-    conn::{reuse::StateEvent, table::ConnTable, Conn, ProtoTimeouts},
+    conn::{table::ConnTable, Conn, ProtoTimeouts},
     glue::{
         rcu::RcuPtr,
         skb::HookSkb,
@@ -23,14 +23,12 @@ use crate::{
         verdict::{Family, Verdict},
     },
     proto::{
-        packet::{self, Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN},
-        sctp_state,
-        tcp_state::Direction,
+        packet::{self, Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN},
+        Direction, StateEvent, Transport, MAX_READ_LEN,
     },
     sched,
     stats::{estimator, Stats},
     svc::{dest::ServiceShared, rs_table::RealServers, service::ServiceTable},
-    uapi::Protocol,
 };
 
 mod flow;
@@ -133,12 +131,14 @@ impl Tick for DataPlane {
 /// What the hooks read of a packet's headers.
 struct Headers {
     ip: Ip,
+    /// Its protocol, if IPVS balances it.
+    transport: Option<Transport>,
     /// Source and destination ports, if the transport header has them.
     ports: Option<([u8; 2], [u8; 2])>,
     /// What moves the connection's state: TCP flags, SCTP chunk types (if there).
     event: Option<StateEvent>,
-    /// Whether the whole transport header is there (TCP 20, UDP 8 bytes; SCTP's 12 and the
-    /// first chunk's header).
+    /// Whether the transport header is there as far as it is read
+    /// ([`Transport::read_len`]; 8 bytes of another protocol's).
     full_l4: bool,
 }
 
@@ -174,13 +174,10 @@ fn read_ip(skb: &HookSkb<'_>) -> Option<Ip> {
 
 fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
     let ip = read_ip(skb)?;
-    let (protocol, l4_at) = (ip.protocol(), ip.header_len());
-    let mut l4 = [0u8; TCP_LEN];
-    let want = match Protocol::of(protocol) {
-        Protocol::Tcp => TCP_LEN,
-        Protocol::Sctp => SCTP_LEN + sctp_state::CHUNK_LEN,
-        _ => UDP_LEN,
-    };
+    let transport = ip.transport();
+    let l4_at = ip.header_len();
+    let mut l4 = [0u8; MAX_READ_LEN];
+    let want = transport.map_or(UDP_LEN, Transport::read_len);
     // A later IPv6 fragment has no transport header (netfilter reassembles them first).
     let later_fragment = matches!(ip, Ip::V6(h) if h.later_fragment);
     let full_l4 = !later_fragment && skb.copy_bits(l4_at, &mut l4[..want]);
@@ -189,26 +186,14 @@ fn read_headers(skb: &HookSkb<'_>) -> Option<Headers> {
     } else {
         None
     };
-    let event = match Protocol::of(protocol) {
-        _ if !full_l4 => None,
-        Protocol::Tcp => packet::tcp_flags(&l4).map(StateEvent::Tcp),
-        Protocol::Sctp => {
-            let mut first = [0u8; sctp_state::CHUNK_LEN];
-            first.copy_from_slice(&l4[SCTP_LEN..want]);
-            // An ABORT may follow a first COOKIE ECHO or COOKIE ACK.
-            let mut next = [0u8; 1];
-            let next = sctp_state::second_chunk_at(first)
-                .filter(|&at| skb.copy_bits(l4_at + at as u32, &mut next))
-                .map(|_| next[0]);
-            Some(StateEvent::Sctp {
-                first: first[0],
-                event: sctp_state::event_chunk(first, next),
-            })
-        }
-        _ => None,
-    };
+    let event = transport.and_then(|t| {
+        t.event(full_l4.then_some(&l4[..want]), |at, buf| {
+            skb.copy_bits(l4_at + at as u32, buf)
+        })
+    });
     Some(Headers {
         ip,
+        transport,
         ports,
         event,
         full_l4,

@@ -15,14 +15,13 @@ use crate::{
     },
     netns::Ipvs,
     proto::{
-        packet::{
-            self, addr4, ChecksumMode, Ip, Side, IPV4_MIN_LEN, IPV6_LEN, SCTP_LEN, TCP_LEN, UDP_LEN,
-        },
+        packet::{self, addr4, ChecksumMode, Ip, Side, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN},
         tunnel::{self, Kind as TunnelKind},
+        Checksum,
     },
     svc::dest::PathMtu,
     uapi::{
-        Af, Protocol, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
+        Af, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
         ICMP_TIME_EXCEEDED,
     },
 };
@@ -367,20 +366,18 @@ pub(super) fn nat_rewrite(
     } else {
         ChecksumMode::Full
     };
-    let protocol = Protocol::of(h.ip.protocol());
-    let l4 = match protocol {
-        Protocol::Tcp => TCP_LEN,
-        Protocol::Sctp => SCTP_LEN,
-        _ => UDP_LEN,
-    } as u32;
-    let rewritten = match skb.writable(h.ip.header_len() + l4) {
-        Ok(hdr) => packet::nat_rewrite(hdr, &h.ip, side, addr, port, mode),
+    // Connections are of balanced protocols only.
+    let Some(transport) = h.transport else {
+        return false;
+    };
+    let rewritten = match skb.writable(h.ip.header_len() + transport.nat_len() as u32) {
+        Ok(hdr) => packet::nat_rewrite(hdr, &h.ip, transport, side, addr, port, mode),
         Err(_) => false,
     };
     if !rewritten {
         return false;
     }
-    if protocol == Protocol::Sctp {
+    if transport.checksum() == Checksum::Crc32c {
         // The CRC covers no addresses: it is computed anew when the port changed.
         let old_port = h.ports.map(|(sport, dport)| match side {
             Side::Source => sport,

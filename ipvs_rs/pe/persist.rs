@@ -130,19 +130,6 @@ pub(crate) const INVALID_DPORT: [u8; 2] = [0xff, 0xff];
 /// Seconds a template whose connections are still there lives on past its timeout.
 pub(crate) const CONTROLLED_REARM_SECS: u32 = 60;
 
-/// A template's state once a connection it made got going (`IP_VS_CTPL_S_ASSURED`); a new
-/// one's is 0 (`IP_VS_CTPL_S_NONE`).
-pub(crate) const TEMPLATE_ASSURED: u8 = 1;
-
-/// The name of template state `state` in `/proc/net/ip_vs_conn`.
-pub(crate) fn template_state_name(state: u8) -> &'static str {
-    if state == TEMPLATE_ASSURED {
-        "ASSURED"
-    } else {
-        "NONE"
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,14 +236,5 @@ mod tests {
     fn controlled_template_rearms_for_60_seconds() {
         // ip_vs_conn_expire, expire_later: `cp->timeout = 60*HZ`.
         assert_eq!(CONTROLLED_REARM_SECS, 60);
-    }
-
-    #[test]
-    fn template_states_named_as_ip_vs_ctpl_state_name_table() {
-        // include/net/ip_vs.h: IP_VS_CTPL_S_NONE 0x0000, IP_VS_CTPL_S_ASSURED 0x0001;
-        // ip_vs_proto.c's ip_vs_ctpl_state_name_table names them "NONE" and "ASSURED".
-        assert_eq!(TEMPLATE_ASSURED, 1);
-        assert_eq!(template_state_name(0), "NONE");
-        assert_eq!(template_state_name(TEMPLATE_ASSURED), "ASSURED");
     }
 }

@@ -6,17 +6,16 @@
 //! Everything works on byte slices that start at the IP header, so it is host-tested.
 
 use crate::{
-    proto::tcp_state::TcpFlags,
+    proto::{Checksum, Transport},
     uapi::{
-        Af, ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, PROTO_GRE,
-        PROTO_ICMPV6, PROTO_IPIP, PROTO_SCTP, PROTO_TCP, PROTO_UDP, TUN_TYPE_GRE, TUN_TYPE_GUE,
-        TUN_TYPE_IPIP,
+        Af, Protocol, ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED,
+        PROTO_GRE, PROTO_ICMPV6, PROTO_IPIP, PROTO_UDP, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP,
     },
 };
 
 /// Whether IPVS balances `protocol` (TCP, UDP or SCTP: all have their ports first).
 pub(crate) fn has_ports(protocol: u8) -> bool {
-    matches!(protocol, PROTO_TCP | PROTO_UDP | PROTO_SCTP)
+    Transport::of(Protocol::of(protocol)).is_some()
 }
 
 /// Length of an IPv4 header without options.
@@ -163,6 +162,11 @@ impl Ip {
         }
     }
 
+    /// The balanced protocol of its transport header, if it is one.
+    pub(crate) fn transport(&self) -> Option<Transport> {
+        Transport::of(Protocol::of(self.protocol()))
+    }
+
     /// Source address (IPv4 in the first 4 bytes).
     pub(crate) fn saddr(&self) -> [u8; 16] {
         match self {
@@ -208,17 +212,6 @@ pub(crate) fn ipv6_decrease_hop_limit(ip: &mut [u8]) {
 pub(crate) fn ports(l4: &[u8]) -> Option<([u8; 2], [u8; 2])> {
     let b = l4.get(..4)?;
     Some(([b[0], b[1]], [b[2], b[3]]))
-}
-
-/// The TCP flags of a TCP header.
-pub(crate) fn tcp_flags(tcp: &[u8]) -> Option<TcpFlags> {
-    let f = *tcp.get(13)?;
-    Some(TcpFlags {
-        fin: f & 0x01 != 0,
-        syn: f & 0x02 != 0,
-        rst: f & 0x04 != 0,
-        ack: f & 0x10 != 0,
-    })
 }
 
 /// One's-complement sum of 16-bit big-endian words, added to `sum` (not folded).
@@ -293,25 +286,19 @@ pub(crate) enum ChecksumMode {
 /// `udp_*nat_handler`. `addr` is IPv4 in its first 4 bytes for an IPv4 packet. (The SCTP
 /// checksum covers the whole packet and no addresses: the caller computes it anew.)
 ///
-/// `pkt` holds the IP headers and the transport header (at `ip.header_len()`). Returns `false`
-/// if it is too short or the protocol is none of TCP, UDP and SCTP.
+/// `pkt` holds the IP headers and the transport header (at `ip.header_len()`) of
+/// `transport`. Returns `false` if it is too short.
 pub(crate) fn nat_rewrite(
     pkt: &mut [u8],
     ip: &Ip,
+    transport: Transport,
     side: Side,
     addr: &[u8; 16],
     port: [u8; 2],
     mode: ChecksumMode,
 ) -> bool {
     let l4 = ip.header_len() as usize;
-    let protocol = ip.protocol();
-    let (check_at, min_len) = match protocol {
-        PROTO_TCP => (Some(16), TCP_LEN),
-        PROTO_UDP => (Some(6), UDP_LEN),
-        PROTO_SCTP => (None, SCTP_LEN),
-        _ => return false,
-    };
-    if pkt.len() < l4 + min_len {
+    if pkt.len() < l4 + transport.nat_len() {
         return false;
     }
     let (addr_len, src_at, dst_at) = match ip {
@@ -327,25 +314,21 @@ pub(crate) fn nat_rewrite(
     old_addr[..addr_len].copy_from_slice(&pkt[addr_at..addr_at + addr_len]);
     let old_addr = &old_addr[..addr_len];
     let old_port = [pkt[port_at], pkt[port_at + 1]];
-    if let Some(check_at) = check_at {
-        let c = l4 + check_at;
+    if let Checksum::Internet { at, optional } = transport.checksum() {
+        let c = l4 + at;
         let check = u16::from_be_bytes([pkt[c], pkt[c + 1]]);
         // UDP over IPv4 may carry no checksum (zero): then there is nothing to update.
-        let udp_without = protocol == PROTO_UDP && check == 0 && !ip.is_ipv6();
+        let without = optional && check == 0 && !ip.is_ipv6();
         let new_check = match mode {
             ChecksumMode::Partial => {
                 Some(fold(replace_words(u32::from(check), old_addr, new_addr)))
             }
-            ChecksumMode::Full if udp_without => None,
+            ChecksumMode::Full if without => None,
             ChecksumMode::Full => {
                 let sum = replace_words(u32::from(!check), old_addr, new_addr);
                 let c = !fold(replace_words(sum, &old_port, &port));
-                // A UDP checksum that comes out as zero is sent as all ones (`CSUM_MANGLED_0`).
-                Some(if c == 0 && protocol == PROTO_UDP {
-                    0xffff
-                } else {
-                    c
-                })
+                // Where zero means none, a zero result is sent as all ones (`CSUM_MANGLED_0`).
+                Some(if c == 0 && optional { 0xffff } else { c })
             }
         };
         if let Some(v) = new_check {
@@ -566,6 +549,7 @@ pub(crate) fn nat_icmp(pkt: &mut [u8], e: &IcmpError, side: Side, addr: &[u8; 16
 mod tests {
     use super::*;
     use crate::uapi::PROTO_ICMP;
+    use crate::uapi::PROTO_TCP;
 
     /// A full checksum over the IPv4 pseudo-header and `l4`, as a receiver checks it.
     fn l4_checksum_ok(ip: &[u8]) -> bool {
@@ -587,7 +571,11 @@ mod tests {
         let Some(h) = parse_ipv4(p) else {
             return false;
         };
-        nat_rewrite(p, &Ip::V4(h), side, &addr16(addr), port, mode)
+        // Another protocol: nothing to rewrite.
+        let Some(t) = Transport::of(Protocol::of(h.protocol)) else {
+            return false;
+        };
+        nat_rewrite(p, &Ip::V4(h), t, side, &addr16(addr), port, mode)
     }
 
     /// A full checksum over the IPv6 pseudo-header and the transport data at 40 (no
@@ -634,11 +622,13 @@ mod tests {
             let mut p = packet_v6(proto);
             assert!(l4_checksum_ok_v6(&p));
             let h = Ip::V6(parse_ipv6(&p).unwrap());
+            let t = Transport::of(Protocol::of(proto)).unwrap();
             assert_eq!(h.saddr()[15], 2);
             let rs = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
             assert!(nat_rewrite(
                 &mut p,
                 &h,
+                t,
                 Side::Destination,
                 &rs,
                 [0, 80],
@@ -653,6 +643,7 @@ mod tests {
             assert!(nat_rewrite(
                 &mut p,
                 &h,
+                t,
                 Side::Source,
                 &vip,
                 [0x1f, 0x90],
@@ -714,11 +705,13 @@ mod tests {
         assert!(h.dont_fragment && !h.fragment);
         assert_eq!(h.daddr, [207, 175, 44, 110]);
         assert_eq!(ports(&p[20..]), Some(([0x9c, 0x40], [0x1f, 0x90])));
-        let f = tcp_flags(&p[20..]).unwrap();
+        let f = crate::proto::tcp::TcpFlags::of(&p[20..]).unwrap();
         assert!(f.syn && !f.ack && !f.fin && !f.rst);
         assert_eq!(parse_ipv4(&p[..19]), None);
         // Connections are filed under the family of the header.
         assert_eq!(Ip::V4(h).af(), Af::Inet);
+        assert_eq!(Ip::V4(h).protocol(), PROTO_TCP);
+        assert_eq!(Ip::V4(h).transport(), Some(Transport::Tcp));
         let v6 = parse_ipv6(&packet_v6(PROTO_TCP)).unwrap();
         assert_eq!(Ip::V6(v6).af(), Af::Inet6);
     }

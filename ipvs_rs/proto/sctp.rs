@@ -8,7 +8,10 @@
 //! with separate tables for packets from the client (input), from the server (output), and from
 //! the client of a connection whose replies bypass the director (input only).
 
-use crate::{proto::packet::SCTP_LEN, proto::tcp_state::Direction};
+use crate::{
+    proto::{packet::SCTP_LEN, Checksum, Direction, Sloppy, StateTimeout, TransportProtocol},
+    uapi::Protocol,
+};
 
 /// A connection's SCTP state (`IP_VS_SCTP_S_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +45,9 @@ pub(crate) const STATES: usize = 14;
 const MAX_RTO: u32 = 60 + 1;
 
 impl SctpState {
-    /// All states, in number order.
+    /// All states, in number order (what the tests hold to C's numbers; the sync protocol
+    /// will read them).
+    #[cfg(test)]
     pub(crate) const ALL: [SctpState; STATES] =
         [NO, I1, IN, CS, CR, CW, CO, CE, ES, SS, SR, SA, RJ, CL];
 
@@ -218,6 +223,87 @@ pub(crate) fn next_state(
         }
     }
     TABLE[offset + event_row(chunk)][state as usize]
+}
+
+/// What an SCTP packet tells the state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Chunks {
+    /// The type of its first chunk (which `is_new_conn`, `sctp_conn_schedule` and
+    /// `is_sctp_abort` look at).
+    pub(crate) first: u8,
+    /// The chunk type that moves the state (see [`event_chunk`]).
+    pub(crate) event: u8,
+}
+
+/// SCTP (`ip_vs_proto_sctp.c`).
+pub(crate) struct Sctp;
+
+impl TransportProtocol for Sctp {
+    const PROTOCOL: Protocol = Protocol::Sctp;
+    const READ_LEN: usize = SCTP_LEN + CHUNK_LEN;
+    const NAT_LEN: usize = SCTP_LEN;
+    const CHECKSUM: Checksum = Checksum::Crc32c;
+    type State = SctpState;
+    type Event = Chunks;
+    const INITIAL: SctpState = NO;
+
+    fn event(
+        header: Option<&[u8]>,
+        mut read_at: impl FnMut(usize, &mut [u8]) -> bool,
+    ) -> Option<Chunks> {
+        let first: [u8; CHUNK_LEN] = header?.get(SCTP_LEN..Self::READ_LEN)?.try_into().ok()?;
+        // An ABORT may follow a first COOKIE ECHO or COOKIE ACK.
+        let mut next = [0u8; 1];
+        let next = second_chunk_at(first)
+            .filter(|&at| read_at(at, &mut next))
+            .map(|_| next[0]);
+        Some(Chunks {
+            first: first[0],
+            event: event_chunk(first, next),
+        })
+    }
+
+    fn is_new_conn(chunks: Chunks) -> bool {
+        is_init(chunks.first)
+    }
+
+    fn schedules(chunks: Chunks, sloppy: Sloppy) -> bool {
+        schedules(chunks.first, sloppy.sctp)
+    }
+
+    fn ends_conn(chunks: Chunks) -> bool {
+        is_abort(chunks.first)
+    }
+
+    fn next_state(
+        state: SctpState,
+        dir: Direction,
+        chunks: Chunks,
+        no_output: &mut bool,
+        _: bool,
+    ) -> SctpState {
+        next_state(state, dir, chunks.event, no_output)
+    }
+
+    fn is_active(state: SctpState) -> bool {
+        state.active()
+    }
+
+    fn assures_control(old: SctpState, new: SctpState, _: Direction) -> bool {
+        new != old && new == ES
+    }
+
+    fn expects_new(state: SctpState, _: bool, _: i32) -> bool {
+        state == CL
+    }
+
+    fn timeout(state: SctpState) -> StateTimeout {
+        StateTimeout::Seconds(state.timeout())
+    }
+
+    fn state_name(state: SctpState) -> &'static str {
+        state.name()
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,11 @@
 //! packets from the client (input) and from the server (output). When replies bypass the
 //! director (direct routing, tunnels), only input is seen and a third table applies.
 
+use crate::{
+    proto::{packet::TCP_LEN, Checksum, Direction, Sloppy, StateTimeout, TransportProtocol},
+    uapi::Protocol,
+};
+
 /// A connection's TCP state (`IP_VS_TCP_S_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TcpState {
@@ -32,7 +37,9 @@ use TcpState::{
 pub(crate) const STATES: usize = 11;
 
 impl TcpState {
-    /// All states, in number order.
+    /// All states, in number order (what the tests hold to C's numbers; the sync protocol
+    /// will read them).
+    #[cfg(test)]
     pub(crate) const ALL: [TcpState; STATES] = [NO, ES, SS, SR, FW, TW, CL, CW, LA, LI, SA];
 
     /// The name `/proc/net/ip_vs_conn` and `ipvsadm -L -c` show.
@@ -75,15 +82,6 @@ impl TcpState {
     }
 }
 
-/// Which way a packet goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    /// From the client, to the virtual service.
-    Input,
-    /// From the real server, back to the client.
-    Output,
-}
-
 /// The TCP flags that drive transitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TcpFlags {
@@ -91,6 +89,19 @@ pub(crate) struct TcpFlags {
     pub(crate) fin: bool,
     pub(crate) ack: bool,
     pub(crate) rst: bool,
+}
+
+impl TcpFlags {
+    /// The flags of a TCP header (`None` if it is shorter than its flags).
+    pub(crate) fn of(tcp: &[u8]) -> Option<Self> {
+        let f = *tcp.get(13)?;
+        Some(Self {
+            fin: f & 0x01 != 0,
+            syn: f & 0x02 != 0,
+            rst: f & 0x04 != 0,
+            ack: f & 0x10 != 0,
+        })
+    }
 }
 
 /// Row of a table: which event a packet is (RST over SYN over FIN over ACK); `None` for a
@@ -173,6 +184,73 @@ pub(crate) fn next_state(
     };
     let table = if secure_tcp { &SECURE } else { &NORMAL };
     table[offset + row][state as usize]
+}
+
+/// TCP (`ip_vs_proto_tcp.c`).
+pub(crate) struct Tcp;
+
+impl TransportProtocol for Tcp {
+    const PROTOCOL: Protocol = Protocol::Tcp;
+    const READ_LEN: usize = TCP_LEN;
+    const NAT_LEN: usize = TCP_LEN;
+    const CHECKSUM: Checksum = Checksum::Internet {
+        at: 16,
+        optional: false,
+    };
+    type State = TcpState;
+    type Event = TcpFlags;
+    const INITIAL: TcpState = NO;
+
+    fn event(header: Option<&[u8]>, _: impl FnMut(usize, &mut [u8]) -> bool) -> Option<TcpFlags> {
+        header.and_then(TcpFlags::of)
+    }
+
+    fn is_new_conn(flags: TcpFlags) -> bool {
+        flags.syn
+    }
+
+    fn schedules(flags: TcpFlags, sloppy: Sloppy) -> bool {
+        !flags.rst && (flags.syn || sloppy.tcp)
+    }
+
+    fn ends_conn(flags: TcpFlags) -> bool {
+        flags.rst
+    }
+
+    fn next_state(
+        state: TcpState,
+        dir: Direction,
+        flags: TcpFlags,
+        no_output: &mut bool,
+        secure_tcp: bool,
+    ) -> TcpState {
+        next_state(state, dir, flags, no_output, secure_tcp)
+    }
+
+    fn is_active(state: TcpState) -> bool {
+        state.active()
+    }
+
+    fn assures_control(old: TcpState, new: TcpState, _: Direction) -> bool {
+        new != old && new == ES
+    }
+
+    fn expects_new(state: TcpState, no_output: bool, conn_reuse_mode: i32) -> bool {
+        // With bit 1 of `conn_reuse_mode`, also a FIN_WAIT connection that saw no reply.
+        matches!(state, TW | CL) || (conn_reuse_mode & 2 != 0 && state == FW && no_output)
+    }
+
+    fn timeout(state: TcpState) -> StateTimeout {
+        match state {
+            ES => StateTimeout::TcpEstablished,
+            FW => StateTimeout::TcpFinWait,
+            s => StateTimeout::Seconds(s.default_timeout()),
+        }
+    }
+
+    fn state_name(state: TcpState) -> &'static str {
+        state.name()
+    }
 }
 
 #[cfg(test)]
