@@ -6,7 +6,7 @@ use kernel::{prelude::*, sync::Mutex};
 
 use crate::{
     conn::table::SWEEP_PERIOD,
-    ctl::sysctl::COUNT as SYSCTLS,
+    ctl::sysctl::{Sysctls, COUNT as SYSCTLS},
     daemon::Daemons,
     glue::{
         net::Net,
@@ -72,6 +72,11 @@ impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.
     pub(crate) fn of(net: &Net) -> Result<&Ipvs> {
         IPVS.get(net).ok_or(ENODEV)
+    }
+
+    /// The sysctls the packet path reads.
+    pub(crate) fn sysctl(&self) -> Sysctls<'_> {
+        Sysctls(&self.sysctls)
     }
 
     /// Brings the packet path of `net` (this namespace) in line with the configuration after

@@ -9,10 +9,14 @@
 
 use kernel::{ffi::c_ulong, prelude::*};
 
-use crate::glue::{
-    mm::nr_free_buffer_pages,
-    net::Net,
-    sysctl::{Entry, Handler, Initial, Write},
+use crate::{
+    conn::reuse::ReuseSysctls,
+    glue::{
+        mm::nr_free_buffer_pages,
+        net::Net,
+        sysctl::{Entry, EntryIndex, Handler, Initial, NetSysctlTable, Write},
+    },
+    proto::Sloppy,
 };
 
 const fn entry(name: &'static CStr, handler: Handler, initial: fn(&Net) -> Initial) -> Entry {
@@ -193,22 +197,67 @@ const fn index(name: &CStr) -> usize {
     panic!("no such sysctl");
 }
 
-/// Indices of the sysctls the packet path reads.
-pub(crate) mod idx {
-    use super::{index, COUNT};
-    use crate::glue::sysctl::EntryIndex;
+/// The sysctl called `$name` of `$table`, its index proven in range at build time.
+macro_rules! value {
+    ($table:expr, $name:literal) => {
+        $table.int(const { EntryIndex::<COUNT>::new(index($name)) })
+    };
+}
 
-    type Idx = EntryIndex<COUNT>;
+/// The sysctls the packet path reads, by name and meaning: a view of a namespace's table.
+pub(crate) struct Sysctls<'a>(pub(crate) &'a NetSysctlTable<COUNT>);
 
-    pub(crate) const CONN_MAX: Idx = Idx::new(index(c"conn_max"));
-    pub(crate) const SECURE_TCP: Idx = Idx::new(index(c"secure_tcp"));
-    pub(crate) const SNAT_REROUTE: Idx = Idx::new(index(c"snat_reroute"));
-    pub(crate) const EXPIRE_NODEST_CONN: Idx = Idx::new(index(c"expire_nodest_conn"));
-    pub(crate) const SLOPPY_TCP: Idx = Idx::new(index(c"sloppy_tcp"));
-    pub(crate) const SLOPPY_SCTP: Idx = Idx::new(index(c"sloppy_sctp"));
-    pub(crate) const CONN_REUSE_MODE: Idx = Idx::new(index(c"conn_reuse_mode"));
-    pub(crate) const IGNORE_TUNNELED: Idx = Idx::new(index(c"ignore_tunneled"));
-    pub(crate) const PMTU_DISC: Idx = Idx::new(index(c"pmtu_disc"));
-    pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: Idx = Idx::new(index(c"expire_quiescent_template"));
-    pub(crate) const NAT_ICMP_SEND: Idx = Idx::new(index(c"nat_icmp_send"));
+impl Sysctls<'_> {
+    /// `conn_max`: how many connections the namespace may hold.
+    pub(crate) fn conn_max(&self) -> i32 {
+        value!(self.0, c"conn_max")
+    }
+
+    /// Whether `secure_tcp` is above 1, so that TCP connections move by the defence's strict
+    /// table (`ip_vs_protocol_timeout_change`).
+    pub(crate) fn secure_tcp_table(&self) -> bool {
+        value!(self.0, c"secure_tcp") > 1
+    }
+
+    /// `snat_reroute`: NAT replies are routed as if this host sent them.
+    pub(crate) fn snat_reroute(&self) -> bool {
+        value!(self.0, c"snat_reroute") != 0
+    }
+
+    /// `ignore_tunneled`: packets that came through a tunnel are left alone.
+    pub(crate) fn ignore_tunneled(&self) -> bool {
+        value!(self.0, c"ignore_tunneled") != 0
+    }
+
+    /// `pmtu_disc`: tunnelled packets keep DF and too-big ones are answered.
+    pub(crate) fn pmtu_disc(&self) -> bool {
+        value!(self.0, c"pmtu_disc") != 0
+    }
+
+    /// `expire_quiescent_template`: templates of a quiesced server are not used.
+    pub(crate) fn expire_quiescent_template(&self) -> bool {
+        value!(self.0, c"expire_quiescent_template") != 0
+    }
+
+    /// `nat_icmp_send`: a NAT reply of no connection from a real server is answered with an
+    /// ICMP port unreachable.
+    pub(crate) fn nat_icmp_send(&self) -> bool {
+        value!(self.0, c"nat_icmp_send") != 0
+    }
+
+    /// `sloppy_tcp` and `sloppy_sctp`.
+    pub(crate) fn sloppy(&self) -> Sloppy {
+        Sloppy {
+            tcp: value!(self.0, c"sloppy_tcp") != 0,
+            sctp: value!(self.0, c"sloppy_sctp") != 0,
+        }
+    }
+
+    /// `expire_nodest_conn` and `conn_reuse_mode`.
+    pub(crate) fn reuse(&self) -> ReuseSysctls {
+        ReuseSysctls {
+            expire_nodest_conn: value!(self.0, c"expire_nodest_conn") != 0,
+            conn_reuse_mode: value!(self.0, c"conn_reuse_mode"),
+        }
+    }
 }

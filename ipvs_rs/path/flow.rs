@@ -13,11 +13,10 @@ use super::{
 };
 use crate::{
     conn::{
-        reuse::{Reuse, ReuseSysctls},
+        reuse::Reuse,
         table::{Key, Made},
         Conn, Side as ConnSide, Tuple,
     },
-    ctl::sysctl::idx,
     glue::{
         net::Net,
         skb::HookSkb,
@@ -30,7 +29,7 @@ use crate::{
     },
     proto::{
         packet::{self, Ip, Side, UDP_LEN},
-        Direction, Sloppy, StateEvent,
+        Direction, StateEvent,
     },
     uapi::{
         Af, Fwd, Protocol, CONN_F_ONE_PACKET, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH,
@@ -57,7 +56,7 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
     let protocol = h.ip.protocol();
     if !packet::has_ports(protocol) {
         // Seen again only if it was a tunnel: mark it to be skipped then.
-        if ipvs.sysctls.int(idx::IGNORE_TUNNELED) != 0 {
+        if ipvs.sysctl().ignore_tunneled() {
             skb.mark_ipvs();
         }
         return Verdict::Accept;
@@ -86,11 +85,7 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
         let starts_new = h.event.is_some_and(StateEvent::is_new_conn);
         // Otherwise the connection is used as it is (and its state lock is not taken).
         if starts_new || !c.dest.available() {
-            let sysctls = ReuseSysctls {
-                expire_nodest_conn: ipvs.sysctls.int(idx::EXPIRE_NODEST_CONN) != 0,
-                conn_reuse_mode: ipvs.sysctls.int(idx::CONN_REUSE_MODE),
-            };
-            match c.found().reuse(starts_new, sysctls) {
+            match c.found().reuse(starts_new, ipvs.sysctl().reuse()) {
                 Reuse::Use => {}
                 Reuse::Expire => {
                     dp.conns.remove(c);
@@ -110,7 +105,7 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
 
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
-    let secure = ipvs.sysctls.int(idx::SECURE_TCP) > 1;
+    let secure = ipvs.sysctl().secure_tcp_table();
     conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
         Fwd::Masq => nat_xmit(net, skb, &conn, &h),
@@ -148,10 +143,7 @@ pub(super) fn schedule(
         return Err(Verdict::Drop);
     };
     // Only a packet that starts a connection (or any, if sloppy) schedules one.
-    let sloppy = Sloppy {
-        tcp: ipvs.sysctls.int(idx::SLOPPY_TCP) != 0,
-        sctp: ipvs.sysctls.int(idx::SLOPPY_SCTP) != 0,
-    };
+    let sloppy = ipvs.sysctl().sloppy();
     let starts = h.event.is_none_or(|e| e.schedules(sloppy));
     if !starts {
         return Err(Verdict::Accept);
@@ -208,14 +200,14 @@ pub(super) fn schedule(
         }
         Verdict::Drop
     };
-    let conn_max = ipvs.sysctls.int(idx::CONN_MAX);
+    let conn_max = ipvs.sysctl().conn_max();
     // With persistence, the client's template (found, or made now) decides the server.
     let (dest, control) = if let Some(ps) = persistence {
         let key = TemplateKey {
             pe_data: call_id,
             ..ps.template_key(protocol, saddr, daddr, dport)
         };
-        let quiescent = ipvs.sysctls.int(idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+        let quiescent = ipvs.sysctl().expire_quiescent_template();
         let template = match dp.conns.lookup_template(&key) {
             Some(ct) if ct.template_usable(quiescent, None) => ct,
             _ => {
@@ -378,7 +370,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
     if svc.id.fwmark != 0 || svc.id.port == [0; 2] || sport == [0; 2] {
         return None;
     }
-    let conn_max = ipvs.sysctls.int(idx::CONN_MAX);
+    let conn_max = ipvs.sysctl().conn_max();
     let control = match svc.persistence() {
         Some(ps) => {
             let mut call_id = [0u8; sip::PEDATA_MAXLEN];
@@ -391,7 +383,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
                 vport: svc.id.port,
                 pe_data: Some(&call_id[..len]),
             };
-            let quiescent = ipvs.sysctls.int(idx::EXPIRE_QUIESCENT_TEMPLATE) != 0;
+            let quiescent = ipvs.sysctl().expire_quiescent_template();
             // Without a template, no connection either.
             Some(match dp.conns.lookup_template(&key) {
                 Some(ct) if ct.template_usable(quiescent, Some(&dest)) => ct,
@@ -431,7 +423,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
 /// port unreachable, that the connection is gone, unless the packet ends it (a TCP RST, an
 /// SCTP packet whose first chunk is an ABORT).
 fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers, af: Af) -> Verdict {
-    if ipvs.sysctls.int(idx::NAT_ICMP_SEND) == 0 {
+    if !ipvs.sysctl().nat_icmp_send() {
         return Verdict::Accept;
     }
     let Some((sport, _)) = h.ports else {
@@ -474,7 +466,7 @@ fn handle_response(
         }
         // Replies to remote clients are routed as if this host sent them (policy routing).
         if point != HookPoint::LocalIn
-            && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
+            && ipvs.sysctl().snat_reroute()
             && skb.reroute_as_local(net).is_err()
         {
             return skb.free();
@@ -482,7 +474,7 @@ fn handle_response(
     }
     let len = skb.len();
     dp.count(conn, Direction::Output, len);
-    let secure = ipvs.sysctls.int(idx::SECURE_TCP) > 1;
+    let secure = ipvs.sysctl().secure_tcp_table();
     conn.transition(Direction::Output, h.event, &dp.timeouts, secure);
     skb.mark_ipvs();
     conn.touch();

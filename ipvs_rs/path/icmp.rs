@@ -11,7 +11,6 @@ use super::{
 };
 use crate::{
     conn::{table::Key, Conn, Side as ConnSide},
-    ctl::sysctl::idx,
     glue::{
         net::Net,
         skb::{HookSkb, Route},
@@ -298,7 +297,7 @@ pub(super) fn out_icmp(
         }
         skb.checksum_verified();
         if point != HookPoint::LocalIn
-            && ipvs.sysctls.int(idx::SNAT_REROUTE) != 0
+            && ipvs.sysctl().snat_reroute()
             && skb.reroute_as_local(net).is_err()
         {
             return skb.free();

@@ -7,7 +7,6 @@ use kernel::prelude::*;
 use super::Headers;
 use crate::{
     conn::Conn,
-    ctl::sysctl::idx,
     glue::{
         net::Net,
         skb::{count_header_error, Encap, HookSkb, Route},
@@ -99,7 +98,7 @@ pub(super) fn tunnel_xmit(
         Family::Ipv4
     };
     let kind = TunnelKind::of_dest(dest.tun_type(), dest.tun_port(), dest.tun_flags());
-    let pmtu_disc = ipvs.sysctls.int(idx::PMTU_DISC) != 0;
+    let pmtu_disc = ipvs.sysctl().pmtu_disc();
     let partial = skb.partial_checksum();
     let tunnel = TunnelPath {
         kind,
