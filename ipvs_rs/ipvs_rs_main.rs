@@ -37,6 +37,7 @@ mod glue;
 
 // Each folder is one part of C's IPVS (README, "Layout"); files the host crate (`pure.rs`)
 // also builds use only `core`.
+mod addr;
 mod conn;
 mod ctl;
 mod daemon;

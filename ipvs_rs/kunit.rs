@@ -17,6 +17,7 @@ kunit_suite! {
         };
 
         use crate::{
+            addr::Addr,
             conn::{table::{ConnTable, Key, Made}, Side, Tuple},
             glue::rcu::RcuPtr,
             svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
@@ -27,21 +28,23 @@ kunit_suite! {
             },
         };
 
-        fn v4(a: [u8; 4]) -> [u8; 16] {
-            let mut addr = [0; 16];
-            addr[..4].copy_from_slice(&a);
-            addr
+        fn v4(a: [u8; 4]) -> Addr {
+            Addr::v4(a)
+        }
+
+        /// The IPv4 address of a destination request.
+        fn v4_of(d: &DestId) -> Addr {
+            Addr::from_inet(Af::Inet, d.addr)
         }
 
         /// The lookup key of an IPv4 TCP packet.
         fn tcp4<'a>(
-            saddr: &'a [u8; 16],
+            saddr: &'a Addr,
             sport: [u8; 2],
-            daddr: &'a [u8; 16],
+            daddr: &'a Addr,
             dport: [u8; 2],
         ) -> Key<'a> {
             Key {
-                af: Af::Inet,
                 protocol: TCP,
                 saddr,
                 sport,
@@ -52,9 +55,12 @@ kunit_suite! {
 
         fn service(addr: [u8; 4], port: u16, fwmark: u32) -> ServiceId {
             ServiceId {
-                af: Af::Inet,
                 protocol: if fwmark == 0 { u16::from(TCP) } else { 0 },
-                addr: if fwmark == 0 { v4(addr) } else { [0; 16] },
+                addr: if fwmark == 0 {
+                    v4(addr)
+                } else {
+                    Addr::unspecified(Af::Inet)
+                },
                 port: if fwmark == 0 {
                     port.to_be_bytes()
                 } else {
@@ -98,7 +104,7 @@ kunit_suite! {
             let guard = rcu::read_lock();
             let table = published.get(&guard)?;
             table
-                .find(Af::Inet, mark, TCP, &v4(addr), port.to_be_bytes())
+                .find(mark, TCP, &v4(addr), port.to_be_bytes())
                 .map(|s| s.id.fwmark)
         }
 
@@ -123,54 +129,54 @@ kunit_suite! {
             let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
             let nat = DestId {
                 af: 0,
-                addr: v4([172, 16, 1, 2]),
+                addr: *v4([172, 16, 1, 2]).inet(),
                 port: 8080u16.to_be_bytes(),
             };
             let gue = DestId {
                 af: 0,
-                addr: v4([172, 16, 1, 3]),
+                addr: *v4([172, 16, 1, 3]).inet(),
                 port: 8080u16.to_be_bytes(),
             };
             let add = |services: &mut Services, id: &DestId, s: DestSettings| {
                 services
-                    .dest_op(i, DestOp::Add, id, Some(&s), false, |_, _| true)
+                    .dest_op(i, DestOp::Add, id, Some(&s), false, |_| true)
                     .is_ok()
             };
             assert!(add(&mut services, &nat, dest(CONN_F_MASQ, 0, 0)));
             assert!(add(&mut services, &gue, dest(CONN_F_TUNNEL, TUN_TYPE_GUE, 6080)));
             {
                 let guard = rcu::read_lock();
-                let found = real_servers.nat_server(&guard, Af::Inet, TCP, &nat.addr, nat.port);
+                let found = real_servers.nat_server(&guard, TCP, &v4_of(&nat), nat.port);
                 assert!(found.is_some_and(|r| r.svc.id.port == 80u16.to_be_bytes()));
                 assert!(real_servers
-                    .nat_server(&guard, Af::Inet, TCP, &gue.addr, gue.port)
+                    .nat_server(&guard, TCP, &v4_of(&gue), gue.port)
                     .is_none());
             }
             assert_eq!(
-                real_servers.tunnel_type(Af::Inet, &gue.addr, 6080u16.to_be_bytes()),
+                real_servers.tunnel_type(&v4_of(&gue), 6080u16.to_be_bytes()),
                 Some(TUN_TYPE_GUE)
             );
             assert_eq!(
-                real_servers.tunnel_type(Af::Inet, &gue.addr, 6081u16.to_be_bytes()),
+                real_servers.tunnel_type(&v4_of(&gue), 6081u16.to_be_bytes()),
                 None
             );
 
             // Deleting the server takes it out of the table; removing the service takes it
             // out of the published list, its mark's service stays.
             assert!(services
-                .dest_op(i, DestOp::Del, &nat, None, false, |_, _| true)
+                .dest_op(i, DestOp::Del, &nat, None, false, |_| true)
                 .is_ok());
             {
                 let guard = rcu::read_lock();
                 assert!(real_servers
-                    .nat_server(&guard, Af::Inet, TCP, &nat.addr, nat.port)
+                    .nat_server(&guard, TCP, &v4_of(&nat), nat.port)
                     .is_none());
             }
             assert!(services.remove(i).is_ok());
             assert_eq!(published_finds(&published, 0, vip, 80), None);
             assert_eq!(published_finds(&published, 7, vip, 80), Some(7));
             assert_eq!(
-                real_servers.tunnel_type(Af::Inet, &gue.addr, 6080u16.to_be_bytes()),
+                real_servers.tunnel_type(&v4_of(&gue), 6080u16.to_be_bytes()),
                 None
             );
             assert!(services.flush().is_ok());
@@ -189,7 +195,7 @@ kunit_suite! {
             for (last, fwd) in [(2, CONN_F_MASQ), (3, CONN_F_DROUTE)] {
                 let id = DestId {
                     af: 0,
-                    addr: v4([172, 16, 1, last]),
+                    addr: *v4([172, 16, 1, last]).inet(),
                     port: 8080u16.to_be_bytes(),
                 };
                 assert!(services
@@ -199,7 +205,7 @@ kunit_suite! {
                         &id,
                         Some(&dest(fwd, 0, 0)),
                         false,
-                        |_, _| true
+                        |_| true
                     )
                     .is_ok());
             }
@@ -212,7 +218,6 @@ kunit_suite! {
             let mut conns = KVec::new();
             for d in svc.dests.iter() {
                 let tuple = Tuple {
-                    af: Af::Inet,
                     protocol: TCP,
                     caddr: client,
                     cport,

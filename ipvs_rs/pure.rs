@@ -6,6 +6,7 @@
 //! `crate::...` resolves identically in both builds. These modules use only `core`.
 #![cfg(test)]
 
+mod addr;
 mod conn {
     pub(crate) mod reuse;
     pub(crate) mod text;

@@ -22,11 +22,12 @@ use kernel::{
 };
 
 use crate::{
+    addr::Addr,
     glue::{time::HZ, timer::jiffies},
     pe::persist::INVALID_DPORT,
     proto::{tcp::TcpState, ConnState, Direction, StateEvent, StateTimeout},
     svc::dest::{Dest, ServiceShared},
-    uapi::{Af, Fwd, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
+    uapi::{Fwd, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
 };
 
 pub(crate) mod reuse;
@@ -36,20 +37,18 @@ pub(crate) mod text;
 /// A connection's tuple: protocol, client, virtual service and real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Tuple {
-    /// Family of the client and virtual addresses.
-    pub(crate) af: Af,
     /// IP protocol.
     pub(crate) protocol: u8,
-    /// Client address (IPv4 in the first 4 bytes).
-    pub(crate) caddr: [u8; 16],
+    /// Client address.
+    pub(crate) caddr: Addr,
     /// Client port.
     pub(crate) cport: [u8; 2],
-    /// Virtual address.
-    pub(crate) vaddr: [u8; 16],
+    /// Virtual address (of the client's family).
+    pub(crate) vaddr: Addr,
     /// Virtual port.
     pub(crate) vport: [u8; 2],
-    /// Real server address.
-    pub(crate) daddr: [u8; 16],
+    /// Real server address (of its own family: a tunnel may cross families).
+    pub(crate) daddr: Addr,
     /// Real server port.
     pub(crate) dport: [u8; 2],
 }
@@ -98,7 +97,7 @@ impl Conn {
     /// Source and destination address and port of the connection's packets going `side`:
     /// replies of a NAT connection come from the real server, those of any other (when they
     /// pass this host at all) from the virtual address.
-    fn ends(&self, side: Side) -> (&[u8; 16], [u8; 2], &[u8; 16], [u8; 2]) {
+    fn ends(&self, side: Side) -> (&Addr, [u8; 2], &Addr, [u8; 2]) {
         let t = &self.tuple;
         match side {
             Side::In => (&t.caddr, t.cport, &t.vaddr, t.vport),

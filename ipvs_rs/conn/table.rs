@@ -14,6 +14,7 @@ use kernel::{
 
 use super::{Conn, Side, State, Tuple};
 use crate::{
+    addr::Addr,
     glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
     proto::ConnState,
@@ -56,16 +57,14 @@ pub(crate) struct ConnTable {
 /// the source and destination of its packets on one side.
 #[derive(Clone, Copy)]
 pub(crate) struct Key<'a> {
-    /// Family of the addresses.
-    pub(crate) af: Af,
     /// IP protocol.
     pub(crate) protocol: u8,
-    /// Source address (IPv4 in the first 4 bytes).
-    pub(crate) saddr: &'a [u8; 16],
+    /// Source address.
+    pub(crate) saddr: &'a Addr,
     /// Source port.
     pub(crate) sport: [u8; 2],
-    /// Destination address.
-    pub(crate) daddr: &'a [u8; 16],
+    /// Destination address (of the source's family).
+    pub(crate) daddr: &'a Addr,
     /// Destination port.
     pub(crate) dport: [u8; 2],
 }
@@ -90,7 +89,8 @@ impl ConnTable {
         } else {
             (k.daddr, k.dport, k.saddr, k.sport)
         };
-        let hash = if k.af == Af::Inet6 {
+        let (a, b) = (a.inet(), b.inet());
+        let hash = if k.saddr.af() == Af::Inet6 {
             let half = |x: &[u8; 16], i: usize| {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(&x[i..i + 8]);
@@ -126,7 +126,6 @@ impl ConnTable {
         }
         let (saddr, sport, daddr, dport) = c.ends(side);
         self.bucket_of(Key {
-            af: c.tuple.af,
             protocol: c.tuple.protocol,
             saddr,
             sport,
@@ -139,7 +138,6 @@ impl ConnTable {
     /// clients, [`Side::Out`] for replies (`ip_vs_conn_in_get`, `ip_vs_conn_out_get`).
     pub(crate) fn lookup(&self, side: Side, key: Key<'_>) -> Option<Arc<Conn>> {
         let Key {
-            af,
             protocol,
             saddr,
             sport,
@@ -152,7 +150,6 @@ impl ConnTable {
             let filed_for = filed == side || (side == Side::Out && c.fwd() != Fwd::Masq);
             filed_for
                 && !c.is_template()
-                && c.tuple.af == af
                 && c.tuple.protocol == protocol
                 && c.ends(side) == (saddr, sport, daddr, dport)
         })
@@ -163,7 +160,6 @@ impl ConnTable {
         let bucket = match key.pe_data {
             Some(data) => self.bucket_of_pe_data(data),
             None => self.bucket_of(Key {
-                af: key.af,
                 protocol: key.protocol,
                 saddr: &key.caddr,
                 sport: [0; 2],
@@ -176,7 +172,6 @@ impl ConnTable {
             filed == Side::In
                 && c.is_template()
                 && !c.invalid.load(Relaxed)
-                && t.af == key.af
                 && t.protocol == key.protocol
                 && (t.caddr, t.cport, t.vaddr, t.vport) == (key.caddr, [0; 2], key.vaddr, key.vport)
                 && c.pe_data() == key.pe_data
@@ -217,7 +212,6 @@ impl ConnTable {
         conn_max: i32,
     ) -> Result<Arc<Conn>> {
         let tuple = Tuple {
-            af: key.af,
             protocol: key.protocol,
             caddr: key.caddr,
             cport: [0; 2],

@@ -5,26 +5,23 @@
 use core::fmt::{self, Write};
 
 use crate::{
+    addr::Addr,
     ctl::proc_text::{be32, write_ipv6_full, write_proto_name},
     uapi::Af,
 };
 
 /// What `/proc/net/ip_vs_conn` and `ip_vs_conn_sync` show of a connection.
 pub(crate) struct ConnText<'a> {
-    /// Family of the client and virtual addresses.
-    pub(crate) af: Af,
-    /// Family of the real server's address.
-    pub(crate) daf: Af,
     /// IP protocol.
     pub(crate) protocol: u16,
     /// Client address and port (network byte order).
-    pub(crate) caddr: &'a [u8; 16],
+    pub(crate) caddr: &'a Addr,
     pub(crate) cport: [u8; 2],
     /// Virtual address and port (for firewall-mark templates, the mark and 0).
-    pub(crate) vaddr: &'a [u8; 16],
+    pub(crate) vaddr: &'a Addr,
     pub(crate) vport: [u8; 2],
-    /// Real server address and port.
-    pub(crate) daddr: &'a [u8; 16],
+    /// Real server address (of its own family) and port.
+    pub(crate) daddr: &'a Addr,
     pub(crate) dport: [u8; 2],
     /// State name (protocol specific).
     pub(crate) state: &'a str,
@@ -43,11 +40,10 @@ pub(crate) const CONN_HEADER: &str =
 pub(crate) const CONN_SYNC_HEADER: &str =
     "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n";
 
-fn write_addr(w: &mut impl Write, af: Af, a: &[u8; 16]) -> fmt::Result {
-    if af == Af::Inet6 {
-        write_ipv6_full(w, a)
-    } else {
-        write!(w, "{:08X}", be32(a))
+fn write_addr(w: &mut impl Write, a: &Addr) -> fmt::Result {
+    match a.af() {
+        Af::Inet6 => write_ipv6_full(w, a.inet()),
+        Af::Inet => write!(w, "{:08X}", be32(a.octets())),
     }
 }
 
@@ -56,11 +52,11 @@ fn write_conn_common(w: &mut impl Write, c: &ConnText<'_>) -> fmt::Result {
     // `%-3s`: the longer names (SCTP, ICMPv6, IP_n) are not cut.
     write_proto_name(w, c.protocol, 3)?;
     w.write_char(' ')?;
-    write_addr(w, c.af, c.caddr)?;
+    write_addr(w, c.caddr)?;
     write!(w, " {:04X} ", u16::from_be_bytes(c.cport))?;
-    write_addr(w, c.af, c.vaddr)?;
+    write_addr(w, c.vaddr)?;
     write!(w, " {:04X} ", u16::from_be_bytes(c.vport))?;
-    write_addr(w, c.daf, c.daddr)?;
+    write_addr(w, c.daddr)?;
     write!(w, " {:04X} {:<11}", u16::from_be_bytes(c.dport), c.state)
 }
 
@@ -87,19 +83,14 @@ mod tests {
 
     #[test]
     fn conn_lines_match_c() {
-        let v4 = |a: [u8; 4]| {
-            let mut b = [0u8; 16];
-            b[..4].copy_from_slice(&a);
-            b
-        };
+        let v4 = Addr::v4;
         let (c, v, d) = (v4([10, 0, 0, 2]), v4([10, 0, 0, 1]), v4([192, 168, 1, 5]));
         let mut six = [0u8; 16];
         six[0] = 0x20;
         six[1] = 0x01;
         six[15] = 9;
+        let six = Addr::v6(six);
         let conn = ConnText {
-            af: Af::Inet,
-            daf: Af::Inet,
             protocol: 6,
             caddr: &c,
             cport: 40000u16.to_be_bytes(),
@@ -127,7 +118,6 @@ mod tests {
             &mut s,
             &ConnText {
                 protocol: 132,
-                daf: Af::Inet6,
                 daddr: &six,
                 pe: Some(("sip", "abc@host")),
                 ..conn

@@ -419,12 +419,12 @@ fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, (c, r): &(Counters, Rates
 /// A service nest, attributes in C's order (`ip_vs_genl_fill_service`).
 fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
     w.nest(cmd_attr::SERVICE, |w| {
-        w.put_u16(svc_attr::AF, svc.id.af.number())?;
+        w.put_u16(svc_attr::AF, svc.id.af().number())?;
         if svc.id.fwmark != 0 {
             w.put_u32(svc_attr::FWMARK, svc.id.fwmark)?;
         } else {
             w.put_u16(svc_attr::PROTOCOL, svc.id.protocol)?;
-            w.put(svc_attr::ADDR, &svc.id.addr)?;
+            w.put(svc_attr::ADDR, svc.id.addr.inet())?;
             w.put(svc_attr::PORT, &svc.id.port)?;
         }
         put_name(w, svc_attr::SCHED_NAME, svc.sched_name())?;
@@ -446,7 +446,7 @@ fn fill_service(w: &mut Writer<'_>, svc: &Service) -> Result {
 /// A destination nest, attributes in C's order (`ip_vs_genl_fill_dest`).
 fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
     w.nest(cmd_attr::DEST, |w| {
-        w.put(dest_attr::ADDR, &d.addr)?;
+        w.put(dest_attr::ADDR, d.addr.inet())?;
         w.put(dest_attr::PORT, &d.port)?;
         w.put_u32(dest_attr::FWD_METHOD, d.conn_flags() & CONN_F_FWD_MASK)?;
         w.put_u32(dest_attr::WEIGHT, d.weight() as u32)?;
@@ -458,7 +458,7 @@ fn fill_dest(w: &mut Writer<'_>, d: &Dest) -> Result {
         w.put_u32(dest_attr::ACTIVE_CONNS, d.active_conns() as u32)?;
         w.put_u32(dest_attr::INACT_CONNS, d.inactive_conns() as u32)?;
         w.put_u32(dest_attr::PERSIST_CONNS, d.persistent_conns() as u32)?;
-        w.put_u16(dest_attr::ADDR_FAMILY, d.af.number())?;
+        w.put_u16(dest_attr::ADDR_FAMILY, d.addr.af().number())?;
         let c = d.stats.read();
         fill_stats(w, dest_attr::STATS, false, &c)?;
         fill_stats(w, dest_attr::STATS64, true, &c)

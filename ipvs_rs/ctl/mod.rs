@@ -8,6 +8,7 @@
 use kernel::prelude::*;
 
 use crate::{
+    addr::Addr,
     daemon::DaemonConfig,
     error::Errno,
     glue::net::Net,
@@ -24,13 +25,10 @@ pub(crate) mod sockopt_abi;
 pub(crate) mod sysctl;
 
 /// Whether `addr` may become a new real server in `net` (`ip_vs_new_dest`'s address check).
-pub(crate) fn routable(net: &Net) -> impl FnOnce(Af, &[u8; 16]) -> bool + '_ {
-    move |af, addr| {
-        if af == Af::Inet {
-            net.ipv4_unicast_or_local([addr[0], addr[1], addr[2], addr[3]])
-        } else {
-            net.ipv6_unicast_or_local(addr)
-        }
+pub(crate) fn routable(net: &Net) -> impl FnOnce(&Addr) -> bool + '_ {
+    move |addr| match addr.af() {
+        Af::Inet => net.ipv4_unicast_or_local(addr.v4_octets()),
+        Af::Inet6 => net.ipv6_unicast_or_local(addr.inet()),
     }
 }
 

@@ -41,7 +41,6 @@ impl ProcShow for Services {
                 )?;
                 for d in svc.dests_newest_first() {
                     let text = proc_text::DestText {
-                        af: d.af,
                         addr: &d.addr,
                         port: d.port,
                         conn_flags: d.conn_flags(),
@@ -97,8 +96,6 @@ fn write_conns(
             line(
                 out,
                 &ConnText {
-                    af: t.af,
-                    daf: c.dest.af,
                     protocol: t.protocol.into(),
                     caddr: &t.caddr,
                     cport: t.cport,

@@ -5,6 +5,7 @@
 use core::fmt::{self, Write};
 
 use crate::{
+    addr::Addr,
     svc::request::ServiceId,
     uapi::{
         self, Af, Fwd, PROTO_ICMP, PROTO_ICMPV6, PROTO_IP, PROTO_SCTP, PROTO_TCP, PROTO_UDP,
@@ -104,17 +105,17 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
     let port = u16::from_be_bytes(id.port);
     if id.fwmark != 0 {
         write!(w, "FWM  {:08X} {} {}", id.fwmark, s.sched, ops)?;
-    } else if id.af == Af::Inet6 {
+    } else if id.af() == Af::Inet6 {
         write_proto_name(w, id.protocol, 0)?;
         w.write_str("  [")?;
-        write_ipv6_full(w, &id.addr)?;
+        write_ipv6_full(w, id.addr.inet())?;
         write!(w, "]:{port:04X} {} ", s.sched)?;
     } else {
         write_proto_name(w, id.protocol, 0)?;
         write!(
             w,
             "  {:08X}:{port:04X} {} {} ",
-            be32(&id.addr),
+            be32(id.addr.inet()),
             s.sched,
             ops
         )?;
@@ -134,10 +135,8 @@ pub(crate) fn write_service(w: &mut impl Write, s: &ServiceText<'_>) -> fmt::Res
 
 /// A real server as `/proc/net/ip_vs` shows it.
 pub(crate) struct DestText<'a> {
-    /// Its address family (the line's format follows it).
-    pub(crate) af: Af,
-    /// Address (IPv4 in the first 4 bytes).
-    pub(crate) addr: &'a [u8; 16],
+    /// Address (the line's format follows its family).
+    pub(crate) addr: &'a Addr,
     /// Port.
     pub(crate) port: [u8; 2],
     /// Connection flags (the forwarding method is shown).
@@ -153,7 +152,6 @@ pub(crate) struct DestText<'a> {
 /// Writes a real-server line of `/proc/net/ip_vs` (the format follows the server's family).
 pub(crate) fn write_dest(w: &mut impl Write, d: &DestText<'_>) -> fmt::Result {
     let DestText {
-        af,
         addr,
         port,
         conn_flags,
@@ -162,12 +160,12 @@ pub(crate) fn write_dest(w: &mut impl Write, d: &DestText<'_>) -> fmt::Result {
         inactive,
     } = *d;
     let port = u16::from_be_bytes(port);
-    if af == Af::Inet6 {
+    if addr.af() == Af::Inet6 {
         w.write_str("  -> [")?;
-        write_ipv6_full(w, addr)?;
+        write_ipv6_full(w, addr.inet())?;
         write!(w, "]:{port:04X}")?;
     } else {
-        write!(w, "  -> {:08X}:{port:04X}", be32(addr))?;
+        write!(w, "  -> {:08X}:{port:04X}", be32(addr.octets()))?;
     }
     writeln!(
         w,
@@ -320,9 +318,8 @@ mod tests {
         let mut a = [0; 16];
         a[..addr.len()].copy_from_slice(addr);
         ServiceId {
-            af,
             protocol,
-            addr: a,
+            addr: Addr::from_inet(af, a),
             port: port.to_be_bytes(),
             fwmark,
         }
@@ -392,10 +389,8 @@ mod tests {
     #[test]
     fn dest_lines_match_c() {
         let mut s = String::new();
-        let mut a = [0; 16];
-        a[..4].copy_from_slice(&[10, 0, 1, 3]);
+        let a = Addr::v4([10, 0, 1, 3]);
         let masq = DestText {
-            af: Af::Inet,
             addr: &a,
             port: 8080u16.to_be_bytes(),
             conn_flags: 0x100,

@@ -121,7 +121,7 @@ impl Handler for IpvsSockopts {
                     pr_err!("length: {} != {}\n", req.len(), size.unwrap_or(0));
                     return Err(EINVAL);
                 }
-                let ipv4 = config.services.iter().filter(|s| s.id.af == Af::Inet);
+                let ipv4 = config.services.iter().filter(|s| s.id.af() == Af::Inet);
                 for (k, svc) in ipv4.take(n).enumerate() {
                     let mut entry = [0u8; abi::SERVICE_ENTRY_LEN];
                     service_entry(svc).encode_into(&mut entry);
@@ -166,12 +166,14 @@ impl Handler for IpvsSockopts {
                     .services
                     .lookup(&ServiceUser::decode(&head).id())
                     .ok_or(ESRCH)?;
-                let same_af = svc.dests_newest_first().filter(|d| d.af == svc.id.af);
+                let same_af = svc
+                    .dests_newest_first()
+                    .filter(|d| d.addr.af() == svc.id.af());
                 for (k, d) in same_af.take(n).enumerate() {
                     let mut entry = [0u8; abi::DEST_ENTRY_LEN];
                     let (stats, rates) = d.stats.read();
                     DestEntry {
-                        addr: [d.addr[0], d.addr[1], d.addr[2], d.addr[3]],
+                        addr: d.addr.v4_octets(),
                         port: d.port,
                         conn_flags: d.conn_flags(),
                         weight: d.weight(),

@@ -7,10 +7,11 @@
 //! addresses and ports in network byte order, as the C structs hold them.
 
 use crate::{
+    addr::Addr,
     ctl::proc_text::{write_version, Counters, Rates},
     proto::timeouts::Timeouts,
     svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
-    uapi::{so_get as get, so_set as set, Af, AF_INET},
+    uapi::{so_get as get, so_set as set, AF_INET},
 };
 
 /// `struct ip_vs_service_user`.
@@ -149,12 +150,9 @@ impl ServiceUser {
 
     /// The IPv4 service this names.
     pub(crate) fn id(&self) -> ServiceId {
-        let mut addr = [0; 16];
-        addr[..4].copy_from_slice(&self.addr);
         ServiceId {
-            af: Af::Inet,
             protocol: self.protocol,
-            addr,
+            addr: Addr::v4(self.addr),
             port: self.port,
             fwmark: self.fwmark,
         }
@@ -274,7 +272,7 @@ impl ServiceEntry<'_> {
     /// `b` held.
     pub(crate) fn encode_into(&self, b: &mut [u8]) {
         put(b, 0, &self.id.protocol.to_ne_bytes());
-        put(b, 4, &self.id.addr[..4]);
+        put(b, 4, &self.id.addr.v4_octets());
         put(b, 8, &self.id.port);
         put(b, 12, &self.id.fwmark.to_ne_bytes());
         let name = &self.sched.as_bytes()[..self.sched.len().min(15)];
@@ -356,7 +354,7 @@ impl DestEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::uapi::BASE_CTL as BASE;
+    use crate::uapi::{Af, BASE_CTL as BASE};
 
     #[test]
     fn version_text() {
@@ -390,7 +388,7 @@ mod tests {
         assert!(s.sched_name_terminated() && !s.is_blank());
         let id = s.id();
         assert_eq!(
-            (id.af, id.protocol, &id.addr[..5]),
+            (id.af(), id.protocol, &id.addr.inet()[..5]),
             (Af::Inet, 6, &[10, 0, 0, 1, 0][..])
         );
         let set = s.settings();

@@ -12,6 +12,7 @@ use super::{
     Headers, Step,
 };
 use crate::{
+    addr::Addr,
     conn::{
         reuse::Reuse,
         table::{Key, Made},
@@ -62,13 +63,11 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
         return Verdict::Accept;
     }
     let dp = &*ipvs.dp;
-    let af = h.ip.af();
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let mut conn = h.ports.and_then(|(sport, dport)| {
         dp.conns.lookup(
             ConnSide::In,
             Key {
-                af,
                 protocol,
                 saddr: &saddr,
                 sport,
@@ -128,13 +127,12 @@ pub(super) fn schedule(
     ipvs: &Ipvs,
     net: &Net,
     h: &Headers,
-    saddr: &[u8; 16],
-    daddr: &[u8; 16],
+    saddr: &Addr,
+    daddr: &Addr,
     skb: &mut HookSkb<'_>,
 ) -> Step<Arc<Conn>> {
     let dp = &*ipvs.dp;
     let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
-    let af = h.ip.af();
     // A truncated transport header: C drops the packet.
     if !h.full_l4 {
         return Err(Verdict::Drop);
@@ -152,7 +150,7 @@ pub(super) fn schedule(
     let Some(svc) = dp
         .services
         .get(&guard)
-        .and_then(|t| t.find(af, skb.mark(), protocol, daddr, dport))
+        .and_then(|t| t.find(skb.mark(), protocol, daddr, dport))
         .cloned()
     else {
         return Err(Verdict::Accept);
@@ -165,7 +163,6 @@ pub(super) fn schedule(
             .lookup(
                 ConnSide::In,
                 Key {
-                    af,
                     protocol,
                     saddr: daddr,
                     sport: dport,
@@ -239,7 +236,6 @@ pub(super) fn schedule(
         0
     };
     let tuple = Tuple {
-        af,
         protocol,
         caddr: *saddr,
         cport: sport,
@@ -319,7 +315,6 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
     let found = dp.conns.lookup(
         ConnSide::Out,
         Key {
-            af,
             protocol,
             saddr: &saddr,
             sport,
@@ -335,7 +330,7 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
         found => found,
     };
     let Some(conn) = found else {
-        return stray_from_server(ipvs, net, skb, &h, af);
+        return stray_from_server(ipvs, net, skb, &h);
     };
     let one_packet = conn.one_packet();
     let verdict = handle_response(ipvs, net, point, skb, &conn, &h);
@@ -361,7 +356,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
         // The engine is asked only if the first server found has it.
         let rs = dp
             .real_servers
-            .nat_server(&guard, af, PROTO_UDP, &saddr, sport)
+            .nat_server(&guard, PROTO_UDP, &saddr, sport)
             .filter(|rs| rs.svc.uses_sip())?;
         (rs.dest.clone(), rs.svc.clone())
     };
@@ -376,7 +371,6 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
             let mut call_id = [0u8; sip::PEDATA_MAXLEN];
             let len = read_call_id(skb, h, &mut call_id)?;
             let key = TemplateKey {
-                af: svc.id.af,
                 protocol: PROTO_UDP,
                 caddr: ps.client_network(&daddr),
                 vaddr: svc.id.addr,
@@ -401,7 +395,6 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
         0
     };
     let tuple = Tuple {
-        af: svc.id.af,
         protocol: PROTO_UDP,
         caddr: daddr,
         cport: dport,
@@ -422,7 +415,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
 /// server's service port that belongs to no connection is dropped and its server told, with a
 /// port unreachable, that the connection is gone, unless the packet ends it (a TCP RST, an
 /// SCTP packet whose first chunk is an ABORT).
-fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers, af: Af) -> Verdict {
+fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers) -> Verdict {
     if !ipvs.sysctl().nat_icmp_send() {
         return Verdict::Accept;
     }
@@ -434,7 +427,7 @@ fn stray_from_server(ipvs: &Ipvs, net: &Net, mut skb: HookSkb<'_>, h: &Headers, 
         let guard = kernel::sync::rcu::read_lock();
         ipvs.dp
             .real_servers
-            .nat_server(&guard, af, protocol, &h.ip.saddr(), sport)
+            .nat_server(&guard, protocol, &h.ip.saddr(), sport)
             .is_some()
     };
     let ends_conn = h.event.is_some_and(StateEvent::ends_conn);

@@ -10,6 +10,7 @@ use super::{
     DataPlane, Step,
 };
 use crate::{
+    addr::Addr,
     conn::{table::Key, Conn, Side as ConnSide},
     glue::{
         net::Net,
@@ -23,7 +24,7 @@ use crate::{
         },
         Direction,
     },
-    uapi::{Af, Fwd, Protocol, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
+    uapi::{Fwd, Protocol, ICMPV6_INFOMSG_MASK, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED},
 };
 
 /// How many bytes from the outer IP header an ICMP error is parsed from: the outer and
@@ -48,7 +49,7 @@ fn read_icmp<'a>(
     point: HookPoint,
     mut skb: HookSkb<'a>,
     ip: &Ip,
-    tunnel_type: impl Fn(&[u8; 16], [u8; 2]) -> Option<u8>,
+    tunnel_type: impl Fn(&Addr, [u8; 2]) -> Option<u8>,
 ) -> Step<(HookSkb<'a>, Ip, Icmp)> {
     let mut outer = match ip {
         Ip::V4(h) => *h,
@@ -121,11 +122,9 @@ fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn
     if e.tunnel.is_none() {
         core::mem::swap(&mut from, &mut to);
     }
-    let af = q.af();
     dp.conns.lookup(
         side,
         Key {
-            af,
             protocol: q.protocol(),
             saddr: &from.0,
             sport: from.1,
@@ -157,9 +156,9 @@ pub(super) fn in_icmp<'a>(
     let dp = &*ipvs.dp;
     // Errors about this director's own tunnel packets are sent to it (IPv4 only, as in C).
     let to_host = matches!(ip, Ip::V4(_)) && skb.route_is_local();
-    let tunnel_type = |addr: &[u8; 16], port| {
+    let tunnel_type = |addr: &Addr, port| {
         to_host
-            .then(|| dp.real_servers.tunnel_type(Af::Inet, addr, port))
+            .then(|| dp.real_servers.tunnel_type(addr, port))
             .flatten()
     };
     let (mut skb, outer, e) = match read_icmp(net, point, skb, ip, tunnel_type) {
@@ -249,7 +248,7 @@ fn tunnel_icmp(
         let mut mtu = match conn.dest.path_mtu() {
             None => mtu,
             Some(p) if !p.learnt => p.mtu,
-            Some(_) => Route::output(net, Family::Ipv4, &conn.dest.addr, false, false)
+            Some(_) => Route::output(net, Family::Ipv4, conn.dest.addr.inet(), false, false)
                 .map_or(mtu, |r| r.mtu()),
         };
         let headers = tunnel.headers_len as u32;

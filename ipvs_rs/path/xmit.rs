@@ -6,6 +6,7 @@ use kernel::prelude::*;
 
 use super::Headers;
 use crate::{
+    addr::Addr,
     conn::Conn,
     glue::{
         net::Net,
@@ -14,7 +15,7 @@ use crate::{
     },
     netns::Ipvs,
     proto::{
-        packet::{self, addr4, ChecksumMode, Ip, Side, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN},
+        packet::{self, ChecksumMode, Ip, Side, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN},
         tunnel::{self, Kind as TunnelKind},
         Checksum,
     },
@@ -43,7 +44,7 @@ pub(super) fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers
 pub(super) fn nat_route(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &[u8; 16],
+    rs: &Addr,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
@@ -51,8 +52,8 @@ pub(super) fn nat_route(
     let local = route_to_server(net, skb, rs, ip, mode, icmp)?;
     // A local packet keeps its route, so this is still where it came from.
     let from_other_host = match ip {
-        Ip::V4(_) => rs[0] == 127 && skb.route_is_input(),
-        Ip::V6(_) => *rs == packet::IPV6_LOOPBACK && !skb.is_local_origin(),
+        Ip::V4(_) => rs.v4_octets()[0] == 127 && skb.route_is_input(),
+        Ip::V6(_) => *rs.inet() == packet::IPV6_LOOPBACK && !skb.is_local_origin(),
     };
     if local && from_other_host {
         return Err(EINVAL);
@@ -92,7 +93,7 @@ pub(super) fn tunnel_xmit(
     icmp: bool,
 ) -> Verdict {
     let dest = &conn.dest;
-    let outer = if dest.af == Af::Inet6 {
+    let outer = if dest.addr.af() == Af::Inet6 {
         Family::Ipv6
     } else {
         Family::Ipv4
@@ -117,7 +118,7 @@ pub(super) fn tunnel_xmit(
     };
     // Routing to another host decremented the TTL in the packet.
     let inner = tunnel::Inner::of(ip, pmtu_disc);
-    match encapsulate(net, &mut skb, &inner, tunnel, partial, &saddr, rs) {
+    match encapsulate(net, &mut skb, &inner, tunnel, partial, &saddr, rs.inet()) {
         Ok(()) => skb.send_encapsulated(net),
         Err(_) => skb.free(),
     }
@@ -182,7 +183,8 @@ fn encapsulate(
     if path.outer.is_ipv6() {
         skb.push_ipv6(&tunnel::outer_ipv6(inner, protocol, saddr, daddr))
     } else {
-        let header = tunnel::outer_ipv4(inner, protocol, addr4(saddr), addr4(daddr));
+        let v4 = |a: &[u8; 16]| [a[0], a[1], a[2], a[3]];
+        let header = tunnel::outer_ipv4(inner, protocol, v4(saddr), v4(daddr));
         skb.push_ipv4(net, &header)
     }
 }
@@ -262,7 +264,7 @@ pub(super) struct TunnelPath {
 pub(super) fn route_to_server(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &[u8; 16],
+    rs: &Addr,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
@@ -279,7 +281,7 @@ pub(super) fn route_to_server(
 pub(super) fn route_out(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &[u8; 16],
+    rs: &Addr,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
@@ -287,7 +289,13 @@ pub(super) fn route_out(
 ) -> Result<Option<([u8; 16], PathMtu)>> {
     let ipv6 = ip.is_ipv6();
     let route_family = tunnel.map_or(skb.family(), |t| t.outer);
-    let Some(route) = Route::output(net, route_family, rs, mode.known_nexthop, mode.connect) else {
+    let Some(route) = Route::output(
+        net,
+        route_family,
+        rs.inet(),
+        mode.known_nexthop,
+        mode.connect,
+    ) else {
         skb.link_failure();
         return Err(EHOSTUNREACH);
     };
@@ -357,7 +365,7 @@ pub(super) fn nat_rewrite(
     skb: &mut HookSkb<'_>,
     h: &Headers,
     side: Side,
-    addr: &[u8; 16],
+    addr: &Addr,
     port: [u8; 2],
 ) -> bool {
     let mode = if skb.checksum_partial() {

@@ -13,7 +13,10 @@
 //! - firewall mark: `<IPPROTO_IP, client network, 0, the mark as an IPv4 address, 0>`, so that
 //!   every port and protocol with the mark sticks together.
 
-use crate::uapi::{Af, PROTO_IP};
+use crate::{
+    addr::Addr,
+    uapi::{Af, PROTO_IP},
+};
 
 /// The FTP control port, network order: its templates leave the port out, and a service on it
 /// lets other ports of its address pass when it has no server.
@@ -35,14 +38,13 @@ pub(crate) struct PersistentService {
 /// A template's key (its client port is always 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TemplateKey<'a> {
-    /// The service's family.
-    pub(crate) af: Af,
     /// The packet's protocol, or [`PROTO_IP`] for a firewall-mark service.
     pub(crate) protocol: u8,
     /// The client's network: its address masked by the service's netmask.
-    pub(crate) caddr: [u8; 16],
-    /// The virtual address, or the mark (network order, in the first 4 bytes).
-    pub(crate) vaddr: [u8; 16],
+    pub(crate) caddr: Addr,
+    /// The virtual address, or the mark (network order, in the first 4 bytes of an address of
+    /// the service's family).
+    pub(crate) vaddr: Addr,
     /// The virtual port, or 0.
     pub(crate) vport: [u8; 2],
     /// What the service's persistence engine read from the packet (`pe_data`: the SIP
@@ -52,7 +54,8 @@ pub(crate) struct TemplateKey<'a> {
 
 impl PersistentService {
     /// The client address `saddr` masked to the service's granularity.
-    pub(crate) fn client_network(&self, saddr: &[u8; 16]) -> [u8; 16] {
+    pub(crate) fn client_network(&self, saddr: &Addr) -> Addr {
+        let saddr = saddr.inet();
         let mut net = [0u8; 16];
         if self.af == Af::Inet6 {
             // `ipv6_addr_prefix`: the first `netmask` bits (at most 128).
@@ -67,7 +70,7 @@ impl PersistentService {
                 net[i] = saddr[i] & mask[i];
             }
         }
-        net
+        Addr::from_inet(self.af, net)
     }
 
     /// Whether a packet to `dport` is for the service's own port: only then does the template
@@ -80,12 +83,11 @@ impl PersistentService {
     pub(crate) fn template_key(
         &self,
         protocol: u8,
-        saddr: &[u8; 16],
-        daddr: &[u8; 16],
+        saddr: &Addr,
+        daddr: &Addr,
         dport: [u8; 2],
     ) -> TemplateKey<'static> {
         let mut key = TemplateKey {
-            af: self.af,
             protocol,
             caddr: self.client_network(saddr),
             vaddr: *daddr,
@@ -98,8 +100,9 @@ impl PersistentService {
         };
         if dport != self.port && self.fwmark != 0 {
             key.protocol = PROTO_IP;
-            key.vaddr = [0; 16];
-            key.vaddr[..4].copy_from_slice(&self.fwmark.to_be_bytes());
+            let mut mark = [0; 16];
+            mark[..4].copy_from_slice(&self.fwmark.to_be_bytes());
+            key.vaddr = Addr::from_inet(self.af, mark);
         }
         key
     }
@@ -134,10 +137,8 @@ pub(crate) const CONTROLLED_REARM_SECS: u32 = 60;
 mod tests {
     use super::*;
 
-    fn v4(a: [u8; 4]) -> [u8; 16] {
-        let mut x = [0; 16];
-        x[..4].copy_from_slice(&a);
-        x
+    fn v4(a: [u8; 4]) -> Addr {
+        Addr::v4(a)
     }
 
     const TCP: u8 = 6;
@@ -163,7 +164,6 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
-                af: Af::Inet,
                 protocol: TCP,
                 caddr: v4([10, 1, 2, 0]),
                 vaddr: v4([192, 0, 2, 1]),
@@ -197,7 +197,6 @@ mod tests {
         assert_eq!(
             k,
             TemplateKey {
-                af: Af::Inet,
                 protocol: PROTO_IP,
                 caddr: v4([10, 1, 0, 0]),
                 vaddr: v4([0, 0, 1, 2]),
@@ -215,11 +214,11 @@ mod tests {
             port: [0, 80],
             netmask: 60,
         };
-        let a = [0xff; 16];
+        let a = Addr::v6([0xff; 16]);
         let net = s.client_network(&a);
-        assert_eq!(&net[..7], &[0xff; 7]);
-        assert_eq!(net[7], 0xf0);
-        assert_eq!(&net[8..], &[0; 8]);
+        assert_eq!(&net.inet()[..7], &[0xff; 7]);
+        assert_eq!(net.inet()[7], 0xf0);
+        assert_eq!(&net.inet()[8..], &[0; 8]);
         let all = PersistentService { netmask: 128, ..s };
         assert_eq!(all.client_network(&a), a);
         let over = PersistentService { netmask: 200, ..s };

@@ -6,6 +6,7 @@
 //! Everything works on byte slices that start at the IP header, so it is host-tested.
 
 use crate::{
+    addr::Addr,
     proto::{Checksum, Transport},
     uapi::{
         Af, Protocol, ETH_P_IP, ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED,
@@ -120,18 +121,6 @@ pub(crate) enum Ip {
     V6(Ipv6),
 }
 
-/// The address `a` as IPVS keeps addresses of either family (IPv4 in the first 4 bytes).
-pub(crate) fn addr16(a: [u8; 4]) -> [u8; 16] {
-    let mut x = [0u8; 16];
-    x[..4].copy_from_slice(&a);
-    x
-}
-
-/// The IPv4 address in the first 4 bytes of `a`.
-pub(crate) fn addr4(a: &[u8; 16]) -> [u8; 4] {
-    [a[0], a[1], a[2], a[3]]
-}
-
 impl Ip {
     /// Whether this is IPv6.
     pub(crate) fn is_ipv6(&self) -> bool {
@@ -168,18 +157,18 @@ impl Ip {
     }
 
     /// Source address (IPv4 in the first 4 bytes).
-    pub(crate) fn saddr(&self) -> [u8; 16] {
+    pub(crate) fn saddr(&self) -> Addr {
         match self {
-            Ip::V4(h) => addr16(h.saddr),
-            Ip::V6(h) => h.saddr,
+            Ip::V4(h) => Addr::v4(h.saddr),
+            Ip::V6(h) => Addr::v6(h.saddr),
         }
     }
 
     /// Destination address (IPv4 in the first 4 bytes).
-    pub(crate) fn daddr(&self) -> [u8; 16] {
+    pub(crate) fn daddr(&self) -> Addr {
         match self {
-            Ip::V4(h) => addr16(h.daddr),
-            Ip::V6(h) => h.daddr,
+            Ip::V4(h) => Addr::v4(h.daddr),
+            Ip::V6(h) => Addr::v6(h.daddr),
         }
     }
 
@@ -293,12 +282,12 @@ pub(crate) fn nat_rewrite(
     ip: &Ip,
     transport: Transport,
     side: Side,
-    addr: &[u8; 16],
+    addr: &Addr,
     port: [u8; 2],
     mode: ChecksumMode,
 ) -> bool {
     let l4 = ip.header_len() as usize;
-    if pkt.len() < l4 + transport.nat_len() {
+    if pkt.len() < l4 + transport.nat_len() || addr.af() != ip.af() {
         return false;
     }
     let (addr_len, src_at, dst_at) = match ip {
@@ -309,7 +298,7 @@ pub(crate) fn nat_rewrite(
         Side::Source => (src_at, l4),
         Side::Destination => (dst_at, l4 + 2),
     };
-    let new_addr = &addr[..addr_len];
+    let new_addr = addr.octets();
     let mut old_addr = [0u8; 16];
     old_addr[..addr_len].copy_from_slice(&pkt[addr_at..addr_at + addr_len]);
     let old_addr = &old_addr[..addr_len];
@@ -403,7 +392,7 @@ pub(crate) enum Icmp {
 pub(crate) fn parse_icmp(
     b: &[u8],
     outer: &Ipv4,
-    tunnel_type: impl Fn(&[u8; 16], [u8; 2]) -> Option<u8>,
+    tunnel_type: impl Fn(&Addr, [u8; 2]) -> Option<u8>,
 ) -> Icmp {
     let icmp_at = outer.header_len as usize;
     let Some(&ty) = b.get(icmp_at).filter(|_| b.len() >= icmp_at + ICMP_LEN) else {
@@ -428,8 +417,7 @@ pub(crate) fn parse_icmp(
     let first_fragment = |q: &[u8]| u16::from_be_bytes([q[6], q[7]]) & 0x1fff == 0;
     let mut tunnel = None;
     if matches!(quoted.protocol, PROTO_IPIP | PROTO_UDP | PROTO_GRE) {
-        let mut rs = [0u8; 16];
-        rs[..4].copy_from_slice(&quoted.daddr);
+        let rs = Addr::v4(quoted.daddr);
         let tunnel_at = quoted.header_len as usize;
         let tunnel_len = match quoted.protocol {
             // A non-first fragment has no tunnel header.
@@ -517,19 +505,22 @@ pub(crate) fn icmp_checksum_ok(pkt: &[u8], e: &IcmpError) -> bool {
 /// error from the client's side on its way in: the outer destination and the quoted source
 /// become the real server's. IPv4 header checksums are recomputed and the ICMP checksum is
 /// summed anew.
-pub(crate) fn nat_icmp(pkt: &mut [u8], e: &IcmpError, side: Side, addr: &[u8; 16], port: [u8; 2]) {
+///
+/// `addr` is of the quoted packet's family.
+pub(crate) fn nat_icmp(pkt: &mut [u8], e: &IcmpError, side: Side, addr: &Addr, port: [u8; 2]) {
     let q = e.quoted_at;
-    // Offsets of the source and destination addresses in an IP header, and their length.
-    let (src_at, dst_at, len) = match e.quoted {
-        Ip::V4(_) => (12, 16, 4),
-        Ip::V6(_) => (8, 24, 16),
+    // Offsets of the source and destination addresses in an IP header.
+    let (src_at, dst_at) = match e.quoted {
+        Ip::V4(_) => (12, 16),
+        Ip::V6(_) => (8, 24),
     };
+    let (addr, len) = (addr.octets(), addr.octets().len());
     let (outer_at, quoted_addr_at, port_at) = match side {
         Side::Source => (src_at, q + dst_at, e.ports_at() + 2),
         Side::Destination => (dst_at, q + src_at, e.ports_at()),
     };
-    pkt[outer_at..outer_at + len].copy_from_slice(&addr[..len]);
-    pkt[quoted_addr_at..quoted_addr_at + len].copy_from_slice(&addr[..len]);
+    pkt[outer_at..outer_at + len].copy_from_slice(addr);
+    pkt[quoted_addr_at..quoted_addr_at + len].copy_from_slice(addr);
     if let Ip::V4(quoted) = e.quoted {
         ipv4_set_checksum(pkt, e.icmp_at);
         ipv4_set_checksum(&mut pkt[q..], quoted.header_len as usize);
@@ -575,7 +566,7 @@ mod tests {
         let Some(t) = Transport::of(Protocol::of(h.protocol)) else {
             return false;
         };
-        nat_rewrite(p, &Ip::V4(h), t, side, &addr16(addr), port, mode)
+        nat_rewrite(p, &Ip::V4(h), t, side, &Addr::v4(addr), port, mode)
     }
 
     /// A full checksum over the IPv6 pseudo-header and the transport data at 40 (no
@@ -623,14 +614,14 @@ mod tests {
             assert!(l4_checksum_ok_v6(&p));
             let h = Ip::V6(parse_ipv6(&p).unwrap());
             let t = Transport::of(Protocol::of(proto)).unwrap();
-            assert_eq!(h.saddr()[15], 2);
+            assert_eq!(h.saddr().inet()[15], 2);
             let rs = [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
             assert!(nat_rewrite(
                 &mut p,
                 &h,
                 t,
                 Side::Destination,
-                &rs,
+                &Addr::v6(rs),
                 [0, 80],
                 ChecksumMode::Full
             ));
@@ -645,7 +636,7 @@ mod tests {
                 &h,
                 t,
                 Side::Source,
-                &vip,
+                &Addr::v6(vip),
                 [0x1f, 0x90],
                 ChecksumMode::Full
             ));
@@ -831,7 +822,7 @@ mod tests {
     }
 
     /// No tunnel real servers.
-    fn no_tunnel(_: &[u8; 16], _: [u8; 2]) -> Option<u8> {
+    fn no_tunnel(_: &Addr, _: [u8; 2]) -> Option<u8> {
         None
     }
 
@@ -855,28 +846,28 @@ mod tests {
     }
 
     /// Real server 10.0.0.11 is an IP-IP, a GUE (port 6080) and a GRE tunnel server.
-    fn tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
-        match (addr16([10, 0, 0, 11]) == *addr, u16::from_be_bytes(port)) {
+    fn tunnels(addr: &Addr, port: [u8; 2]) -> Option<u8> {
+        match (Addr::v4([10, 0, 0, 11]) == *addr, u16::from_be_bytes(port)) {
             (true, 0) => Some(TUN_TYPE_IPIP),
             (true, 6080) => Some(TUN_TYPE_GUE),
             _ => None,
         }
     }
 
-    fn gre_tunnels(addr: &[u8; 16], port: [u8; 2]) -> Option<u8> {
-        (addr16([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TUN_TYPE_GRE)
+    fn gre_tunnels(addr: &Addr, port: [u8; 2]) -> Option<u8> {
+        (Addr::v4([10, 0, 0, 11]) == *addr && port == [0; 2]).then_some(TUN_TYPE_GRE)
     }
 
     #[test]
     fn errors_about_tunnel_packets_are_about_the_request_inside() {
-        let request = |p: &[u8], tunnels: fn(&[u8; 16], [u8; 2]) -> Option<u8>| {
+        let request = |p: &[u8], tunnels: fn(&Addr, [u8; 2]) -> Option<u8>| {
             let outer = parse_ipv4(p).unwrap();
             match parse_icmp(p, &outer, tunnels) {
                 Icmp::Error(e) => e.tunnel.map(|t| (t, e.quoted.saddr(), e.ports)),
                 _ => None,
             }
         };
-        let client = addr16([198, 51, 100, 2]);
+        let client = Addr::v4([198, 51, 100, 2]);
         let ports = ([0x03, 0xe8], [0, 53]);
         let ipip = tunnel_error(PROTO_IPIP, &[]);
         let quote = |headers_len| TunnelQuote {
@@ -921,14 +912,14 @@ mod tests {
         let Icmp::Error(e) = parse_icmp(&p, &outer, no_tunnel) else {
             panic!("not an error");
         };
-        assert_eq!(e.quoted.daddr(), addr16([10, 0, 0, 9]));
+        assert_eq!(e.quoted.daddr(), Addr::v4([10, 0, 0, 9]));
         assert_eq!(e.ports, ([0x03, 0xe8], [0, 53]));
         assert!(icmp_checksum_ok(&p, &e));
         nat_icmp(
             &mut p,
             &e,
             Side::Source,
-            &addr16([198, 51, 100, 7]),
+            &Addr::v4([198, 51, 100, 7]),
             [0, 80],
         );
         assert_eq!(&p[12..16], &[198, 51, 100, 7]);
@@ -941,7 +932,7 @@ mod tests {
             &mut p,
             &e,
             Side::Destination,
-            &addr16([10, 0, 0, 5]),
+            &Addr::v4([10, 0, 0, 5]),
             [0, 8],
         );
         assert_eq!(&p[16..20], &[10, 0, 0, 5]);
@@ -977,7 +968,7 @@ mod tests {
         };
         assert!(icmp_checksum_ok(&p, &e));
         let rs = [0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
-        nat_icmp(&mut p, &e, Side::Destination, &rs, [0, 80]);
+        nat_icmp(&mut p, &e, Side::Destination, &Addr::v6(rs), [0, 80]);
         assert_eq!(&p[24..40], &rs);
         assert_eq!(&p[56..72], &rs);
         assert_eq!(&p[88..90], &[0, 80]);
@@ -1011,10 +1002,7 @@ mod tests {
         h[0] = 0x45;
         h[12..16].copy_from_slice(&[192, 0, 2, 7]);
         let ip = Ip::V4(parse_ipv4(&h).unwrap());
-        assert_eq!(addr4(&ip.saddr()), [192, 0, 2, 7]);
-        // The other 12 bytes (`ip6[1..4]`) are not part of `ip`.
-        let mut a = addr16([10, 0, 0, 1]);
-        a[4..].fill(0xff);
-        assert_eq!(addr4(&a), [10, 0, 0, 1]);
+        assert_eq!(ip.saddr().v4_octets(), [192, 0, 2, 7]);
+        assert_eq!(ip.saddr().inet()[..4], [192, 0, 2, 7]);
     }
 }

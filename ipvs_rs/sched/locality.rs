@@ -15,7 +15,7 @@
 //! address gives the same answer.
 
 use super::{fold, hash_32, Candidate, Growable, Lender};
-use crate::uapi::Af;
+use crate::{addr::Addr, uapi::Af};
 
 /// `IP_VS_LBLC_TAB_BITS` (and LBLCR's), the default `CONFIG_IP_VS_LBLC_TAB_BITS`.
 const TAB_BITS: u32 = 10;
@@ -35,7 +35,7 @@ const COUNT_FOR_FULL_EXPIRATION: u32 = 30;
 /// A real server remembered by address and port, with where it last was in the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DestRef {
-    addr: [u8; 16],
+    addr: Addr,
     port: [u8; 2],
     /// The server's index when it was remembered: checked first when looking it up.
     hint: u32,
@@ -69,7 +69,7 @@ impl DestRef {
 
 /// One cached destination address.
 pub(crate) struct Entry<E> {
-    addr: [u8; 16],
+    addr: Addr,
     /// The next entry of the same bucket, or [`NIL`].
     next: u32,
     /// When a connection for this address was last scheduled, in jiffies.
@@ -108,12 +108,12 @@ impl<L: Lender, E> LocalityCache<L, E> {
         }
     }
 
-    fn bucket(&self, addr: &[u8; 16]) -> usize {
+    fn bucket(&self, addr: &Addr) -> usize {
         hash_32(fold(self.af, addr), TAB_BITS) as usize
     }
 
     /// Index of the entry for `addr`.
-    fn position(&self, addr: &[u8; 16]) -> Option<usize> {
+    fn position(&self, addr: &Addr) -> Option<usize> {
         let mut i = *self.heads.get(self.bucket(addr))?;
         while i != NIL {
             let e = &self.entries[i as usize];
@@ -126,7 +126,7 @@ impl<L: Lender, E> LocalityCache<L, E> {
     }
 
     /// The entry for `addr`, marked used at `now`.
-    pub(crate) fn get(&mut self, addr: &[u8; 16], now: u64) -> Option<&mut Entry<E>> {
+    pub(crate) fn get(&mut self, addr: &Addr, now: u64) -> Option<&mut Entry<E>> {
         let i = self.position(addr)?;
         let e = &mut self.entries[i];
         e.lastuse = now;
@@ -135,7 +135,7 @@ impl<L: Lender, E> LocalityCache<L, E> {
 
     /// Caches `value` for `addr` (not cached yet) at `now`. Nothing is cached when the table
     /// is full or memory is short, as in C: the scheduler's choice still stands.
-    pub(crate) fn insert(&mut self, addr: &[u8; 16], value: E, now: u64) {
+    pub(crate) fn insert(&mut self, addr: &Addr, value: E, now: u64) {
         if self.entries.len() >= MAX_SIZE * 3 / 2 {
             return;
         }
@@ -264,10 +264,8 @@ mod tests {
     use super::super::tests::{HostLender, D};
     use super::*;
 
-    fn addr(i: u32) -> [u8; 16] {
-        let mut a = [0; 16];
-        a[..4].copy_from_slice(&i.to_be_bytes());
-        a
+    fn addr(i: u32) -> Addr {
+        Addr::v4(i.to_be_bytes())
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use core::ops::DerefMut;
 
 use super::{fold, Candidate, Flow, Scheduler};
-use crate::uapi::Af;
+use crate::{addr::Addr, uapi::Af};
 
 /// `IP_VS_MH_TAB_SIZE` for the default `CONFIG_IP_VS_MH_TAB_INDEX` (12): the prime 4093.
 const TAB_SIZE: usize = 4093;
@@ -75,7 +75,7 @@ fn hsiphash_u32(value: u32, key: [u64; 2]) -> u32 {
 }
 
 /// `ip_vs_mh_hashkey`.
-fn hashkey(af: Af, addr: &[u8; 16], port: u16, key: [u64; 2], offset: u32) -> u32 {
+fn hashkey(af: Af, addr: &Addr, port: u16, key: [u64; 2], offset: u32) -> u32 {
     let v = offset
         .wrapping_add(u32::from(port))
         .wrapping_add(fold(af, addr));

@@ -16,7 +16,7 @@
 
 use core::ops::DerefMut;
 
-use crate::{error::Errno, uapi::Af};
+use crate::{addr::Addr, error::Errno, uapi::Af};
 
 mod dh;
 mod fo;
@@ -55,8 +55,8 @@ pub(crate) trait Candidate {
     fn weight(&self) -> i32;
     /// The last non-zero weight (a quiesced server keeps its place by it).
     fn last_weight(&self) -> i32;
-    /// Address, IPv4 in the first 4 bytes.
-    fn addr(&self) -> [u8; 16];
+    /// Address.
+    fn addr(&self) -> Addr;
     /// Port, network byte order.
     fn port(&self) -> [u8; 2];
     /// Whether the server has reached its upper connection threshold.
@@ -73,10 +73,10 @@ pub(crate) trait Candidate {
 pub(crate) struct Flow {
     /// Address family of the service.
     pub(crate) af: Af,
-    /// Source (client) address; IPv4 in the first 4 bytes.
-    pub(crate) saddr: [u8; 16],
+    /// Source (client) address.
+    pub(crate) saddr: Addr,
     /// Destination (virtual) address.
-    pub(crate) daddr: [u8; 16],
+    pub(crate) daddr: Addr,
     /// Source port, network byte order.
     pub(crate) sport: [u8; 2],
     /// The service's `IP_VS_SVC_F_*` flags.
@@ -108,14 +108,16 @@ pub(crate) trait Lender {
 
 impl Flow {
     /// An address of this flow's family folded as [`fold`] does.
-    fn fold(&self, addr: &[u8; 16]) -> u32 {
+    fn fold(&self, addr: &Addr) -> u32 {
         fold(self.af, addr)
     }
 }
 
-/// An address of family `af` folded to 32 bits as C's hashing schedulers do (an IPv6
-/// address's four words XORed), in host order.
-pub(crate) fn fold(af: Af, addr: &[u8; 16]) -> u32 {
+/// An address folded to 32 bits as C's hashing schedulers do for a service of family `af`
+/// (an IPv6 address's four words XORed), in host order. The service's family decides, also
+/// for a real server of the other one, as in C, which hashes the `union nf_inet_addr`.
+pub(crate) fn fold(af: Af, addr: &Addr) -> u32 {
+    let addr = addr.inet();
     let word = |i: usize| u32::from_be_bytes([addr[i], addr[i + 1], addr[i + 2], addr[i + 3]]);
     if af == Af::Inet6 {
         word(0) ^ word(4) ^ word(8) ^ word(12)
@@ -354,10 +356,8 @@ pub(crate) mod tests {
             self.last_weight
         }
         /// 10.0.0.`key`.
-        fn addr(&self) -> [u8; 16] {
-            let mut a = [0; 16];
-            a[..4].copy_from_slice(&[10, 0, 0, self.key as u8]);
-            a
+        fn addr(&self) -> Addr {
+            Addr::v4([10, 0, 0, self.key as u8])
         }
         fn port(&self) -> [u8; 2] {
             80u16.to_be_bytes()
@@ -376,8 +376,8 @@ pub(crate) mod tests {
     /// A flow for schedulers that do not look at it.
     pub(crate) const ANY: Flow = Flow {
         af: Af::Inet,
-        saddr: [0; 16],
-        daddr: [0; 16],
+        saddr: Addr::v4([0; 4]),
+        daddr: Addr::v4([0; 4]),
         sport: [0; 2],
         svc_flags: 0,
         random_below: |_| 0,
@@ -404,14 +404,13 @@ pub(crate) mod tests {
 
     /// An IPv4 flow from `saddr:sport` to `daddr`.
     pub(crate) fn flow4(saddr: [u8; 4], sport: u16, daddr: [u8; 4], svc_flags: u32) -> Flow {
-        let mut f = Flow {
+        Flow {
+            saddr: Addr::v4(saddr),
+            daddr: Addr::v4(daddr),
             sport: sport.to_be_bytes(),
             svc_flags,
             ..ANY
-        };
-        f.saddr[..4].copy_from_slice(&saddr);
-        f.daddr[..4].copy_from_slice(&daddr);
-        f
+        }
     }
 
     /// The keys of the next `n` picks, stopping at the first `None`.

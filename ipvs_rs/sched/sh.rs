@@ -111,7 +111,7 @@ impl Scheduler for SourceHashing {
 pub(super) mod tests {
     use super::super::tests::{ANY, D};
     use super::*;
-    use crate::uapi::Af;
+    use crate::{addr::Addr, uapi::Af};
     use std::net::IpAddr;
 
     #[test]
@@ -130,7 +130,7 @@ pub(super) mod tests {
     /// A real server of a fixture block.
     #[derive(Clone, Copy, Debug)]
     pub(crate) struct Server {
-        addr: [u8; 16],
+        addr: Addr,
         port: u16,
         pub(crate) weight: i32,
         pub(crate) last_weight: i32,
@@ -143,7 +143,7 @@ pub(super) mod tests {
         fn last_weight(&self) -> i32 {
             self.last_weight
         }
-        fn addr(&self) -> [u8; 16] {
+        fn addr(&self) -> Addr {
             self.addr
         }
         fn port(&self) -> [u8; 2] {
@@ -174,19 +174,17 @@ pub(super) mod tests {
         pub(crate) flows: Vec<(usize, Flow, Option<usize>)>,
     }
 
-    fn addr16(text: &str) -> [u8; 16] {
-        let mut a = [0; 16];
+    fn parse_addr(text: &str) -> Addr {
         match text.parse::<IpAddr>().expect(text) {
-            IpAddr::V4(v4) => a[..4].copy_from_slice(&v4.octets()),
-            IpAddr::V6(v6) => a = v6.octets(),
+            IpAddr::V4(v4) => Addr::v4(v4.octets()),
+            IpAddr::V6(v6) => Addr::v6(v6.octets()),
         }
-        a
     }
 
     /// The fixture's blocks for scheduler `sched`.
     pub(crate) fn c_fixture(sched: &str) -> Vec<Block> {
         let mut blocks: Vec<Block> = Vec::new();
-        let mut vaddr = [0; 16];
+        let mut vaddr = Addr::v4([0; 4]);
         let mut svc_flags = 0;
         // Whether the lines are of a block of `sched`.
         let mut ours = false;
@@ -210,12 +208,8 @@ pub(super) mod tests {
                             _ => bad(),
                         };
                     }
-                    vaddr = addr16(addr);
-                    let af = if addr.contains(':') {
-                        Af::Inet6
-                    } else {
-                        Af::Inet
-                    };
+                    vaddr = parse_addr(addr);
+                    let af = vaddr.af();
                     blocks.push(Block {
                         service: line.to_string(),
                         af,
@@ -227,7 +221,7 @@ pub(super) mod tests {
                 ["server", addr, port, weight, last] => {
                     let b = blocks.last_mut().unwrap();
                     b.servers.push(Server {
-                        addr: addr16(addr),
+                        addr: parse_addr(addr),
                         port: port.parse().unwrap_or_else(|_| bad()),
                         weight: weight.parse().unwrap_or_else(|_| bad()),
                         last_weight: last.parse().unwrap_or_else(|_| bad()),
@@ -238,7 +232,7 @@ pub(super) mod tests {
                     let port: u16 = port.parse().unwrap_or_else(|_| bad());
                     let flow = Flow {
                         af: b.af,
-                        saddr: addr16(addr),
+                        saddr: parse_addr(addr),
                         daddr: vaddr,
                         sport: port.to_be_bytes(),
                         svc_flags,

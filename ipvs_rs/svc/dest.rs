@@ -15,13 +15,14 @@ use kernel::{
 };
 
 use crate::{
+    addr::Addr,
     error::Errno,
     glue::{random::random_below, time::HZ, timer::jiffies},
     pe::persist::PersistentService,
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
     svc::request::{DestSettings, ServiceId},
-    uapi::{Af, Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
+    uapi::{Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
 };
 
 /// A real server of a service.
@@ -30,10 +31,8 @@ use crate::{
 /// removed, to drop their packets as C does), so the settings the control plane edits are
 /// atomics: the packet path reads them without the configuration lock.
 pub(crate) struct Dest {
-    /// Address family (may differ from the service's for tunnels).
-    pub(crate) af: Af,
-    /// Address, zero beyond 4 bytes for IPv4.
-    pub(crate) addr: [u8; 16],
+    /// Address (its family may differ from the service's for tunnels).
+    pub(crate) addr: Addr,
     /// Port, network byte order.
     pub(crate) port: [u8; 2],
     /// Connection flags new connections get (forwarding method, `NOOUTPUT`, `INACTIVE`).
@@ -102,9 +101,8 @@ impl Dest {
         self.available.store(false, Relaxed);
     }
 
-    pub(crate) fn new(af: Af, addr: [u8; 16], port: [u8; 2]) -> Result<Self, Errno> {
+    pub(crate) fn new(addr: Addr, port: [u8; 2]) -> Result<Self, Errno> {
         Ok(Self {
-            af,
             addr,
             port,
             conn_flags: Atomic::new(0),
@@ -294,7 +292,7 @@ impl Candidate for Arc<Dest> {
     fn last_weight(&self) -> i32 {
         self.last_weight.load(Relaxed)
     }
-    fn addr(&self) -> [u8; 16] {
+    fn addr(&self) -> Addr {
         self.addr
     }
     fn port(&self) -> [u8; 2] {
@@ -421,7 +419,7 @@ impl ServiceShared {
                 netmask: Atomic::new(settings.netmask),
                 sip: Atomic::new(settings.sip),
                 sched <- new_spinlock_irq!(SchedState {
-                    algorithm: Algorithm::new(sched, id.af, no_dests, storage),
+                    algorithm: Algorithm::new(sched, id.af(), no_dests, storage),
                     dests: KVec::new(),
                 }),
             }),
@@ -460,7 +458,7 @@ impl ServiceShared {
                 DestChange::Removed(i) => s.algorithm.dest_removed(&s.dests, i),
                 DestChange::Scheduler => {
                     if let Some(storage) = storage {
-                        let new = Algorithm::new(sched, self.id.af, &s.dests, storage);
+                        let new = Algorithm::new(sched, self.id.af(), &s.dests, storage);
                         old_algorithm = Some(core::mem::replace(&mut s.algorithm, new));
                     }
                 }
@@ -485,14 +483,9 @@ impl ServiceShared {
 
     /// Picks the real server for a new connection from `saddr:sport` to `daddr` (hashing
     /// schedulers read them).
-    pub(crate) fn schedule(
-        &self,
-        saddr: &[u8; 16],
-        sport: [u8; 2],
-        daddr: &[u8; 16],
-    ) -> Option<Arc<Dest>> {
+    pub(crate) fn schedule(&self, saddr: &Addr, sport: [u8; 2], daddr: &Addr) -> Option<Arc<Dest>> {
         let flow = Flow {
-            af: self.id.af,
+            af: self.id.af(),
             saddr: *saddr,
             daddr: *daddr,
             sport,
@@ -515,7 +508,7 @@ impl ServiceShared {
     /// What decides the service's persistence templates, if it is persistent.
     pub(crate) fn persistence(&self) -> Option<PersistentService> {
         (self.flags() & SVC_F_PERSISTENT != 0).then(|| PersistentService {
-            af: self.id.af,
+            af: self.id.af(),
             fwmark: self.id.fwmark,
             port: self.id.port,
             netmask: self.netmask.load(Relaxed),

@@ -12,6 +12,7 @@
 use core::ops::DerefMut;
 
 use crate::{
+    addr::Addr,
     sched::{fold, hash_32},
     svc::request::ServiceId,
     uapi::Af,
@@ -25,11 +26,10 @@ const END: u32 = u32::MAX;
 pub(crate) enum ServiceKey {
     /// A firewall-mark service: family and mark.
     Mark { af: Af, mark: u32 },
-    /// An address service: family, protocol, virtual address and port (network order).
+    /// An address service: protocol, virtual address and port (network order).
     Addr {
-        af: Af,
         protocol: u16,
-        addr: [u8; 16],
+        addr: Addr,
         port: [u8; 2],
     },
 }
@@ -39,12 +39,11 @@ impl ServiceKey {
     pub(crate) fn of(id: &ServiceId) -> Self {
         if id.fwmark != 0 {
             Self::Mark {
-                af: id.af,
+                af: id.af(),
                 mark: id.fwmark,
             }
         } else {
             Self::Addr {
-                af: id.af,
                 protocol: id.protocol,
                 addr: id.addr,
                 port: id.port,
@@ -58,11 +57,14 @@ impl ServiceKey {
         let value = match *self {
             Self::Mark { af, mark } => mark ^ u32::from(af.number()) << 24,
             Self::Addr {
-                af,
                 protocol,
                 ref addr,
                 port,
-            } => fold(af, addr) ^ u32::from(protocol) << 16 ^ u32::from(u16::from_be_bytes(port)),
+            } => {
+                fold(addr.af(), addr)
+                    ^ u32::from(protocol) << 16
+                    ^ u32::from(u16::from_be_bytes(port))
+            }
         };
         hash_32(value, bits) as usize
     }
@@ -141,9 +143,8 @@ mod tests {
         addr[0] = 10;
         addr[3] = last;
         ServiceId {
-            af,
             protocol,
-            addr,
+            addr: Addr::from_inet(af, addr),
             port: port.to_be_bytes(),
             fwmark,
         }

@@ -8,6 +8,7 @@
 //! and `/proc` text come out byte for byte the same.
 
 use crate::{
+    addr::Addr,
     error::Errno,
     uapi::{dest_attr, svc_attr, Af, CONN_F_FWD_MASK, PROTO_TCP, TUN_TYPE_GUE},
 };
@@ -43,16 +44,22 @@ fn inet_addr(p: &[u8]) -> [u8; 16] {
 /// Identifies a virtual service: by firewall mark when `fwmark != 0`, else by the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceId {
-    /// Address family.
-    pub(crate) af: Af,
     /// IP protocol (TCP for firewall-mark services).
     pub(crate) protocol: u16,
-    /// Virtual address (`union nf_inet_addr`).
-    pub(crate) addr: [u8; 16],
+    /// Virtual address, of the service's family (unspecified for firewall-mark services);
+    /// for IPv4 only the first 4 bytes a request gives count, as `ip_vs_addr_copy` keeps.
+    pub(crate) addr: Addr,
     /// Virtual port, network byte order.
     pub(crate) port: [u8; 2],
     /// Firewall mark, 0 for address services.
     pub(crate) fwmark: u32,
+}
+
+impl ServiceId {
+    /// The service's address family.
+    pub(crate) fn af(&self) -> Af {
+        self.addr.af()
+    }
 }
 
 /// The rest of a full service entry (`NEW_SERVICE`, `SET_SERVICE`).
@@ -127,16 +134,14 @@ pub(crate) fn parse_service<'a>(
     };
     let id = match fwmark {
         Some(m) => ServiceId {
-            af,
             protocol: u16::from(PROTO_TCP),
-            addr: [0; 16],
+            addr: Addr::unspecified(af),
             port: [0; 2],
             fwmark: u32::from_ne_bytes(bytes(m)),
         },
         None => ServiceId {
-            af,
             protocol: u16::from_ne_bytes(bytes(protocol.unwrap_or_default())),
-            addr: inet_addr(addr.unwrap_or_default()),
+            addr: Addr::from_inet(af, inet_addr(addr.unwrap_or_default())),
             port: bytes(port.unwrap_or_default()),
             fwmark: 0,
         },
@@ -300,9 +305,9 @@ mod tests {
     fn full_service_as_ipvsadm_sends_it() {
         let m = ipvsadm_tcp_service();
         let (id, s) = parse_service(&&m, true, true).unwrap();
-        assert_eq!(id.af, Af::Inet);
+        assert_eq!(id.af(), Af::Inet);
         assert_eq!(id.protocol, 6);
-        assert_eq!(&id.addr[..4], &[10, 0, 0, 1]);
+        assert_eq!(id.addr, Addr::v4([10, 0, 0, 1]));
         assert_eq!(id.port, [0, 80]);
         let s = s.unwrap();
         assert_eq!(s.sched_name.as_bytes(), b"wlc");
@@ -321,8 +326,8 @@ mod tests {
         ]);
         let (id, s) = parse_service(&&m, false, true).unwrap();
         assert_eq!(
-            id.addr,
-            [192, 168, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+            id.addr.inet(),
+            &[192, 168, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         );
         assert_eq!(s, None);
     }
@@ -336,7 +341,7 @@ mod tests {
         ]);
         let (id, _) = parse_service(&&m, false, true).unwrap();
         assert_eq!(
-            (id.af, id.protocol, id.fwmark),
+            (id.af(), id.protocol, id.fwmark),
             (Af::Inet6, u16::from(PROTO_TCP), 7)
         );
     }

@@ -16,10 +16,11 @@ use kernel::{
 };
 
 use crate::{
+    addr::Addr,
     glue::rcu_buckets::RcuBuckets,
     sched::{fold, hash_32},
     svc::dest::{Dest, ServiceShared},
-    uapi::{Af, Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
+    uapi::{Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
 };
 
 /// Buckets in the table (`2^BUCKET_BITS`). C has 16; the chains here are arrays, copied on
@@ -61,11 +62,11 @@ pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
     }
 }
 
-/// The bucket of the servers of family `af` at `addr` filed under `port`: C's
-/// `ip_vs_rs_hashkey` input (the folded address and the port) through the kernel's `hash_32`.
-fn bucket_of(af: Af, addr: &[u8; 16], port: [u8; 2]) -> usize {
+/// The bucket of the servers at `addr` filed under `port`: C's `ip_vs_rs_hashkey` input (the
+/// address folded by its family, and the port) through the kernel's `hash_32`.
+fn bucket_of(addr: &Addr, port: [u8; 2]) -> usize {
     hash_32(
-        fold(af, addr) ^ u32::from(u16::from_be_bytes(port)),
+        fold(addr.af(), addr) ^ u32::from(u16::from_be_bytes(port)),
         BUCKET_BITS,
     ) as usize
 }
@@ -78,43 +79,41 @@ impl RealServers {
         Ok((table.clone(), RealServersWriter { table }))
     }
 
-    /// The first server filed under `af`, `addr` and `port` that `matches`.
+    /// The first server filed under `addr` and `port` that `matches`.
     fn find<'g>(
         &self,
         guard: &'g rcu::Guard,
-        af: Af,
-        addr: &[u8; 16],
+        addr: &Addr,
         port: [u8; 2],
         matches: impl Fn(&RealServer) -> bool,
     ) -> Option<&'g RealServer> {
         self.buckets
-            .entries(bucket_of(af, addr, port), guard)
+            .entries(bucket_of(addr, port), guard)
             .iter()
-            .find(|r| r.dest.af == af && r.dest.addr == *addr && r.dest.available() && matches(r))
+            .find(|r| r.dest.addr == *addr && r.dest.available() && matches(r))
     }
 
-    /// `ip_vs_find_real_service`: the NAT real server `addr:port` of family `af` filed last, of
-    /// a service of `protocol` or a firewall-mark service.
+    /// `ip_vs_find_real_service`: the NAT real server `addr:port` filed last, of a service of
+    /// `protocol` or a firewall-mark service.
     pub(crate) fn nat_server<'g>(
         &self,
         guard: &'g rcu::Guard,
-        af: Af,
         protocol: u8,
-        addr: &[u8; 16],
+        addr: &Addr,
         port: [u8; 2],
     ) -> Option<&'g RealServer> {
-        self.find(guard, af, addr, port, |r| {
+        self.find(guard, addr, port, |r| {
             r.dest.port == port
                 && (r.svc.id.protocol == u16::from(protocol) || r.svc.id.fwmark != 0)
                 && r.dest.fwd() == Fwd::Masq
         })
     }
 
-    /// `ip_vs_find_tunnel`: the tunnel type of the tunnel real server of family `af` at `addr`
-    /// with tunnel port `tun_port` (0 for IP-IP and GRE) filed last.
-    pub(crate) fn tunnel_type(&self, af: Af, addr: &[u8; 16], tun_port: [u8; 2]) -> Option<u8> {
+    /// `ip_vs_find_tunnel`: the tunnel type of the tunnel real server at `addr` with tunnel
+    /// port `tun_port` (0 for IP-IP and GRE) filed last.
+    pub(crate) fn tunnel_type(&self, addr: &Addr, tun_port: [u8; 2]) -> Option<u8> {
         let guard = rcu::read_lock();
-        self.find(&guard, af, addr, tun_port, |r| {
+        self.find(&guard, addr, tun_port, |r| {
             r.dest.tun_port() == tun_port && r.dest.fwd() == Fwd::Tunnel
         })
         .map(|r| r.dest.tun_type())
@@ -138,7 +137,7 @@ impl RealServersWriter {
         let Some(port) = filed_port(dest) else {
             return Ok(());
         };
-        self.rewrite(bucket_of(dest.af, &dest.addr, port), |chain| {
+        self.rewrite(bucket_of(&dest.addr, port), |chain| {
             if chain.iter().any(|r| Arc::ptr_eq(&r.dest, dest)) {
                 return Ok(());
             }
@@ -155,7 +154,7 @@ impl RealServersWriter {
         let Some(port) = port else {
             return Ok(());
         };
-        self.rewrite(bucket_of(dest.af, &dest.addr, port), |chain| {
+        self.rewrite(bucket_of(&dest.addr, port), |chain| {
             chain.retain(|r| !Arc::ptr_eq(&r.dest, dest));
             Ok(())
         })

@@ -8,6 +8,7 @@
 use kernel::{alloc::KVec, prelude::*, sync::Arc};
 
 use crate::{
+    addr::Addr,
     error::Errno,
     glue::{rcu::RcuPtr, time::HZ},
     pe::sip,
@@ -37,21 +38,20 @@ impl ServiceTable {
         self.list.iter()
     }
 
-    /// The service for a packet of `protocol` to `addr`:`port` (IPv4 addresses in the first 4
-    /// bytes, the rest zero) carrying firewall mark `mark`: as in C, the firewall-mark service
-    /// of the family first (whatever the protocol), then the address service.
+    /// The service for a packet of `protocol` to `addr`:`port` carrying firewall mark `mark`:
+    /// as in C, the firewall-mark service of the address's family first (whatever the
+    /// protocol), then the address service.
     pub(crate) fn find(
         &self,
-        af: Af,
         mark: u32,
         protocol: u8,
-        addr: &[u8; 16],
+        addr: &Addr,
         port: [u8; 2],
     ) -> Option<&Arc<ServiceShared>> {
         let find = |key| self.index.find(&self.list, &key, |s| ServiceKey::of(&s.id));
+        let af = addr.af();
         let by_address = |port| {
             find(ServiceKey::Addr {
-                af,
                 protocol: u16::from(protocol),
                 addr: *addr,
                 port,
@@ -149,26 +149,10 @@ impl Service {
         }
     }
 
-    fn find_dest(&self, af: Af, addr: &[u8; 16], port: [u8; 2]) -> Option<usize> {
+    fn find_dest(&self, addr: &Addr, port: [u8; 2]) -> Option<usize> {
         self.dests
             .iter()
-            .position(|d| d.af == af && d.addr == *addr && d.port == port)
-    }
-}
-
-/// Zeroes the bytes of an IPv4 address beyond the first four, as `ip_vs_addr_copy` keeps only
-/// those: lookups then compare whole arrays.
-fn canonical_addr(af: Af, mut addr: [u8; 16]) -> [u8; 16] {
-    if af == Af::Inet {
-        addr[4..].fill(0);
-    }
-    addr
-}
-
-fn canonical_id(id: &ServiceId) -> ServiceId {
-    ServiceId {
-        addr: canonical_addr(id.af, id.addr),
-        ..*id
+            .position(|d| d.addr == *addr && d.port == port)
     }
 }
 
@@ -224,7 +208,7 @@ impl Services {
         for s in &self.list {
             list.push(s.shared.clone(), GFP_KERNEL)?;
             if s.pe == Some(sip::NAME) {
-                sip[usize::from(s.id.af == Af::Inet6)] = true;
+                sip[usize::from(s.id.af() == Af::Inet6)] = true;
             }
         }
         let buckets = index::buckets_for(list.len());
@@ -259,12 +243,12 @@ impl Services {
 
     /// The number of IPv4 services (what the legacy sockopt interface reports).
     pub(crate) fn count_ipv4(&self) -> usize {
-        self.list.iter().filter(|s| s.id.af == Af::Inet).count()
+        self.list.iter().filter(|s| s.id.af() == Af::Inet).count()
     }
 
     /// The number of services of family `af`.
     pub(crate) fn count_af(&self, af: Af) -> usize {
-        self.list.iter().filter(|s| s.id.af == af).count()
+        self.list.iter().filter(|s| s.id.af() == af).count()
     }
 
     /// Whether some service or real server is IPv6 (IPv6 fragments must then be reassembled
@@ -272,7 +256,7 @@ impl Services {
     pub(crate) fn uses_ipv6(&self) -> bool {
         self.list
             .iter()
-            .any(|s| s.id.af == Af::Inet6 || s.dests.iter().any(|d| d.af == Af::Inet6))
+            .any(|s| s.id.af() == Af::Inet6 || s.dests.iter().any(|d| d.addr.af() == Af::Inet6))
     }
 
     /// Whether some service has a real server of another address family (the sync protocol
@@ -280,7 +264,7 @@ impl Services {
     pub(crate) fn has_mixed_af_dests(&self) -> bool {
         self.list
             .iter()
-            .any(|s| s.dests.iter().any(|d| d.af != s.id.af))
+            .any(|s| s.dests.iter().any(|d| d.addr.af() != s.id.af()))
     }
 
     /// The service [`Services::find`] finds.
@@ -295,13 +279,11 @@ impl Services {
 
     /// Finds a service: by firewall mark if it has one, else by protocol, address and port.
     pub(crate) fn find(&self, id: &ServiceId) -> Option<usize> {
-        let id = canonical_id(id);
         self.list.iter().position(|s| {
             if id.fwmark != 0 {
-                s.id.af == id.af && s.id.fwmark == id.fwmark
+                s.id.af() == id.af() && s.id.fwmark == id.fwmark
             } else {
                 s.id.fwmark == 0
-                    && s.id.af == id.af
                     && s.id.protocol == id.protocol
                     && s.id.addr == id.addr
                     && s.id.port == id.port
@@ -316,8 +298,8 @@ impl Services {
 
     /// `NEW_SERVICE` for a service [`Services::find`] did not find.
     pub(crate) fn add(&mut self, id: &ServiceId, s: &ServiceSettings) -> Result<(), Errno> {
-        let (sched, pe) = bind(s, id.af)?;
-        let id = canonical_id(id);
+        let (sched, pe) = bind(s, id.af())?;
+        let id = *id;
         let flags = merge_flags(0, s.flags, s.flags_mask) | SVC_F_HASHED;
         let storage = sched_storage(sched)?;
         let settings = SharedSettings {
@@ -345,7 +327,7 @@ impl Services {
     /// `SET_SERVICE` on service `i`.
     pub(crate) fn edit(&mut self, i: usize, s: &ServiceSettings) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
-        let (sched, pe) = bind(s, svc.id.af)?;
+        let (sched, pe) = bind(s, svc.id.af())?;
         let new_sched = svc.sched != sched;
         svc.sched = sched;
         svc.flags = merge_flags(svc.flags, s.flags, s.flags_mask) | SVC_F_HASHED;
@@ -425,23 +407,24 @@ impl Services {
         id: &DestId,
         settings: Option<&DestSettings>,
         ipv6: bool,
-        routable: impl FnOnce(Af, &[u8; 16]) -> bool,
+        routable: impl FnOnce(&Addr) -> bool,
     ) -> Result<(), Errno> {
         let svc = self.list.get_mut(i).ok_or(Errno::Srch)?;
         let number = if id.af == 0 {
-            svc.id.af.number()
+            svc.id.af().number()
         } else {
             id.af
         };
         let af = crate::svc::request::served_af(number, ipv6).ok_or(Errno::AfNoSupport)?;
-        if af != svc.id.af
+        if af != svc.id.af()
             && op != DestOp::Del
             && settings.map(|s| Fwd::of(s.fwd)) != Some(Fwd::Tunnel)
         {
             return Err(Errno::Inval);
         }
-        let addr = canonical_addr(af, id.addr);
-        let found = svc.find_dest(af, &addr, id.port);
+        // As `ip_vs_addr_copy`, only an IPv4 address's first 4 bytes count.
+        let addr = Addr::from_inet(af, id.addr);
+        let found = svc.find_dest(&addr, id.port);
         let shared = svc.shared.clone();
         match (op, settings) {
             (DestOp::Add, Some(s)) => {
@@ -449,10 +432,10 @@ impl Services {
                 if found.is_some() {
                     return Err(Errno::Exist);
                 }
-                if !routable(af, &addr) {
+                if !routable(&addr) {
                     return Err(Errno::Inval);
                 }
-                let d = Dest::new(af, addr, id.port)?;
+                let d = Dest::new(addr, id.port)?;
                 d.apply(s, true);
                 let d = Arc::new(d, GFP_KERNEL)?;
                 svc.dests.push(d.clone(), GFP_KERNEL)?;
