@@ -7,7 +7,7 @@
 //!
 //! The packet path and the connections do not name a protocol: they hold a [`Transport`], a
 //! [`StateEvent`] or a [`ProtoState`], whose methods pass each call to the protocol's trait
-//! implementation (a `match` the compiler checks, made by [`transports!`] from one list).
+//! implementation (a `match` the compiler checks, made by `transports!` from one list).
 
 use core::fmt::Debug;
 
