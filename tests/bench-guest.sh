@@ -43,13 +43,16 @@ dmac=$(ip -n dir -br link show d0 | awk '{print $3}')
 ip netns exec cli $py "$traffic" tcp 1 172.16.0.2 8080 >/dev/null
 
 pg() { ip netns exec cli sh -c "echo '$1' > /proc/net/pktgen/$2"; }
-pktgen_pps() { # destination address
+pktgen_setup() { # destination address
     pg "rem_device_all" kpktgend_0
     pg "add_device c0" kpktgend_0
     for cmd in "count $packets" "pkt_size 64" "clone_skb 0" "delay 0" "dst $1" "dst_mac $dmac" \
         "udp_src_min 10000" "udp_src_max 10000" "udp_dst_min 9000" "udp_dst_max 9000"; do
         pg "$cmd" c0
     done
+}
+pktgen_pps() { # destination address
+    pktgen_setup "$1"
     # pktgen's thread runs the device on CPU 0; its result line has the rate ("NNNpps").
     ip netns exec cli sh -c 'echo start > /proc/net/pktgen/pgctrl'
     ip netns exec cli cat /proc/net/pktgen/c0 | sed -n 's/.* \([0-9]*\)pps.*/\1/p'
@@ -87,6 +90,22 @@ for round in $(seq "$rounds"); do
     done
 done
 unload
+
+# IPVS_RS_BENCH_PROFILE=1: where CPU 0's time goes during one UDP run of each module (perf's
+# cpu-clock samples, flat by symbol), to choose optimisations from evidence.
+if [ -n "${IPVS_RS_BENCH_PROFILE:-}" ]; then
+    sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
+    for impl in c rs; do
+        configure $impl
+        pktgen_setup 10.0.0.1
+        perf record -q -e cpu-clock -C 0 -o /tmp/perf-$impl.data -- \
+            ip netns exec cli sh -c 'echo start > /proc/net/pktgen/pgctrl'
+        echo "profile $impl: $(sed -n 's/.* \([0-9]*\)pps.*/\1/p' /proc/net/pktgen/c0) pps"
+        perf report -i /tmp/perf-$impl.data --no-children --sort sym --stdio 2> /dev/null |
+            grep -v '^#' | grep . | head -n "${IPVS_RS_BENCH_PROFILE_LINES:-45}" | sed "s/^/profile $impl: /"
+        unload
+    done
+fi
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }

@@ -3,7 +3,13 @@
 # together (connection table inserts, per-CPU counters, scheduler state). Every request must
 # be answered; rr and wrr spread the totals exactly, whatever the interleaving; the counters
 # must add up.
+#
+# PARALLEL_COUNT (a multiple of 3, default 15) is each client's number of connections or
+# datagrams; the soak's long form sets it (tests/soak/parallel-long.sh).
 . "$(dirname "$0")/../lib/scenario.sh"
+n=${PARALLEL_COUNT:-15}
+# Each UDP client's source ports, BASE + i, apart from the others'.
+ports_apart=$((n > 100 ? n : 100))
 
 d() { in_ns par-dir "$@"; }
 out=/tmp/parallel
@@ -21,10 +27,10 @@ mkdir -p $out && rm -f $out/*
 clients=()
 for p in 1 2 3 4; do
     taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
-        $py "$clients_py" tcp 15 10.0.0.1 8080 > $out/tcp$p 2>&1 &
+        $py "$clients_py" tcp $n 10.0.0.1 8080 > $out/tcp$p 2>&1 &
     clients+=($!)
     taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
-        $py "$clients_py" udp 15 10.0.0.1 8080 $((20000 + 100 * p)) > $out/udp$p 2>&1 &
+        $py "$clients_py" udp $n 10.0.0.1 8080 $((20000 + ports_apart * p)) > $out/udp$p 2>&1 &
     clients+=($!)
 done
 wait "${clients[@]}"
@@ -35,13 +41,18 @@ totals() {
          END { for (k in n) print k n[k] }' $out/tcp[1-4] $out/udp[1-4] | sort
 }
 run totals
-expect "every request answered, 60 TCP spread rr 20/20/20, 60 UDP wrr 1:2:3 10/20/30" \
-    out_is "$(printf '%s\n' 'tcp rs1: 20' 'tcp rs2: 20' 'tcp rs3: 20' 'udp rs1: 10' 'udp rs2: 20' 'udp rs3: 30')"
+all=$((4 * n)) third=$((4 * n / 3)) sixth=$((4 * n / 6))
+expect "every request answered, $all TCP spread rr $third each, $all UDP wrr 1:2:3 $sixth/$((2 * sixth))/$((3 * sixth))" \
+    out_is "$(printf '%s\n' "tcp rs1: $third" "tcp rs2: $third" "tcp rs3: $third" \
+        "udp rs1: $sixth" "udp rs2: $((2 * sixth))" "udp rs3: $((3 * sixth))")"
+# The soak's summary line.
+echo "parallel: $all TCP connections and $all UDP datagrams from 8 clients on 2 CPUs, $(
+    awk -F': ' '$1 == "no answer" { n += $2 } END { print n + 0 }' $out/*) unanswered"
 settled par-dir
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
-expect "the UDP service counted 60 connections" stat_ge 10.0.0.1:8080 1 60
-expect "and 60 packets in, 60 out" stat_ge 10.0.0.1:8080 3 60
+expect "the UDP service counted $all connections" stat_ge 10.0.0.1:8080 1 $all
+expect "and $all packets in, $all out" stat_ge 10.0.0.1:8080 3 $all
 run d sh -c 'ipvsadm -L -n --stats --exact -t 10.0.0.1:8080 | cut -c1-42'
-expect "the TCP service counted 60 connections" stat_ge 10.0.0.1:8080 1 60
+expect "the TCP service counted $all connections" stat_ge 10.0.0.1:8080 1 $all
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7 }" | sort | uniq -c'
 topology_del par
