@@ -98,11 +98,14 @@ if [ -n "${IPVS_RS_BENCH_PROFILE:-}" ]; then
     for impl in c rs; do
         configure $impl
         pktgen_setup 10.0.0.1
-        perf record -q -e cpu-clock -C 0 -o /tmp/perf-$impl.data -- \
+        perf record -q -F 4000 -e cpu-clock -C 0 -o /tmp/perf-$impl.data -- \
             ip netns exec cli sh -c 'echo start > /proc/net/pktgen/pgctrl'
-        echo "profile $impl: $(sed -n 's/.* \([0-9]*\)pps.*/\1/p' /proc/net/pktgen/c0) pps"
-        perf report -i /tmp/perf-$impl.data --no-children --sort sym --stdio 2> /dev/null |
-            grep -v '^#' | grep . | head -n "${IPVS_RS_BENCH_PROFILE_LINES:-45}" | sed "s/^/profile $impl: /"
+        echo "profile $impl: $(ip netns exec cli sed -n 's/.* \([0-9]*\)pps.*/\1/p' /proc/net/pktgen/c0) pps"
+        # The bench kernel has no kallsyms: its symbols come from vmlinux (scripts/bench).
+        perf report -i /tmp/perf-$impl.data ${IPVS_RS_BENCH_VMLINUX:+-k "$IPVS_RS_BENCH_VMLINUX"} \
+            --no-children --sort dso,sym --stdio > /tmp/perf-$impl.txt 2> /dev/null || true
+        grep -v '^#' /tmp/perf-$impl.txt | grep . |
+            awk -v n="${IPVS_RS_BENCH_PROFILE_LINES:-45}" 'NR <= n { print "profile '$impl': " $0 }'
         unload
     done
 fi
