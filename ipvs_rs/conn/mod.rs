@@ -27,7 +27,7 @@ use crate::{
     pe::persist::INVALID_DPORT,
     proto::{tcp::TcpState, ConnState, Direction, StateEvent, StateTimeout},
     svc::dest::{Dest, ServiceShared},
-    uapi::{Fwd, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
+    uapi::Fwd,
 };
 
 pub(crate) mod reuse;
@@ -53,13 +53,16 @@ pub(crate) struct Tuple {
     pub(crate) dport: [u8; 2],
 }
 
-/// The protocol state of a connection, under its lock (which also serialises changes of the
-/// connection's flags).
+/// What changes in a connection as its packets pass, under its lock.
 struct State {
     /// Its protocol's state, or a template's.
     state: ConnState,
     /// Still in the table: its server's connection counts include it.
     hashed: bool,
+    /// No reply seen yet (`IP_VS_CONN_F_NOOUTPUT`).
+    no_output: bool,
+    /// Counted among its server's inactive connections (`IP_VS_CONN_F_INACTIVE`).
+    inactive: bool,
 }
 
 /// A connection through a virtual service.
@@ -75,9 +78,14 @@ pub(crate) struct Conn {
     expires: Atomic<u64>,
     /// Set when it leaves the table: lookups skip it from then on.
     dead: Atomic<bool>,
-    /// `IP_VS_CONN_F_*` flags: read without the lock (the forwarding method never changes),
-    /// changed under it.
-    flags: Atomic<u32>,
+    /// The forwarding method. This and the two kinds below are C's `IP_VS_CONN_F_*` bits
+    /// that never change, so packets read them without the lock or an atomic load; the bits
+    /// that do change are in [`State`].
+    fwd: Fwd,
+    /// A persistence template (`IP_VS_CONN_F_TEMPLATE`).
+    template: bool,
+    /// Dies after its one packet (`IP_VS_CONN_F_ONE_PACKET`).
+    one_packet: bool,
     /// Jiffies the connection lives after its last packet.
     timeout: Atomic<u32>,
     /// The persistence template the connection was made by (`cp->control`).
@@ -110,8 +118,7 @@ impl Conn {
     /// other addresses; [`Side::In`] for any other, whose replies are the same tuple reversed
     /// and so are found in the same bucket (see [`ConnTable::bucket_of`]).
     fn filed_sides(&self) -> &'static [Side] {
-        let flags = self.flags.load(Relaxed);
-        if Fwd::of(flags) == Fwd::Masq && flags & CONN_F_TEMPLATE == 0 {
+        if self.fwd == Fwd::Masq && !self.template {
             &[Side::In, Side::Out]
         } else {
             &[Side::In]
@@ -120,7 +127,7 @@ impl Conn {
 
     /// The forwarding method.
     pub(crate) fn fwd(&self) -> Fwd {
-        Fwd::of(self.flags.load(Relaxed))
+        self.fwd
     }
 
     /// The persistence engine's data of a template (the SIP Call-ID).
@@ -130,7 +137,7 @@ impl Conn {
 
     /// Whether this is a persistence template.
     pub(crate) fn is_template(&self) -> bool {
-        self.flags.load(Relaxed) & CONN_F_TEMPLATE != 0
+        self.template
     }
 
     /// The real server port, as listed (an invalidated template's is 0xffff, as in C).
@@ -167,15 +174,16 @@ impl Conn {
 
     /// Whether the connection dies after one packet (UDP one-packet scheduling).
     pub(crate) fn one_packet(&self) -> bool {
-        self.flags.load(Relaxed) & CONN_F_ONE_PACKET != 0
+        self.one_packet
     }
 
     /// What [`reuse::Found::reuse`] decides about this connection by.
     pub(crate) fn found(&self) -> reuse::Found {
+        let s = self.state.lock();
         reuse::Found {
-            state: self.state.lock().state,
+            state: s.state,
             controlled: self.control.is_some(),
-            no_output: self.flags.load(Relaxed) & CONN_F_NOOUTPUT != 0,
+            no_output: s.no_output,
             dest_weight: self.dest.weight(),
             dest_available: self.dest.available(),
         }
@@ -209,25 +217,21 @@ impl Conn {
         let ConnState::Proto(old) = s.state else {
             return;
         };
-        let mut flags = self.flags.load(Relaxed);
-        let mut no_output = flags & CONN_F_NOOUTPUT != 0;
+        let mut no_output = s.no_output;
         let Some((new, assures)) = old.next(dir, event, &mut no_output, secure_tcp) else {
             return;
         };
-        if !no_output {
-            flags &= !CONN_F_NOOUTPUT;
-        }
+        // Only a reply clears it.
+        s.no_output &= no_output;
         if new != old && s.hashed {
-            let inactive = flags & CONN_F_INACTIVE != 0;
-            if !inactive && !new.is_active() {
+            if !s.inactive && !new.is_active() {
                 self.dest.conn_activity(false);
-                flags |= CONN_F_INACTIVE;
-            } else if inactive && new.is_active() {
+                s.inactive = true;
+            } else if s.inactive && new.is_active() {
                 self.dest.conn_activity(true);
-                flags &= !CONN_F_INACTIVE;
+                s.inactive = false;
             }
         }
-        self.flags.store(flags, Relaxed);
         s.state = ConnState::Proto(new);
         self.timeout.store(timeouts.jiffies(new.timeout()), Relaxed);
         drop(s);
@@ -245,11 +249,10 @@ impl Conn {
         }
         s.hashed = false;
         self.dead.store(true, Relaxed);
-        let flags = self.flags.load(Relaxed);
-        if flags & CONN_F_TEMPLATE != 0 {
+        if self.template {
             self.dest.template_unbound();
         } else {
-            self.dest.conn_unbound(flags & CONN_F_INACTIVE != 0);
+            self.dest.conn_unbound(s.inactive);
         }
         true
     }

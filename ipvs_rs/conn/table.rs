@@ -19,7 +19,9 @@ use crate::{
     pe::persist::{self, TemplateKey},
     proto::ConnState,
     svc::dest::{Dest, ServiceShared},
-    uapi::{Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_ONE_PACKET, CONN_F_TEMPLATE},
+    uapi::{
+        Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE,
+    },
 };
 
 #[derive(Clone)]
@@ -84,7 +86,10 @@ impl ConnTable {
     /// The bucket of `k`, the same for both directions of a flow: the two ends are hashed in
     /// a fixed order.
     fn bucket_of(&self, k: Key<'_>) -> usize {
-        let (a, ap, b, bp) = if (k.saddr, k.sport) <= (k.daddr, k.dport) {
+        // Any fixed order of the two ends will do; comparing each as one number is cheaper
+        // than the addresses' own ordering (family first, then byte by byte).
+        let end = |addr: &Addr, port: [u8; 2]| (u128::from_ne_bytes(*addr.inet()), port);
+        let (a, ap, b, bp) = if end(k.saddr, k.sport) <= end(k.daddr, k.dport) {
             (k.saddr, k.sport, k.daddr, k.dport)
         } else {
             (k.daddr, k.dport, k.saddr, k.sport)
@@ -259,7 +264,10 @@ impl ConnTable {
         if Protocol::of(tuple.protocol) != Protocol::Udp || flags & CONN_F_TEMPLATE != 0 {
             flags &= !CONN_F_ONE_PACKET;
         }
-        let state = ConnState::new(Protocol::of(tuple.protocol), flags & CONN_F_TEMPLATE != 0);
+        let template = flags & CONN_F_TEMPLATE != 0;
+        let one_packet = flags & CONN_F_ONE_PACKET != 0;
+        let inactive = flags & CONN_F_INACTIVE != 0;
+        let state = ConnState::new(Protocol::of(tuple.protocol), template);
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 tuple,
@@ -268,7 +276,9 @@ impl ConnTable {
                 // A new connection lives 3 s until its first state transition.
                 expires: Atomic::new(jiffies().wrapping_add(3 * u64::from(HZ))),
                 dead: Atomic::new(false),
-                flags: Atomic::new(flags),
+                fwd: Fwd::of(flags),
+                template,
+                one_packet,
                 timeout: Atomic::new(3 * HZ),
                 control,
                 controlled: Atomic::new(0),
@@ -277,6 +287,8 @@ impl ConnTable {
                 state <- new_spinlock_irq!(State {
                     state,
                     hashed: true,
+                    no_output: flags & CONN_F_NOOUTPUT != 0,
+                    inactive,
                 }),
             }),
             GFP_ATOMIC,
@@ -288,16 +300,16 @@ impl ConnTable {
                 return Err(e);
             }
         };
-        if flags & CONN_F_TEMPLATE != 0 {
+        if template {
             conn.dest.template_bound();
         } else {
-            conn.dest.conn_bound(flags & CONN_F_INACTIVE != 0);
+            conn.dest.conn_bound(inactive);
         }
         if let Some(ct) = &conn.control {
             ct.controlled.fetch_add(1, Relaxed);
         }
         // One-packet connections are never hashed: they die with their packet.
-        if flags & CONN_F_ONE_PACKET == 0 {
+        if !one_packet {
             for &side in conn.filed_sides() {
                 let entry = Entry {
                     side,

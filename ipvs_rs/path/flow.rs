@@ -39,7 +39,8 @@ use crate::{
 };
 
 pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb<'_>) -> Verdict {
-    if skb.ipvs_property() || !skb.for_host(point) || !skb.has_route() {
+    // Packets IPVS sent (`skb.ipvs_property()`) were let go by the hook.
+    if !skb.for_host(point) || !skb.has_route() {
         return Verdict::Accept;
     }
     let Some(h) = read_headers(&skb) else {
@@ -275,9 +276,7 @@ fn read_call_id(
 }
 
 pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) -> Verdict {
-    if skb.ipvs_property() {
-        return Verdict::Accept;
-    }
+    // Packets IPVS sent (`skb.ipvs_property()`) were let go by the hook.
     if point == HookPoint::LocalOut && skb.is_nodefrag_socket() {
         return Verdict::Accept;
     }

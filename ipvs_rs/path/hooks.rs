@@ -49,6 +49,10 @@ struct RequestHook;
 
 impl Hook for RequestHook {
     fn run(state: &HookState<'_>, skb: HookSkb<'_>) -> Verdict {
+        // What IPVS sent passes the local-out hooks again: let it go before anything else.
+        if skb.ipvs_property() {
+            return Verdict::Accept;
+        }
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
@@ -80,6 +84,10 @@ struct ReplyHook;
 
 impl Hook for ReplyHook {
     fn run(state: &HookState<'_>, skb: HookSkb<'_>) -> Verdict {
+        // What IPVS sent passes the local-out hooks again: let it go before anything else.
+        if skb.ipvs_property() {
+            return Verdict::Accept;
+        }
         let (Some(point), Ok(ipvs)) = (state.point(), Ipvs::of(state.net())) else {
             return Verdict::Accept;
         };
