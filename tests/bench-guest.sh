@@ -8,6 +8,9 @@
 #        one CPU, so pktgen's rate is the cost of the path.
 #   TCP: sequential short connections (connect, one line from the server, close) from a
 #        Python client; connections per second.
+# With IPVS_RS_BENCH_BASE_KO (another build of ipvs_rs, see scripts/bench), it runs as a fourth
+# implementation, "base", in the same rounds, and ipvs_rs/base is printed per round: a change
+# is measured against the code before it in one boot.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/tests/lib/impl.sh"
@@ -16,6 +19,9 @@ traffic=$repo/tests/lib/traffic.py
 rounds=${IPVS_RS_BENCH_ROUNDS:-3}
 packets=${IPVS_RS_BENCH_PACKETS:-200000}
 conns=${IPVS_RS_BENCH_CONNS:-300}
+base_ko=${IPVS_RS_BENCH_BASE_KO:-}
+impls=(plain c rs)
+[ -n "$base_ko" ] && impls+=(base)
 
 for ns in cli dir rs; do ip netns add $ns; ip -n $ns link set lo up; done
 ip link add c0 netns cli type veth peer name d0 netns dir
@@ -58,8 +64,12 @@ pktgen_pps() { # destination address
     ip netns exec cli cat /proc/net/pktgen/c0 | sed -n 's/.* \([0-9]*\)pps.*/\1/p'
 }
 
-configure() { # c|rs
-    ipvs_load "$1"
+configure() { # c|rs|base
+    if [ "$1" = base ]; then
+        IPVS_RS_KO=$base_ko ipvs_load rs
+    else
+        ipvs_load "$1"
+    fi
     ip netns exec dir ipvsadm -A -u 10.0.0.1:9000 -s rr
     ip netns exec dir ipvsadm -a -u 10.0.0.1:9000 -r 172.16.0.2:9000 -m
     ip netns exec dir ipvsadm -A -t 10.0.0.1:8080 -s rr
@@ -74,7 +84,7 @@ unload() {
 }
 
 for round in $(seq "$rounds"); do
-    for impl in plain c rs; do
+    for impl in "${impls[@]}"; do
         unload
         if [ $impl = plain ]; then
             dst=172.16.0.2
@@ -95,7 +105,7 @@ unload
 # cpu-clock samples, flat by symbol), to choose optimisations from evidence.
 if [ -n "${IPVS_RS_BENCH_PROFILE:-}" ]; then
     sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
-    for impl in c rs; do
+    for impl in c rs ${base_ko:+base}; do
         configure $impl
         pktgen_setup 10.0.0.1
         perf record -q -F 4000 -e cpu-clock -C 0 -o /tmp/perf-$impl.data -- \
@@ -113,12 +123,20 @@ fi
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 declare -A mp mc
-for impl in plain c rs; do
+for impl in "${impls[@]}"; do
     mp[$impl]=$(echo "${pps[$impl]}" | median)
     mc[$impl]=$(echo "${cps[$impl]}" | median)
     echo "median $impl: udp ${mp[$impl]} pps, tcp ${mc[$impl]} conns/s"
 done
 echo "ratio ipvs_rs/C: udp pps $(ratio "${mp[rs]}" "${mp[c]}"), tcp conns/s $(ratio "${mc[rs]}" "${mc[c]}")"
+if [ -n "$base_ko" ]; then
+    echo "ratio ipvs_rs/base: udp pps $(ratio "${mp[rs]}" "${mp[base]}"), tcp conns/s $(ratio "${mc[rs]}" "${mc[base]}")"
+    read -ra r <<< "${pps[rs]}"
+    read -ra b <<< "${pps[base]}"
+    for i in "${!r[@]}"; do echo -n "$(ratio "${r[$i]}" "${b[$i]}") "; done |
+        sed 's/^/ratio ipvs_rs\/base by round: udp pps /; s/ $//'
+    echo
+fi
 echo "ratio C/plain routing: udp pps $(ratio "${mp[c]}" "${mp[plain]}"); ipvs_rs/plain: $(ratio "${mp[rs]}" "${mp[plain]}")"
 kill $server $sink 2>/dev/null || true
 wait 2>/dev/null || true

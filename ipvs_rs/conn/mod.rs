@@ -63,6 +63,8 @@ struct State {
     no_output: bool,
     /// Counted among its server's inactive connections (`IP_VS_CONN_F_INACTIVE`).
     inactive: bool,
+    /// Jiffies the connection lives after its last packet.
+    timeout: u32,
 }
 
 /// A connection through a virtual service.
@@ -86,8 +88,6 @@ pub(crate) struct Conn {
     template: bool,
     /// Dies after its one packet (`IP_VS_CONN_F_ONE_PACKET`).
     one_packet: bool,
-    /// Jiffies the connection lives after its last packet.
-    timeout: Atomic<u32>,
     /// The persistence template the connection was made by (`cp->control`).
     control: Option<Arc<Conn>>,
     /// For a template: how many connections it made are still there (`n_control`).
@@ -191,35 +191,58 @@ impl Conn {
 
     /// Sets how long the connection lives after its last use, in jiffies.
     pub(crate) fn set_timeout(&self, timeout: u32) {
-        self.timeout.store(timeout, Relaxed);
+        self.state.lock().timeout = timeout;
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
     pub(crate) fn touch(&self) {
-        let timeout = self.timeout.load(Relaxed);
+        let timeout = self.state.lock().timeout;
+        self.keep_for(timeout);
+    }
+
+    fn keep_for(&self, timeout: u32) {
         self.expires
             .store(jiffies().wrapping_add(timeout.into()), Relaxed);
     }
 
-    /// Moves the protocol state for a packet going `dir` (`ip_vs_set_state`); `event` is what
-    /// the packet's transport header says, if it could be read.
-    pub(crate) fn transition(
+    /// A packet going `dir` passed: moves the protocol state (`ip_vs_set_state`), where `event`
+    /// is what the packet's transport header says, if it could be read, and keeps the
+    /// connection for its (new) timeout from now (`ip_vs_conn_put`). One lock for both, as
+    /// every packet does both.
+    pub(crate) fn packet_passed(
         &self,
         dir: Direction,
         event: Option<StateEvent>,
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
-        let Some(event) = event else {
-            return;
-        };
         let mut s = self.state.lock();
-        let ConnState::Proto(old) = s.state else {
-            return;
+        let assures = self.transition(&mut s, dir, event, timeouts, secure_tcp);
+        let timeout = s.timeout;
+        drop(s);
+        self.keep_for(timeout);
+        // The template's lock is of the same class: taken only once this one is released.
+        if assures {
+            self.assure_control();
+        }
+    }
+
+    /// The transition of [`Conn::packet_passed`], under the lock; returns whether it assures
+    /// the template that made the connection.
+    fn transition(
+        &self,
+        s: &mut State,
+        dir: Direction,
+        event: Option<StateEvent>,
+        timeouts: &ProtoTimeouts,
+        secure_tcp: bool,
+    ) -> bool {
+        let (Some(event), ConnState::Proto(old)) = (event, s.state) else {
+            return false;
         };
         let mut no_output = s.no_output;
         let Some((new, assures)) = old.next(dir, event, &mut no_output, secure_tcp) else {
-            return;
+            return false;
         };
         // Only a reply clears it.
         s.no_output &= no_output;
@@ -233,11 +256,8 @@ impl Conn {
             }
         }
         s.state = ConnState::Proto(new);
-        self.timeout.store(timeouts.jiffies(new.timeout()), Relaxed);
-        drop(s);
-        if assures {
-            self.assure_control();
-        }
+        s.timeout = timeouts.jiffies(new.timeout());
+        assures
     }
 
     /// Takes the connection out of service: lookups stop finding it and its server's counts

@@ -279,7 +279,6 @@ impl ConnTable {
                 fwd: Fwd::of(flags),
                 template,
                 one_packet,
-                timeout: Atomic::new(3 * HZ),
                 control,
                 controlled: Atomic::new(0),
                 invalid: Atomic::new(false),
@@ -289,6 +288,8 @@ impl ConnTable {
                     hashed: true,
                     no_output: flags & CONN_F_NOOUTPUT != 0,
                     inactive,
+                    // A new connection lives 3 s until its first state transition.
+                    timeout: 3 * HZ,
                 }),
             }),
             GFP_ATOMIC,

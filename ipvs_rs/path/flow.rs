@@ -106,7 +106,7 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
     let len = skb.len();
     dp.count(&conn, Direction::Input, len);
     let secure = ipvs.sysctl().secure_tcp_table();
-    conn.transition(Direction::Input, h.event, &dp.timeouts, secure);
+    conn.packet_passed(Direction::Input, h.event, &dp.timeouts, secure);
     let verdict = match conn.fwd() {
         Fwd::Masq => nat_xmit(net, skb, &conn, &h),
         Fwd::Route => dr_xmit(net, skb, &conn, &h.ip, false),
@@ -116,8 +116,6 @@ pub(super) fn request(ipvs: &Ipvs, net: &Net, point: HookPoint, mut skb: HookSkb
     };
     if conn.one_packet() {
         dp.conns.release_one_packet(&conn);
-    } else {
-        conn.touch();
     }
     verdict
 }
@@ -467,8 +465,7 @@ fn handle_response(
     let len = skb.len();
     dp.count(conn, Direction::Output, len);
     let secure = ipvs.sysctl().secure_tcp_table();
-    conn.transition(Direction::Output, h.event, &dp.timeouts, secure);
+    conn.packet_passed(Direction::Output, h.event, &dp.timeouts, secure);
     skb.mark_ipvs();
-    conn.touch();
     Verdict::Accept
 }
