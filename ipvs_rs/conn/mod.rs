@@ -25,7 +25,7 @@ use crate::{
     addr::Addr,
     glue::{time::HZ, timer::jiffies},
     pe::persist::INVALID_DPORT,
-    proto::{tcp::TcpState, ConnState, Direction, StateEvent, StateTimeout},
+    proto::{tcp::TcpState, ConnState, Direction, ProtoState, StateEvent, StateTimeout},
     svc::dest::{Dest, ServiceShared},
     uapi::Fwd,
 };
@@ -63,7 +63,8 @@ struct State {
     no_output: bool,
     /// Counted among its server's inactive connections (`IP_VS_CONN_F_INACTIVE`).
     inactive: bool,
-    /// Jiffies the connection lives after its last packet.
+    /// Jiffies the connection lives after its last packet (since its last state transition;
+    /// one with a fixed state takes its protocol's timeout, not this).
     timeout: u32,
 }
 
@@ -88,6 +89,11 @@ pub(crate) struct Conn {
     template: bool,
     /// Dies after its one packet (`IP_VS_CONN_F_ONE_PACKET`).
     one_packet: bool,
+    /// The state of a connection whose protocol has only one ([`FIXED`],
+    /// UDP): its packets take no lock.
+    ///
+    /// [`FIXED`]: crate::proto::TransportProtocol::FIXED
+    fixed_state: Option<ProtoState>,
     /// The persistence template the connection was made by (`cp->control`).
     control: Option<Arc<Conn>>,
     /// For a template: how many connections it made are still there (`n_control`).
@@ -216,6 +222,17 @@ impl Conn {
         timeouts: &ProtoTimeouts,
         secure_tcp: bool,
     ) {
+        if let Some(state) = self.fixed_state {
+            let mut no_output = false;
+            let assures = event
+                .and_then(|e| state.next(dir, e, &mut no_output, secure_tcp))
+                .is_some_and(|(_, assures)| assures);
+            self.keep_for(timeouts.jiffies(state.timeout()));
+            if assures {
+                self.assure_control();
+            }
+            return;
+        }
         let mut s = self.state.lock();
         let assures = self.transition(&mut s, dir, event, timeouts, secure_tcp);
         let timeout = s.timeout;

@@ -17,7 +17,7 @@ use crate::{
     addr::Addr,
     glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
     pe::persist::{self, TemplateKey},
-    proto::ConnState,
+    proto::{ConnState, Transport},
     svc::dest::{Dest, ServiceShared},
     uapi::{
         Af, Fwd, Protocol, CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE,
@@ -279,6 +279,10 @@ impl ConnTable {
                 fwd: Fwd::of(flags),
                 template,
                 one_packet,
+                fixed_state: match state {
+                    ConnState::Proto(_) => Transport::of(Protocol::of(tuple.protocol)).and_then(Transport::fixed),
+                    _ => None,
+                },
                 control,
                 controlled: Atomic::new(0),
                 invalid: Atomic::new(false),

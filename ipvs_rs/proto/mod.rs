@@ -87,6 +87,10 @@ pub(crate) trait TransportProtocol {
     type Event: Copy + Debug;
     /// A new connection's state.
     const INITIAL: Self::State;
+    /// Whether [`Self::INITIAL`] is the only state and no transition changes `no_output`: a
+    /// packet then changes nothing that a connection keeps under its lock, so it takes none
+    /// (C's `udp_state_transition` takes no `cp->lock` either).
+    const FIXED: bool = false;
 
     /// The event of a packet whose first [`Self::READ_LEN`] header bytes are `header` (`None`
     /// if it does not have them); `read_at(offset, buf)` reads more of the header, from
@@ -182,6 +186,13 @@ macro_rules! transports {
             /// [`TransportProtocol::CHECKSUM`].
             pub(crate) fn checksum(self) -> Checksum {
                 match self { $(Self::$variant => <$ty>::CHECKSUM,)* }
+            }
+
+            /// The only state of a [`TransportProtocol::FIXED`] protocol.
+            pub(crate) fn fixed(self) -> Option<ProtoState> {
+                match self {
+                    $(Self::$variant => <$ty>::FIXED.then_some(ProtoState::$variant(<$ty>::INITIAL)),)*
+                }
             }
 
             /// [`TransportProtocol::INITIAL`].

@@ -27,6 +27,7 @@ impl TransportProtocol for Udp {
     type State = Normal;
     type Event = ();
     const INITIAL: Normal = Normal;
+    const FIXED: bool = true;
 
     // `udp_state_transition` reads no header: every packet is the same event.
     fn event(_: Option<&[u8]>, _: impl FnMut(usize, &mut [u8]) -> bool) -> Option<()> {
@@ -68,5 +69,24 @@ impl TransportProtocol for Udp {
 
     fn state_name(_: Normal) -> &'static str {
         "UDP"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_one_state_and_no_output_untouched() {
+        for dir in [Direction::Input, Direction::Output] {
+            for no_output in [false, true] {
+                let mut n = no_output;
+                assert_eq!(
+                    Udp::next_state(Udp::INITIAL, dir, (), &mut n, false),
+                    Udp::INITIAL
+                );
+                assert_eq!(n, no_output);
+            }
+        }
     }
 }
