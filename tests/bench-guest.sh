@@ -83,8 +83,13 @@ unload() {
     ipvs_unload
 }
 
+# The modules run in the opposite order every other round: a module's place in the round
+# changes its rate by 1-2% (two runs of one module in one round, measured as ipvs_rs and base,
+# differ by that much), which would otherwise count against the later one every time.
 for round in $(seq "$rounds"); do
-    for impl in "${impls[@]}"; do
+    order=("${impls[@]:1}")
+    [ $((round % 2)) = 0 ] && order=($(printf '%s\n' "${order[@]}" | tac))
+    for impl in plain "${order[@]}"; do
         unload
         if [ $impl = plain ]; then
             dst=172.16.0.2
@@ -118,6 +123,29 @@ if [ -n "${IPVS_RS_BENCH_PROFILE:-}" ]; then
             awk -v n="${IPVS_RS_BENCH_PROFILE_LINES:-45}" 'NR <= n { print "profile '$impl': " $0 }'
         unload
     done
+fi
+
+# IPVS_RS_BENCH_COUNT=1 (the guest runs under qemu/insn-count.c, see scripts/bench): the
+# instructions one UDP run of each implementation executes, from pktgen's start to its end
+# (qemu/insn-mark). TCG's timings vary from boot to boot; these counts barely do. For each run
+# the modules loaded are printed, so that the host can name the counted addresses.
+if [ -n "${IPVS_RS_BENCH_COUNT:-}" ]; then
+    sysctl -qw kernel.kptr_restrict=0
+    n=0
+    for impl in "${impls[@]}"; do
+        unload
+        dst=10.0.0.1
+        [ $impl = plain ] && dst=172.16.0.2
+        [ $impl = plain ] || configure $impl
+        pktgen_setup $dst
+        "$repo/qemu/insn-mark" ip netns exec cli sh -c 'echo start > /proc/net/pktgen/pgctrl'
+        n=$((n + 1))
+        echo "count $n $impl: $packets packets"
+        # "count N IMPL: module NAME SIZE" for each module loaded. The bench kernel has no
+        # kallsyms, so the guest cannot tell where they are: the host finds out from the counts.
+        awk -v p="count $n $impl:" '{ print p, "module", $1, $2 }' /proc/modules
+    done
+    unload
 fi
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A QEMU TCG plugin for `make bench` (IPVS_RS_BENCH_COUNT=1): how many guest instructions a
+ * stretch of the guest's work executes, by translated block, so that a change's cost is a count
+ * that does not vary from one boot to the next as TCG's timings do.
+ *
+ *   qemu-system-x86_64 ... -plugin insn-count.so,out=DIR
+ *
+ * The guest delimits a stretch with two marker instructions, which nothing else uses: a start
+ * (nopl 0x30535649(%rax), "IVS0") and a stop (nopl 0x31535649(%rax), "IVS1"); qemu/insn-mark
+ * executes them. At each stop the plugin writes DIR/count-N (N = 1, 2, ...) with one line per
+ * translated block that ran since the start: "VADDR INSNS EXECUTIONS LOCKED" (hex, then decimal;
+ * LOCKED: how many of the block's instructions have a lock prefix, which TCG turns into a
+ * host atomic). A block translated more than once has a line per translation.
+ *
+ * Each block's counter is an inline add, not a callback, so the guest runs almost at its usual
+ * speed. The adds are not atomic: blocks that run on two vCPUs at once may lose a count, which
+ * the bench avoids by doing its work on CPU 0 while CPU 1 idles.
+ *
+ * The declarations below are QEMU's plugin API, version 1 (QEMU 7.2, Debian 12), written out
+ * here because Debian ships no plugin header.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint64_t qemu_plugin_id_t;
+typedef struct {
+	const char *target_name;
+	struct {
+		int min;
+		int cur;
+	} version;
+	bool system_emulation;
+	union {
+		struct {
+			int smp_vcpus;
+			int max_vcpus;
+		} system;
+	};
+} qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
+					      void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
+					    qemu_plugin_vcpu_udata_cb_t cb,
+					    enum qemu_plugin_cb_flags flags, void *userdata);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+
+/* A translated block and how often it ran: since translation (count), at the last start (base). */
+struct block {
+	uint64_t vaddr;
+	uint64_t insns;
+	uint64_t locked;
+	uint64_t count;
+	uint64_t base;
+};
+
+/* Blocks in chunks that never move, since the inline adds hold their counters' addresses. */
+#define CHUNK 65536
+static struct block **chunks;
+static size_t nchunks, nblocks;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *out_dir = ".";
+static unsigned int stops;
+
+static struct block *new_block(void)
+{
+	struct block *b;
+
+	pthread_mutex_lock(&lock);
+	if (nblocks == nchunks * CHUNK) {
+		chunks = realloc(chunks, (nchunks + 1) * sizeof(*chunks));
+		if (!chunks)
+			abort();
+		chunks[nchunks] = calloc(CHUNK, sizeof(**chunks));
+		if (!chunks[nchunks])
+			abort();
+		nchunks++;
+	}
+	b = &chunks[nblocks / CHUNK][nblocks % CHUNK];
+	nblocks++;
+	pthread_mutex_unlock(&lock);
+	return b;
+}
+
+static void on_start(unsigned int vcpu, void *data)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nblocks; i++) {
+		struct block *b = &chunks[i / CHUNK][i % CHUNK];
+
+		b->base = b->count;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_stop(unsigned int vcpu, void *data)
+{
+	char path[4096];
+	FILE *f;
+
+	pthread_mutex_lock(&lock);
+	snprintf(path, sizeof(path), "%s/count-%u", out_dir, ++stops);
+	f = fopen(path, "w");
+	if (f) {
+		for (size_t i = 0; i < nblocks; i++) {
+			struct block *b = &chunks[i / CHUNK][i % CHUNK];
+
+			if (b->count != b->base)
+				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr,
+					b->insns, b->count - b->base, b->locked);
+		}
+		fclose(f);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* Whether an x86 instruction has a lock prefix among its legacy prefixes. */
+static bool locked(const unsigned char *data, size_t size)
+{
+	static const unsigned char prefixes[] = { 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65,
+						  0x66, 0x67 };
+
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == 0xf0)
+			return true;
+		if (!memchr(prefixes, data[i], sizeof(prefixes)))
+			return false;
+	}
+	return false;
+}
+
+/* The markers: nopl disp32(%rax), with "IVS0" or "IVS1" as the displacement. */
+static const unsigned char marker[] = { 0x0f, 0x1f, 0x80, 'I', 'V', 'S' };
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	size_t n = qemu_plugin_tb_n_insns(tb);
+	struct block *b = new_block();
+
+	b->vaddr = qemu_plugin_tb_vaddr(tb);
+	b->insns = n;
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->count, 1);
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		const unsigned char *data = qemu_plugin_insn_data(insn);
+
+		b->locked += locked(data, qemu_plugin_insn_size(insn));
+		if (qemu_plugin_insn_size(insn) != sizeof(marker) + 1 ||
+		    memcmp(data, marker, sizeof(marker)))
+			continue;
+		if (data[sizeof(marker)] == '0')
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS,
+							       NULL);
+		else if (data[sizeof(marker)] == '1')
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS,
+							       NULL);
+	}
+}
+
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id,
+							       const qemu_info_t *info, int argc,
+							       char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strncmp(argv[i], "out=", 4))
+			out_dir = argv[i] + 4;
+	}
+	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+	return 0;
+}
