@@ -125,11 +125,11 @@ if [ -n "${IPVS_RS_BENCH_PROFILE:-}" ]; then
     done
 fi
 
-# IPVS_RS_BENCH_COUNT=1 (the guest runs under qemu/insn-count.c, see scripts/bench): the
+# IPVS_RS_BENCH_COUNT=1 (the guest runs under qemu/insn-count.c, scripts/bench's default): the
 # instructions one UDP run of each implementation executes, from pktgen's start to its end
 # (qemu/insn-mark). TCG's timings vary from boot to boot; these counts barely do. For each run
 # the modules loaded are printed, so that the host can name the counted addresses.
-if [ -n "${IPVS_RS_BENCH_COUNT:-}" ]; then
+if [ "${IPVS_RS_BENCH_COUNT:-0}" = 1 ]; then
     sysctl -qw kernel.kptr_restrict=0
     n=0
     for impl in "${impls[@]}"; do
