@@ -70,6 +70,7 @@ pub(crate) static IPVS: pernet::PernetOps<Ipvs> = pernet::PernetOps::new();
 
 impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.
+    #[inline]
     pub(crate) fn of(net: &Net) -> Result<&Ipvs> {
         IPVS.get(net).ok_or(ENODEV)
     }

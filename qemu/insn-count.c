@@ -9,9 +9,11 @@
  * The guest delimits a stretch with two marker instructions, which nothing else uses: a start
  * (nopl 0x30535649(%rax), "IVS0") and a stop (nopl 0x31535649(%rax), "IVS1"); qemu/insn-mark
  * executes them. At each stop the plugin writes DIR/count-N (N = 1, 2, ...) with one line per
- * translated block that ran since the start: "VADDR INSNS EXECUTIONS LOCKED" (hex, then decimal;
- * LOCKED: how many of the block's instructions have a lock prefix, which TCG turns into a
- * host atomic). A block translated more than once has a line per translation.
+ * translated block that ran since the start: "VADDR INSNS EXECUTIONS LOCKED INDIRECT" (hex, then
+ * decimal; LOCKED: how many of the block's instructions have a lock prefix, which TCG turns into
+ * a host atomic; INDIRECT: 1 if the block ends in a return or an indirect jump or call, whose
+ * target TCG looks up at run time, not through a chained jump). A block translated more than
+ * once has a line per translation.
  *
  * Each block's counter is an inline add, not a callback, so the guest runs almost at its usual
  * speed. The adds are not atomic: blocks that run on two vCPUs at once may lose a count, which
@@ -69,6 +71,7 @@ struct block {
 	uint64_t vaddr;
 	uint64_t insns;
 	uint64_t locked;
+	uint64_t indirect;
 	uint64_t count;
 	uint64_t base;
 };
@@ -125,25 +128,43 @@ static void on_stop(unsigned int vcpu, void *data)
 			struct block *b = &chunks[i / CHUNK][i % CHUNK];
 
 			if (b->count != b->base)
-				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr,
-					b->insns, b->count - b->base, b->locked);
+				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+					b->vaddr, b->insns, b->count - b->base, b->locked, b->indirect);
 		}
 		fclose(f);
 	}
 	pthread_mutex_unlock(&lock);
 }
 
+static const unsigned char prefixes[] = { 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65,
+					  0x66, 0x67 };
+
 /* Whether an x86 instruction has a lock prefix among its legacy prefixes. */
 static bool locked(const unsigned char *data, size_t size)
 {
-	static const unsigned char prefixes[] = { 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65,
-						  0x66, 0x67 };
-
-	for (size_t i = 0; i < size; i++) {
+	for (size_t i = 0; i < size && memchr(prefixes, data[i], sizeof(prefixes)); i++) {
 		if (data[i] == 0xf0)
 			return true;
-		if (!memchr(prefixes, data[i], sizeof(prefixes)))
-			return false;
+	}
+	return false;
+}
+
+/* Whether an x86 instruction is a return (near, far, iret) or an indirect jump or call. */
+static bool indirect(const unsigned char *data, size_t size)
+{
+	size_t i = 0;
+
+	while (i < size && memchr(prefixes, data[i], sizeof(prefixes)))
+		i++;
+	if (i < size && (data[i] & 0xf0) == 0x40) /* REX */
+		i++;
+	if (i >= size)
+		return false;
+	switch (data[i]) {
+	case 0xc2: case 0xc3: case 0xca: case 0xcb: case 0xcf:
+		return true;
+	case 0xff: /* ModRM reg 2 to 5: call, lcall, jmp, ljmp through an operand. */
+		return i + 1 < size && ((data[i + 1] >> 3) & 7) >= 2 && ((data[i + 1] >> 3) & 7) <= 5;
 	}
 	return false;
 }
@@ -164,6 +185,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		const unsigned char *data = qemu_plugin_insn_data(insn);
 
 		b->locked += locked(data, qemu_plugin_insn_size(insn));
+		if (i == n - 1)
+			b->indirect = indirect(data, qemu_plugin_insn_size(insn));
 		if (qemu_plugin_insn_size(insn) != sizeof(marker) + 1 ||
 		    memcmp(data, marker, sizeof(marker)))
 			continue;

@@ -80,6 +80,7 @@ impl<T: PernetData> PernetOps<T> {
     }
 
     /// Returns the state of `net`, or `None` if the operations are not registered.
+    #[inline]
     pub(crate) fn get<'a>(&self, net: &'a Net) -> Option<&'a T> {
         if !self.registered.load(Acquire) {
             return None;

@@ -330,6 +330,7 @@ impl ProtoTimeouts {
     }
 
     /// A state's timeout in jiffies.
+    #[inline]
     fn jiffies(&self, t: StateTimeout) -> u32 {
         match t {
             StateTimeout::Seconds(s) => s * HZ,

@@ -234,6 +234,7 @@ macro_rules! transports {
             /// the connection's template ([`TransportProtocol::next_state`],
             /// [`TransportProtocol::assures_control`]); `None` for an event of another
             /// protocol.
+            #[inline]
             pub(crate) fn next(
                 self,
                 dir: Direction,
@@ -263,6 +264,7 @@ macro_rules! transports {
             }
 
             /// [`TransportProtocol::timeout`].
+            #[inline]
             pub(crate) fn timeout(self) -> StateTimeout {
                 match self { $(Self::$variant(s) => <$ty>::timeout(s),)* }
             }
