@@ -9,11 +9,17 @@
  * The guest delimits a stretch with two marker instructions, which nothing else uses: a start
  * (nopl 0x30535649(%rax), "IVS0") and a stop (nopl 0x31535649(%rax), "IVS1"); qemu/insn-mark
  * executes them. At each stop the plugin writes DIR/count-N (N = 1, 2, ...) with one line per
- * translated block that ran since the start: "VADDR INSNS EXECUTIONS LOCKED INDIRECT" (hex, then
- * decimal; LOCKED: how many of the block's instructions have a lock prefix, which TCG turns into
- * a host atomic; INDIRECT: 1 if the block ends in a return or an indirect jump or call, whose
- * target TCG looks up at run time, not through a chained jump). A block translated more than
- * once has a line per translation.
+ * translated block that ran since the start: "VADDR INSNS EXECUTIONS LOCKED INDIRECT CROSS",
+ * the address in hex, then decimal numbers:
+ * - LOCKED: how many of the block's instructions have a lock prefix (TCG: a host atomic);
+ * - INDIRECT: 1 if the block ends in a return or an indirect jump or call, whose target TCG
+ *   looks up at run time instead of jumping to it through a chained jump;
+ * - CROSS: 1 if it ends in a direct jump, call or branch to another 4 KiB page than the
+ *   block's own: TCG chains a block only to blocks on its page, so such a jump, when taken, is
+ *   looked up as an indirect one is.
+ * A block translated more than once has a line per translation. DIR/times gets a line "N START
+ * STOP" per stretch, on the host's monotonic clock in seconds, to find it in a host profile
+ * (perf record -k CLOCK_MONOTONIC; perf report --time START,STOP).
  *
  * Each block's counter is an inline add, not a callback, so the guest runs almost at its usual
  * speed. The adds are not atomic: blocks that run on two vCPUs at once may lose a count, which
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef uint64_t qemu_plugin_id_t;
 typedef struct {
@@ -63,6 +70,7 @@ uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
@@ -72,6 +80,7 @@ struct block {
 	uint64_t insns;
 	uint64_t locked;
 	uint64_t indirect;
+	uint64_t cross;
 	uint64_t count;
 	uint64_t base;
 };
@@ -104,9 +113,13 @@ static struct block *new_block(void)
 	return b;
 }
 
+/* When the stretch started, on the host's monotonic clock (to find it in a host profile). */
+static struct timespec started;
+
 static void on_start(unsigned int vcpu, void *data)
 {
 	pthread_mutex_lock(&lock);
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	for (size_t i = 0; i < nblocks; i++) {
 		struct block *b = &chunks[i / CHUNK][i % CHUNK];
 
@@ -118,9 +131,18 @@ static void on_start(unsigned int vcpu, void *data)
 static void on_stop(unsigned int vcpu, void *data)
 {
 	char path[4096];
+	struct timespec now;
 	FILE *f;
 
 	pthread_mutex_lock(&lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(path, sizeof(path), "%s/times", out_dir);
+	f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%u %ld.%09ld %ld.%09ld\n", stops + 1, (long)started.tv_sec,
+			started.tv_nsec, (long)now.tv_sec, now.tv_nsec);
+		fclose(f);
+	}
 	snprintf(path, sizeof(path), "%s/count-%u", out_dir, ++stops);
 	f = fopen(path, "w");
 	if (f) {
@@ -128,8 +150,11 @@ static void on_stop(unsigned int vcpu, void *data)
 			struct block *b = &chunks[i / CHUNK][i % CHUNK];
 
 			if (b->count != b->base)
-				fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-					b->vaddr, b->insns, b->count - b->base, b->locked, b->indirect);
+				fprintf(f,
+					"%" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+					" %" PRIu64 "\n",
+					b->vaddr, b->insns, b->count - b->base, b->locked, b->indirect,
+					b->cross);
 		}
 		fclose(f);
 	}
@@ -169,6 +194,35 @@ static bool indirect(const unsigned char *data, size_t size)
 	return false;
 }
 
+/* The target of a direct jump, call or conditional branch at VADDR; 0 if it is none. */
+static uint64_t direct_target(const unsigned char *data, size_t size, uint64_t vaddr)
+{
+	size_t i = 0;
+	int64_t rel;
+
+	while (i < size && memchr(prefixes, data[i], sizeof(prefixes)))
+		i++;
+	if (i < size && (data[i] & 0xf0) == 0x40) /* REX */
+		i++;
+	if (i >= size)
+		return 0;
+	if (data[i] == 0xe8 || data[i] == 0xe9 ||
+	    (data[i] == 0x0f && i + 1 < size && (data[i + 1] & 0xf0) == 0x80)) {
+		int32_t rel32;
+
+		if (size < 4)
+			return 0;
+		memcpy(&rel32, data + size - 4, 4);
+		rel = rel32;
+	} else if (data[i] == 0xeb || (data[i] & 0xf0) == 0x70 ||
+		   (data[i] >= 0xe0 && data[i] <= 0xe3)) {
+		rel = (int8_t)data[size - 1];
+	} else {
+		return 0;
+	}
+	return vaddr + size + rel;
+}
+
 /* The markers: nopl disp32(%rax), with "IVS0" or "IVS1" as the displacement. */
 static const unsigned char marker[] = { 0x0f, 0x1f, 0x80, 'I', 'V', 'S' };
 
@@ -185,8 +239,13 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		const unsigned char *data = qemu_plugin_insn_data(insn);
 
 		b->locked += locked(data, qemu_plugin_insn_size(insn));
-		if (i == n - 1)
-			b->indirect = indirect(data, qemu_plugin_insn_size(insn));
+		if (i == n - 1) {
+			size_t size = qemu_plugin_insn_size(insn);
+			uint64_t target = direct_target(data, size, qemu_plugin_insn_vaddr(insn));
+
+			b->indirect = indirect(data, size);
+			b->cross = target && (target ^ b->vaddr) >> 12;
+		}
 		if (qemu_plugin_insn_size(insn) != sizeof(marker) + 1 ||
 		    memcmp(data, marker, sizeof(marker)))
 			continue;
