@@ -3,7 +3,7 @@
 //! Least connection (`lc`): the available server with the least connection overhead; the first
 //! in list order on ties.
 
-use super::{overhead, Candidate, Flow, Scheduler};
+use super::{least::Least, overhead, Candidate, Flow, Scheduler};
 
 /// Stateless.
 #[derive(Default)]
@@ -23,6 +23,19 @@ impl Scheduler for LeastConnection {
             }
         }
         least.map(|(i, _)| i)
+    }
+}
+
+impl Least for LeastConnection {
+    /// The overhead, compared as `unsigned int` as C does.
+    type Key = u32;
+
+    fn key(d: &impl Candidate) -> Option<u32> {
+        (!d.overloaded() && d.weight() != 0).then(|| overhead(d) as u32)
+    }
+
+    fn replaces(later: &u32, earlier: &u32) -> bool {
+        later < earlier
     }
 }
 

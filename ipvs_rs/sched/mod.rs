@@ -23,6 +23,7 @@ mod fo;
 mod lblc;
 mod lblcr;
 mod lc;
+mod least;
 mod locality;
 mod mh;
 mod nq;

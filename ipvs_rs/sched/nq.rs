@@ -3,7 +3,11 @@
 //! Never queue (`nq`): the first idle server (no active connections) in list order, otherwise
 //! the shortest expected delay as `sed` computes it.
 
-use super::{sed::expected, Candidate, Flow, Scheduler};
+use super::{
+    least::{Least, PerWeight},
+    sed::expected,
+    Candidate, Flow, Scheduler,
+};
 
 /// Stateless.
 #[derive(Default)]
@@ -29,6 +33,39 @@ impl Scheduler for NeverQueue {
             }
         }
         least.map(|(i, _)| i)
+    }
+}
+
+/// What nq compares of a server: an idle one beats any busy one (C returns the first idle
+/// server it meets), busy ones compare by expected delay per weight.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Queue {
+    /// No active connection.
+    Idle,
+    /// Active connections: the expected delay of one more, per weight.
+    Busy(PerWeight),
+}
+
+impl Least for NeverQueue {
+    type Key = Queue;
+
+    fn key(d: &impl Candidate) -> Option<Queue> {
+        if d.overloaded() || d.weight() == 0 {
+            return None;
+        }
+        Some(if d.active_conns() == 0 {
+            Queue::Idle
+        } else {
+            Queue::Busy(PerWeight::new(expected(d), d.weight()))
+        })
+    }
+
+    fn replaces(later: &Queue, earlier: &Queue) -> bool {
+        match (later, earlier) {
+            (_, Queue::Idle) => false,
+            (Queue::Idle, Queue::Busy(_)) => true,
+            (Queue::Busy(l), Queue::Busy(e)) => l.less(e),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! Weighted overflow (`ovf`): the highest-weight server whose active connections do not exceed
 //! its weight; the first in list order on ties.
 
-use super::{Candidate, Flow, Scheduler};
+use super::{least::Least, Candidate, Flow, Scheduler};
 
 /// Stateless.
 #[derive(Default)]
@@ -22,6 +22,20 @@ impl Scheduler for WeightedOverflow {
             }
         }
         best.map(|(i, _)| i)
+    }
+}
+
+impl Least for WeightedOverflow {
+    /// The weight: the heaviest server with room wins.
+    type Key = i32;
+
+    fn key(d: &impl Candidate) -> Option<i32> {
+        let w = d.weight();
+        (!d.overloaded() && d.active_conns() <= w && w != 0).then_some(w)
+    }
+
+    fn replaces(later: &i32, earlier: &i32) -> bool {
+        later > earlier
     }
 }
 

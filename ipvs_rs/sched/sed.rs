@@ -3,7 +3,10 @@
 //! Shortest expected delay (`sed`): the available server with the fewest active connections
 //! (plus the one to come) per unit of weight; the first in list order on ties.
 
-use super::{weighted_least, Candidate, Flow, Scheduler};
+use super::{
+    least::{Least, PerWeight},
+    weighted_least, Candidate, Flow, Scheduler,
+};
 
 /// Stateless.
 #[derive(Default)]
@@ -17,6 +20,19 @@ pub(super) fn expected(d: &impl Candidate) -> i64 {
 impl Scheduler for ShortestExpectedDelay {
     fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
         weighted_least(dests, |d| expected(d))
+    }
+}
+
+impl Least for ShortestExpectedDelay {
+    type Key = PerWeight;
+
+    /// As wlc's ([`super::wlc`]).
+    fn key(d: &impl Candidate) -> Option<PerWeight> {
+        (!d.overloaded() && d.weight() > 0).then(|| PerWeight::new(expected(d), d.weight()))
+    }
+
+    fn replaces(later: &PerWeight, earlier: &PerWeight) -> bool {
+        later.less(earlier)
     }
 }
 

@@ -3,7 +3,10 @@
 //! Weighted least connection (`wlc`): the available server with the least overhead per unit of
 //! weight; the first in list order on ties.
 
-use super::{overhead, weighted_least, Candidate, Flow, Scheduler};
+use super::{
+    least::{Least, PerWeight},
+    overhead, weighted_least, Candidate, Flow, Scheduler,
+};
 
 /// Stateless.
 #[derive(Default)]
@@ -12,6 +15,20 @@ pub(crate) struct WeightedLeastConnection;
 impl Scheduler for WeightedLeastConnection {
     fn schedule<C: Candidate>(&mut self, dests: &[C], _flow: &Flow) -> Option<usize> {
         weighted_least(dests, |d| i64::from(overhead(d)))
+    }
+}
+
+impl Least for WeightedLeastConnection {
+    type Key = PerWeight;
+
+    /// C's second stage skips only overloaded servers, but one of weight 0 never wins there
+    /// with an overhead of 0 or more: left out, as its first stage leaves it out.
+    fn key(d: &impl Candidate) -> Option<PerWeight> {
+        (!d.overloaded() && d.weight() > 0).then(|| PerWeight::new(overhead(d).into(), d.weight()))
+    }
+
+    fn replaces(later: &PerWeight, earlier: &PerWeight) -> bool {
+        later.less(earlier)
     }
 }
 
