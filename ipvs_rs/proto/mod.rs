@@ -468,7 +468,13 @@ mod tests {
             None
         );
         // udp_state_transition: every reply assures; the timeout is the one user space sets.
+        // UDP's one state is fixed (connections take no lock per packet); TCP's and SCTP's move.
         let u = Transport::Udp.initial();
+        assert_eq!(Transport::Udp.fixed(), Some(u));
+        assert_eq!(
+            (Transport::Tcp.fixed(), Transport::Sctp.fixed()),
+            (None, None)
+        );
         let udp = StateEvent::Udp(());
         assert_eq!(
             u.next(Direction::Input, udp, &mut no_output, false),

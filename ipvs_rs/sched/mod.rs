@@ -23,6 +23,7 @@ mod fo;
 mod lblc;
 mod lblcr;
 mod lc;
+mod least;
 mod locality;
 mod mh;
 mod nq;
@@ -39,6 +40,7 @@ use fo::WeightedFailover;
 use lblc::LocalityLeastConnection;
 use lblcr::LocalityLeastConnectionReplicated;
 use lc::LeastConnection;
+use least::LeastOf;
 use mh::MaglevHashing;
 use nq::NeverQueue;
 use ovf::WeightedOverflow;
@@ -183,6 +185,13 @@ pub(crate) trait Scheduler {
     fn dest_removed<C: Candidate>(&mut self, dests: &[C], _removed: usize) {
         self.dests_changed(dests);
     }
+    /// Whether the algorithm follows the servers' connection counters between picks (through
+    /// [`Scheduler::counters_changed`]), rather than reading them when it picks.
+    fn reads_counters(&self) -> bool {
+        false
+    }
+    /// The connection counters or overload mark of server `i` of `dests` may have changed.
+    fn counters_changed<C: Candidate>(&mut self, _dests: &[C], _i: usize) {}
 }
 
 /// Seconds between runs of [`Scheduler::collect`] (C's lblc/lblcr `CHECK_EXPIRE_INTERVAL`).
@@ -241,17 +250,17 @@ macro_rules! schedulers {
 schedulers! { af, storage;
     Rr(RoundRobin) "rr" = RoundRobin::default(),
     Wrr(WeightedRoundRobin) "wrr" = WeightedRoundRobin::default(),
-    Lc(LeastConnection) "lc" = LeastConnection,
-    Wlc(WeightedLeastConnection) "wlc" = WeightedLeastConnection,
+    Lc(LeastOf<LeastConnection, L>) "lc" = LeastOf::new(),
+    Wlc(LeastOf<WeightedLeastConnection, L>) "wlc" = LeastOf::new(),
     Lblc(LocalityLeastConnection<L>) "lblc" = LocalityLeastConnection::new(af),
     Lblcr(LocalityLeastConnectionReplicated<L>) "lblcr" =
         LocalityLeastConnectionReplicated::new(af),
     Dh(DestinationHashing) "dh" = DestinationHashing::default(),
     Sh(SourceHashing) "sh" = SourceHashing::default(),
-    Sed(ShortestExpectedDelay) "sed" = ShortestExpectedDelay,
-    Nq(NeverQueue) "nq" = NeverQueue,
+    Sed(LeastOf<ShortestExpectedDelay, L>) "sed" = LeastOf::new(),
+    Nq(LeastOf<NeverQueue, L>) "nq" = LeastOf::new(),
     Fo(WeightedFailover) "fo" = WeightedFailover,
-    Ovf(WeightedOverflow) "ovf" = WeightedOverflow,
+    Ovf(LeastOf<WeightedOverflow, L>) "ovf" = LeastOf::new(),
     Mh(MaglevHashing<L::Vec<u16>>) "mh" = MaglevHashing::new(storage, af),
     Twos(WeightedRandomTwos) "twos" = WeightedRandomTwos,
 }
@@ -289,6 +298,16 @@ impl<L: Lender> Algorithm<L> {
     /// See [`Scheduler::dest_removed`].
     pub(crate) fn dest_removed<C: Candidate>(&mut self, dests: &[C], removed: usize) {
         each_algorithm!(self, s => s.dest_removed(dests, removed), ())
+    }
+
+    /// See [`Scheduler::reads_counters`].
+    pub(crate) fn reads_counters(&self) -> bool {
+        each_algorithm!(self, s => s.reads_counters(), false)
+    }
+
+    /// See [`Scheduler::counters_changed`].
+    pub(crate) fn counters_changed<C: Candidate>(&mut self, dests: &[C], i: usize) {
+        each_algorithm!(self, s => s.counters_changed(dests, i), ())
     }
 }
 
@@ -461,6 +480,26 @@ pub(crate) mod tests {
         let fewer = [D::new(9, 1), D::new(1, 1), D::new(3, 1)];
         rr.dest_removed(&fewer, 2);
         assert_eq!(keys(&mut rr, &fewer, 2), [Some(3), Some(9)]);
+    }
+
+    #[test]
+    fn least_family_follows_counters_others_read_them() {
+        // lc, wlc, sed, nq and ovf keep a tournament that counter changes update (the kernel
+        // calls `counters_changed` for each server whose counters moved); the others read the
+        // counters when they pick.
+        for &name in NAMES {
+            let mut dests = [D::new(1, 1), D::new(2, 1)];
+            let mut a = by_name(Some(name), &dests);
+            let follows = ["lc", "wlc", "sed", "nq", "ovf"].contains(&name);
+            assert_eq!(a.reads_counters(), follows, "{name}");
+            if follows {
+                assert_eq!(a.schedule(&dests, &ANY), Some(0), "{name}");
+                dests[0].active = 2;
+                a.counters_changed(&dests, 0);
+                assert_eq!(a.schedule(&dests, &ANY), Some(1), "{name}");
+            }
+        }
+        assert!(!by_name(None, &[]).reads_counters());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
+        barrier::{smp_mb, Full},
         Arc, SpinLockIrq,
     },
 };
@@ -21,7 +22,10 @@ use crate::{
     pe::persist::PersistentService,
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
-    svc::request::{DestSettings, ServiceId},
+    svc::{
+        request::{DestSettings, ServiceId},
+        standings::{Standings, NO_SLOT, SPAN},
+    },
     uapi::{Fwd, CONN_F_DEST_MASK, CONN_F_INACTIVE, CONN_F_NOOUTPUT, SVC_F_PERSISTENT},
 };
 
@@ -65,6 +69,10 @@ pub(crate) struct Dest {
     route_mtu: Atomic<u32>,
     /// Traffic counters.
     pub(crate) stats: Stats,
+    /// The server's index in its service's scheduler list, [`NO_SLOT`] outside it.
+    slot: Atomic<u32>,
+    /// Where the server marks changes of its counters for its service's scheduler.
+    standings: Arc<Standings>,
 }
 
 /// A real server's tunnel settings, as kept in one atomic word.
@@ -101,7 +109,8 @@ impl Dest {
         self.available.store(false, Relaxed);
     }
 
-    pub(crate) fn new(addr: Addr, port: [u8; 2]) -> Result<Self, Errno> {
+    /// A server of the service whose scheduler reads `standings`.
+    pub(crate) fn new(addr: Addr, port: [u8; 2], standings: Arc<Standings>) -> Result<Self, Errno> {
         Ok(Self {
             addr,
             port,
@@ -119,7 +128,16 @@ impl Dest {
             route_mtu: Atomic::new(0),
             // Its only failure is an allocation's.
             stats: Stats::new().map_err(|_| Errno::NoMem)?,
+            slot: Atomic::new(NO_SLOT),
+            standings,
         })
+    }
+
+    /// The counters or the overload mark changed: tells the scheduler, after a full barrier,
+    /// which [`Standings`] needs between a change and its mark.
+    fn counters_changed(&self) {
+        smp_mb(Full);
+        self.standings.mark(self.slot.load(Relaxed));
     }
 
     pub(crate) fn apply(&self, s: &DestSettings, add: bool) {
@@ -250,6 +268,7 @@ impl Dest {
         if u != 0 && self.total_conns() >= u {
             self.overloaded.store(true, Relaxed);
         }
+        self.counters_changed();
     }
 
     /// A connection was unbound (`ip_vs_unbind_dest`): the overload mark goes below the lower
@@ -271,6 +290,7 @@ impl Dest {
         if clear {
             self.overloaded.store(false, Relaxed);
         }
+        self.counters_changed();
     }
 
     /// A connection moved between the active and inactive counts.
@@ -282,6 +302,12 @@ impl Dest {
         };
         from.fetch_sub(1, Relaxed);
         to.fetch_add(1, Relaxed);
+        self.counters_changed();
+    }
+
+    /// The server's index in its service's scheduler list is now `slot` ([`NO_SLOT`]: none).
+    fn set_slot(&self, slot: u32) {
+        self.slot.store(slot, Relaxed);
     }
 }
 
@@ -367,6 +393,8 @@ pub(crate) struct ServiceShared {
     /// The scheduler and the servers it picks from.
     #[pin]
     sched: SpinLockIrq<SchedState>,
+    /// Where the servers mark changes of their counters for the scheduler.
+    standings: Arc<Standings>,
 }
 
 /// How a service's server list changed.
@@ -422,6 +450,7 @@ impl ServiceShared {
                     algorithm: Algorithm::new(sched, id.af(), no_dests, storage),
                     dests: KVec::new(),
                 }),
+                standings: Arc::new(Standings::new(), GFP_KERNEL)?,
             }),
             GFP_KERNEL,
         )
@@ -451,6 +480,15 @@ impl ServiceShared {
             let mut s = self.sched.lock();
             let old_dests = core::mem::replace(&mut s.dests, list);
             let s = &mut *s;
+            // The servers' new places, before the scheduler reads their counters (see
+            // `Standings`); a server that left has none.
+            for d in &old_dests {
+                d.set_slot(NO_SLOT);
+            }
+            for (i, d) in s.dests.iter().enumerate() {
+                d.set_slot(i as u32);
+            }
+            self.standings.clear();
             let mut old_algorithm = None;
             match change {
                 DestChange::Added => s.algorithm.dest_added(&s.dests),
@@ -496,8 +534,21 @@ impl ServiceShared {
         };
         let mut s = self.sched.lock();
         let s = &mut *s;
+        if s.algorithm.reads_counters() {
+            let (algorithm, dests) = (&mut s.algorithm, &s.dests);
+            self.standings.take(|mark| {
+                for i in (mark..dests.len()).step_by(SPAN) {
+                    algorithm.counters_changed(dests, i);
+                }
+            });
+        }
         let i = s.algorithm.schedule(&s.dests, &flow)?;
         s.dests.get(i).cloned()
+    }
+
+    /// Where the service's servers mark changes of their counters.
+    pub(crate) fn standings(&self) -> Arc<Standings> {
+        self.standings.clone()
     }
 
     /// Service flags.

@@ -9,3 +9,4 @@ pub(crate) mod index;
 pub(crate) mod request;
 pub(crate) mod rs_table;
 pub(crate) mod service;
+pub(crate) mod standings;

@@ -435,7 +435,7 @@ impl Services {
                 if !routable(&addr) {
                     return Err(Errno::Inval);
                 }
-                let d = Dest::new(addr, id.port)?;
+                let d = Dest::new(addr, id.port, shared.standings())?;
                 d.apply(s, true);
                 let d = Arc::new(d, GFP_KERNEL)?;
                 svc.dests.push(d.clone(), GFP_KERNEL)?;
