@@ -69,12 +69,15 @@ struct IpvsModule {
     _sockopts: glue::sockopt::SockoptsRegistration,
     _genl: glue::genl::Registration,
     _pernet: glue::pernet::PernetRegistration<netns::Ipvs>,
-    /// Last: connections and published tables are freed by RCU callbacks in this module.
+    /// Connections and published tables are freed by RCU callbacks in this module.
     _rcu: glue::rcu::CallbacksBarrier,
+    /// Last, once every connection is freed: their cache.
+    _conn_slab: glue::slab::SlabRegistration,
 }
 
 impl kernel::Module for IpvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let conn_slab = glue::slab::Slab::create::<conn::Conn>(c"ip_vs_conn")?;
         let pernet = netns::IPVS.register()?;
         let genl = ctl::genl::FAMILY.register()?;
         let sockopts = ctl::sockopt::SOCKOPTS.register()?;
@@ -84,6 +87,7 @@ impl kernel::Module for IpvsModule {
             _genl: genl,
             _pernet: pernet,
             _rcu: glue::rcu::CallbacksBarrier,
+            _conn_slab: conn_slab,
         })
     }
 }
@@ -102,7 +106,11 @@ impl PernetData for Ipvs {
             .map(|ipvs| &ipvs.sysctls);
         // The proc files are created last: once they exist, readers may look at the rest.
         try_pin_init!(Self {
-            dp <- Ticker::new(DataPlane::new(published.clone()?, real_servers?)),
+            dp <- Ticker::new(DataPlane::new(
+                published.clone()?,
+                real_servers?,
+                ctl::sysctl::conn_lfactor_default(net),
+            )),
             config <- new_mutex!(Config {
                 timeouts: Timeouts::DEFAULT,
                 services: Services::new(published?, real_servers_writer?),

@@ -18,7 +18,7 @@ kunit_suite! {
 
         use crate::{
             addr::Addr,
-            conn::{table::{ConnTable, Key, Made}, Side, Tuple},
+            conn::{table::{ConnTable, Key, Made}, ConnRef, Side, Tuple},
             glue::rcu::RcuPtr,
             svc::request::{DestId, DestSettings, Name, ServiceId, ServiceSettings},
             svc::rs_table::RealServers,
@@ -210,7 +210,7 @@ kunit_suite! {
                     .is_ok());
             }
             let svc = services.get(i).ok_or(ENOENT)?;
-            let table = KBox::pin_init(ConnTable::new(), GFP_KERNEL)?;
+            let table = Arc::pin_init(ConnTable::new(-4), GFP_KERNEL)?;
             let client = v4([10, 0, 0, 2]);
             let cport = 40000u16.to_be_bytes();
             let vport = 80u16.to_be_bytes();
@@ -240,10 +240,10 @@ kunit_suite! {
                     // A client's packet finds the NAT connection, so does its server's reply.
                     let (vaddr, first) = (v4(vip), &conns[0]);
                     let found = table.lookup(Side::In, tcp4(&client, cport, &vaddr, vport));
-                    assert!(found.is_some_and(|f| Arc::ptr_eq(&f, first)));
+                    assert!(found.is_some_and(|f| ConnRef::ptr_eq(&f, first)));
                     let daddr = &d.addr;
                     let reply = table.lookup(Side::Out, tcp4(daddr, dport, &client, cport));
-                    assert!(reply.is_some_and(|f| Arc::ptr_eq(&f, first)));
+                    assert!(reply.is_some_and(|f| ConnRef::ptr_eq(&f, first)));
                 }
             }
             // Another client port, or UDP, is another flow.
@@ -278,7 +278,125 @@ kunit_suite! {
                 })
                 .is_ok());
             assert_eq!(listed, 0);
+            table.flush();
             assert!(services.flush().is_ok());
+            Ok(())
+        }
+        #[test]
+        fn connection_table_resizes_keeping_every_connection() -> Result {
+            let published = Arc::new(RcuPtr::null(), GFP_KERNEL)?;
+            let (_real_servers, writer) = RealServers::new()?;
+            let mut services = Services::new(published, writer);
+            let vip = [10, 0, 0, 1];
+            assert!(services.add(&service(vip, 80, 0), &settings()).is_ok());
+            let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
+            let id = DestId {
+                af: 0,
+                addr: *v4([172, 16, 1, 2]).inet(),
+                port: 8080u16.to_be_bytes(),
+            };
+            assert!(services
+                .dest_op(i, DestOp::Add, &id, Some(&dest(CONN_F_MASQ, 0, 0)), false, |_| true)
+                .is_ok());
+            let svc = services.get(i).ok_or(ENOENT)?;
+            let d = svc.dests.iter().next().ok_or(ENOENT)?;
+            let table = Arc::pin_init(ConnTable::new(-4), GFP_KERNEL)?;
+            assert_eq!(table.size(), 256);
+            let (vaddr, vport, dport) = (v4(vip), 80u16.to_be_bytes(), 8080u16.to_be_bytes());
+            let client = |k: usize| (v4([10, 1, (k / 250) as u8, (k % 250) as u8 + 1]), (40000 + k as u16).to_be_bytes());
+            let mut conns = KVec::new();
+            for k in 0..200 {
+                let (caddr, cport) = client(k);
+                let tuple = Tuple { protocol: TCP, caddr, cport, vaddr, vport, daddr: d.addr, dport };
+                let c = table.create(tuple, d.clone(), svc.shared.clone(), 0, Made::Conn(None), i32::MAX)?;
+                conns.push(c, GFP_KERNEL)?;
+            }
+            // 200 NAT connections (400 links) with load factor -4: the largest table (more than
+            // 128 need it).
+            assert!(table.wants_growing());
+            assert_eq!(table.check_size(), 2 * crate::glue::time::HZ);
+            assert_eq!(table.size(), 4096);
+            for (k, c) in conns.iter().enumerate() {
+                let (caddr, cport) = client(k);
+                let found = table.lookup(Side::In, tcp4(&caddr, cport, &vaddr, vport));
+                assert!(found.is_some_and(|f| ConnRef::ptr_eq(&f, c)));
+                let reply = table.lookup(Side::Out, tcp4(&d.addr, dport, &caddr, cport));
+                assert!(reply.is_some_and(|f| ConnRef::ptr_eq(&f, c)));
+            }
+            let mut listed = 0;
+            assert!(table.for_each(|_| { listed += 1; Ok(()) }).is_ok());
+            assert_eq!(listed, 200);
+            for c in conns.iter() {
+                table.remove(c);
+            }
+            // Empty again: back to the smallest size.
+            table.check_size();
+            assert_eq!(table.size(), 256);
+            table.flush();
+            assert!(services.flush().is_ok());
+            Ok(())
+        }
+        #[test]
+        fn connection_timers_end_connections() -> Result {
+            let published = Arc::new(RcuPtr::null(), GFP_KERNEL)?;
+            let (_real_servers, writer) = RealServers::new()?;
+            let mut services = Services::new(published, writer);
+            let vip = [10, 0, 0, 1];
+            assert!(services.add(&service(vip, 80, 0), &settings()).is_ok());
+            let i = services.find(&service(vip, 80, 0)).ok_or(ENOENT)?;
+            let id = DestId {
+                af: 0,
+                addr: *v4([172, 16, 1, 3]).inet(),
+                port: 8080u16.to_be_bytes(),
+            };
+            assert!(services
+                .dest_op(i, DestOp::Add, &id, Some(&dest(CONN_F_DROUTE, 0, 0)), false, |_| true)
+                .is_ok());
+            let svc = services.get(i).ok_or(ENOENT)?;
+            let d = svc.dests.iter().next().ok_or(ENOENT)?;
+            let table = Arc::pin_init(ConnTable::new(-4), GFP_KERNEL)?;
+            let (vaddr, vport) = (v4(vip), 80u16.to_be_bytes());
+            let caddr = v4([10, 1, 0, 1]);
+            let mut conns = KVec::new();
+            for k in 0..3u16 {
+                let tuple = Tuple {
+                    protocol: TCP,
+                    caddr,
+                    cport: (40000 + k).to_be_bytes(),
+                    vaddr,
+                    vport,
+                    daddr: d.addr,
+                    dport: 8080u16.to_be_bytes(),
+                };
+                let c = table.create(tuple, d.clone(), svc.shared.clone(), 0, Made::Conn(None), i32::MAX)?;
+                conns.push(c, GFP_KERNEL)?;
+            }
+            let hz = crate::glue::time::HZ;
+            // The first ends in 100 ms (sooner than its 3 s: its timer moves); the second is
+            // kept for a minute (later: its timer waits for the new time); the third keeps its
+            // 3 s.
+            conns[0].set_timeout(hz / 10);
+            conns[0].touch();
+            conns[1].set_timeout(60 * hz);
+            conns[1].touch();
+            let found = |k: u16| {
+                let cport = (40000 + k).to_be_bytes();
+                table.lookup(Side::In, tcp4(&caddr, cport, &vaddr, vport)).is_some()
+            };
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(500));
+            let early = [found(0), found(1), found(2)];
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(3000));
+            let later = [found(1), found(2)];
+            // Ended early, it goes at once, timer and all.
+            table.remove(&conns[1]);
+            let removed = found(1);
+            // Flushed before asserting: a failed assertion ends the test at once, and no timer
+            // may outlive it.
+            table.flush();
+            assert!(services.flush().is_ok());
+            assert_eq!(early, [false, true, true]);
+            assert_eq!(later, [true, false]);
+            assert!(!removed);
             Ok(())
         }
     }

@@ -5,7 +5,7 @@
 use kernel::{prelude::*, sync::Mutex};
 
 use crate::{
-    conn::table::SWEEP_PERIOD,
+    conn::table::RESIZE_PERIOD,
     ctl::sysctl::{Sysctls, COUNT as SYSCTLS},
     daemon::Daemons,
     glue::{
@@ -16,7 +16,7 @@ use crate::{
         sysctl::NetSysctlTable,
         timer::Ticker,
     },
-    path::{DataPlane, HOOKS_COUNT},
+    path::{DataPlane, HOOKS_COUNT, TICK_PERIOD},
     proto::timeouts::Timeouts,
     svc::service::Services,
     uapi::Af,
@@ -75,6 +75,15 @@ impl Ipvs {
         IPVS.get(net).ok_or(ENODEV)
     }
 
+    /// The size of the connection table user space sees (`size=`): 0 before there is one.
+    pub(crate) fn conn_tab_size(&self, config: &Config) -> u32 {
+        if config.services.has_conn_tab() {
+            self.dp.conns.size()
+        } else {
+            0
+        }
+    }
+
     /// The sysctls the packet path reads.
     pub(crate) fn sysctl(&self) -> Sysctls<'_> {
         Sysctls(&self.sysctls)
@@ -95,9 +104,14 @@ impl Ipvs {
         for (hooks, af) in [(&self.hooks_v4, Af::Inet), (&self.hooks_v6, Af::Inet6)] {
             let enable = config.services.count_af(af) > 0;
             match hooks.set_enabled(enable) {
-                // The sweep of expired connections starts with the hooks (and then runs until
-                // the namespace goes: connections outlive their services).
-                Ok(true) if enable => self.dp.start(SWEEP_PERIOD),
+                // The periodic work starts with the hooks (and then runs until the namespace
+                // goes: connections outlive their services).
+                Ok(true) if enable => {
+                    self.dp.start(TICK_PERIOD);
+                    // The connection table's periodic size check (C starts it with the table).
+                    self.dp.resizer.queue(RESIZE_PERIOD);
+                    self.dp.size_conn_table(self.sysctl().conn_lfactor());
+                }
                 Ok(_) => {}
                 Err(e) => pr_warn!("cannot register netfilter hooks: {:?}\n", e),
             }

@@ -9,6 +9,7 @@
 mod addr;
 mod conn {
     pub(crate) mod reuse;
+    pub(crate) mod sizing;
     pub(crate) mod text;
 }
 mod ctl {

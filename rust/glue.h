@@ -13,9 +13,13 @@
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/proc_fs.h>
+#include <linux/rculist.h>
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
+#include <linux/seqlock.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <net/addrconf.h>
 #include <net/ip.h>
 #include <net/genetlink.h>
@@ -133,5 +137,36 @@ void ipvs_rs_counters_read(struct ipvs_rs_counters __percpu *c, int cpu,
 /* Timers (see timer.rs): timer_setup is a macro with a static lock class. */
 void ipvs_rs_timer_setup(struct timer_list *timer, void (*func)(struct timer_list *));
 unsigned long ipvs_rs_jiffies(void);
+
+/* The connection table (see hash_table.rs): a writers' lock and the seqcount of its moves. */
+struct ipvs_rs_stripe {
+	spinlock_t lock;
+	seqcount_spinlock_t moves;
+};
+void ipvs_rs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
+void ipvs_rs_hlist_del_rcu(struct hlist_node *n);
+void ipvs_rs_stripe_init(struct ipvs_rs_stripe *s);
+void ipvs_rs_stripe_lock(struct ipvs_rs_stripe *s);
+void ipvs_rs_stripe_lock_nested(struct ipvs_rs_stripe *s);
+void ipvs_rs_stripe_unlock(struct ipvs_rs_stripe *s);
+void ipvs_rs_stripe_unlock_nested(struct ipvs_rs_stripe *s);
+unsigned int ipvs_rs_stripe_read_begin(struct ipvs_rs_stripe *s);
+bool ipvs_rs_stripe_read_retry(struct ipvs_rs_stripe *s, unsigned int seq);
+void ipvs_rs_stripe_move_begin(struct ipvs_rs_stripe *s);
+void ipvs_rs_stripe_move_end(struct ipvs_rs_stripe *s);
+void ipvs_rs_cond_resched(void);
+
+/* Slab caches (see slab.rs). */
+struct kmem_cache *ipvs_rs_kmem_cache_create(const char *name, unsigned int size,
+		unsigned int align);
+void *ipvs_rs_kmem_cache_alloc_atomic(struct kmem_cache *s);
+void ipvs_rs_kmem_cache_free(struct kmem_cache *s, void *obj);
+void ipvs_rs_kmem_cache_destroy(struct kmem_cache *s);
+
+/* Delayed work (see work.rs). */
+void ipvs_rs_init_delayed_work(struct delayed_work *w, work_func_t func);
+void ipvs_rs_queue_long_work(struct delayed_work *w, unsigned long delay);
+void ipvs_rs_run_long_work_now(struct delayed_work *w);
+struct delayed_work *ipvs_rs_to_delayed_work(struct work_struct *w);
 
 #endif

@@ -9,7 +9,10 @@
 
 pub(crate) mod bindings;
 pub(crate) mod cpu;
+pub(crate) mod expiry;
 pub(crate) mod genl;
+pub(crate) mod hash_links;
+pub(crate) mod hash_table;
 pub(crate) mod kunit;
 pub(crate) mod mm;
 pub(crate) mod net;
@@ -19,11 +22,13 @@ pub(crate) mod pernet;
 pub(crate) mod procfs;
 pub(crate) mod random;
 pub(crate) mod rcu;
-pub(crate) mod rcu_buckets;
 pub(crate) mod siphash;
 pub(crate) mod skb;
+pub(crate) mod slab;
 pub(crate) mod sockopt;
+pub(crate) mod stripe;
 pub(crate) mod sysctl;
 pub(crate) mod time;
 pub(crate) mod timer;
 pub(crate) mod verdict;
+pub(crate) mod work;

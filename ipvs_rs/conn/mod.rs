@@ -3,14 +3,19 @@
 //! Connections and the per-namespace connection table.
 //!
 //! A connection is found by its client-side tuple (packets from the client) and, for NAT, by
-//! its server-side tuple (replies). Readers look up without locks: each hash bucket is an
-//! RCU-published chain that writers replace (copy on write) under one of a few striped locks,
-//! and a replaced chain, with the references it holds, goes after a grace period.
+//! its server-side tuple (replies). Readers look up without locks: each connection carries the
+//! chain nodes it is filed by in the table's RCU hash chains (see [`RcuHashTable`]); inserting
+//! or removing one touches no other, and the table resizes as C's does.
 //!
-//! Instead of a timer per connection, every connection carries its expiry time and a periodic
-//! sweep removes the expired ones (see [`ConnTable::expire`]); a connection removed while a
-//! packet still uses it stays valid for that packet (it is reference counted) but is no longer
-//! found.
+//! [`RcuHashTable`]: crate::glue::hash_table::RcuHashTable
+//!
+//! Each connection has a timer, as in C, but packets do not move it: they move the connection's
+//! expiry time, and the timer, when it fires, either ends the connection or waits for the new
+//! time (see [`ExpiryTimer`]); only a time that comes sooner (a state with a shorter timeout)
+//! moves the timer. A connection removed while a packet still uses it stays valid for that
+//! packet (it is reference counted) but is no longer found.
+//!
+//! [`ExpiryTimer`]: crate::glue::expiry::ExpiryTimer
 
 use kernel::{
     alloc::KVec,
@@ -23,14 +28,21 @@ use kernel::{
 
 use crate::{
     addr::Addr,
-    glue::{time::HZ, timer::jiffies},
-    pe::persist::INVALID_DPORT,
+    glue::{
+        expiry::{impl_has_expiry_timer, Expire, ExpiryTimer},
+        hash_table::{impl_has_links, Links},
+        slab::{CacheArc, Slab, Slabbed},
+        time::HZ,
+        timer::jiffies,
+    },
+    pe::persist::{CONTROLLED_REARM_SECS, INVALID_DPORT},
     proto::{tcp::TcpState, ConnState, Direction, ProtoState, StateEvent, StateTimeout},
     svc::dest::{Dest, ServiceShared},
     uapi::Fwd,
 };
 
 pub(crate) mod reuse;
+pub(crate) mod sizing;
 pub(crate) mod table;
 pub(crate) mod text;
 
@@ -95,16 +107,68 @@ pub(crate) struct Conn {
     /// [`FIXED`]: crate::proto::TransportProtocol::FIXED
     fixed_state: Option<ProtoState>,
     /// The persistence template the connection was made by (`cp->control`).
-    control: Option<Arc<Conn>>,
+    control: Option<ConnRef>,
     /// For a template: how many connections it made are still there (`n_control`).
     controlled: Atomic<i32>,
     /// For a template: invalidated because its server went (C sets its dport to 0xffff).
     invalid: Atomic<bool>,
     /// For a template of a service with a persistence engine: what the engine read from the
-    /// packet that made it (`pe_data`), which it is filed and found by.
-    pe_data: Option<KVec<u8>>,
+    /// packet that made it (`pe_data`), which it is filed and found by. Boxed: most
+    /// connections have none, and a pointer is what they pay for it.
+    pe_data: Option<KBox<KVec<u8>>>,
+    /// Where the table files it (by its two tuples for NAT).
+    #[pin]
+    links: Links<2>,
+    /// The table it is in, which its timer takes it out of.
+    table: Arc<table::ConnTable>,
+    /// Ends it when its time is up (armed once it is in the table).
+    #[pin]
+    timer: ExpiryTimer,
     #[pin]
     state: SpinLockIrq<State>,
+}
+
+impl_has_links!(Conn, links, 2);
+impl_has_expiry_timer!(Conn, timer);
+
+/// A reference to a connection (they live in their own slab cache, `ip_vs_conn`, as C's).
+pub(crate) type ConnRef = CacheArc<Conn>;
+
+/// The cache of connections, created when the module loads.
+static CONN_SLAB: Slab = Slab::new();
+
+impl Slabbed for Conn {
+    fn slab() -> &'static Slab {
+        &CONN_SLAB
+    }
+}
+
+impl Expire for Conn {
+    type Ref = ConnRef;
+
+    /// The connection's time may be up (`ip_vs_conn_expire`): it goes, unless packets kept it
+    /// since (then the timer waits for its new time), or it is a template whose connections are
+    /// still there (it lives on for another minute, `expire_later`).
+    fn expire(this: ConnRef) -> Option<u64> {
+        if this.dead.load(Relaxed) {
+            return None;
+        }
+        let expires = this.expires.load(Relaxed);
+        if expires > jiffies() {
+            return Some(expires);
+        }
+        if this.controlled.load(Relaxed) > 0 {
+            this.set_timeout(CONTROLLED_REARM_SECS * HZ);
+            return Some(this.keep_for(CONTROLLED_REARM_SECS * HZ));
+        }
+        this.table.unlink(&this, false);
+        None
+    }
+
+    /// Out of the table (`ConnTable::unlink` disarms after marking it).
+    fn gone(&self) -> bool {
+        self.dead.load(Relaxed)
+    }
 }
 
 impl Conn {
@@ -138,7 +202,7 @@ impl Conn {
 
     /// The persistence engine's data of a template (the SIP Call-ID).
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
-        self.pe_data.as_deref()
+        self.pe_data.as_deref().map(|v| &v[..])
     }
 
     /// Whether this is a persistence template.
@@ -201,14 +265,28 @@ impl Conn {
     }
 
     /// Keeps the connection for its timeout from now (`ip_vs_conn_put`).
-    pub(crate) fn touch(&self) {
+    pub(crate) fn touch(self: &ConnRef) {
         let timeout = self.state.lock().timeout;
-        self.keep_for(timeout);
+        self.keep(timeout);
     }
 
-    fn keep_for(&self, timeout: u32) {
-        self.expires
-            .store(jiffies().wrapping_add(timeout.into()), Relaxed);
+    /// Sets the connection's expiry time `timeout` jiffies from now, and returns it.
+    fn keep_for(&self, timeout: u32) -> u64 {
+        let expires = jiffies().wrapping_add(timeout.into());
+        self.expires.store(expires, Relaxed);
+        expires
+    }
+
+    /// [`Self::keep_for`], moving the timer if that is sooner than it is set for. A connection
+    /// that left the table keeps no timer.
+    fn keep(self: &ConnRef, timeout: u32) {
+        let expires = self.keep_for(timeout);
+        // A one-packet connection is never in the table: it needs no timer.
+        if self.one_packet {
+            return;
+        }
+        // A dead connection keeps no timer (`gone`).
+        ExpiryTimer::arm_sooner(self, expires);
     }
 
     /// A packet going `dir` passed: moves the protocol state (`ip_vs_set_state`), where `event`
@@ -216,7 +294,7 @@ impl Conn {
     /// connection for its (new) timeout from now (`ip_vs_conn_put`). One lock for both, as
     /// every packet does both.
     pub(crate) fn packet_passed(
-        &self,
+        self: &ConnRef,
         dir: Direction,
         event: Option<StateEvent>,
         timeouts: &ProtoTimeouts,
@@ -227,7 +305,7 @@ impl Conn {
             let assures = event
                 .and_then(|e| state.next(dir, e, &mut no_output, secure_tcp))
                 .is_some_and(|(_, assures)| assures);
-            self.keep_for(timeouts.jiffies(state.timeout()));
+            self.keep(timeouts.jiffies(state.timeout()));
             if assures {
                 self.assure_control();
             }
@@ -237,7 +315,7 @@ impl Conn {
         let assures = self.transition(&mut s, dir, event, timeouts, secure_tcp);
         let timeout = s.timeout;
         drop(s);
-        self.keep_for(timeout);
+        self.keep(timeout);
         // The template's lock is of the same class: taken only once this one is released.
         if assures {
             self.assure_control();

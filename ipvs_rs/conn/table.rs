@@ -3,20 +3,31 @@
 //! The per-namespace connection table.
 
 use kernel::{
-    alloc::{Flags, KVec},
-    new_spinlock_irq,
+    alloc::KVec,
+    new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        rcu, Arc, SpinLockIrq,
+        barrier::{smp_mb, Full},
+        rcu, Arc, Mutex,
     },
 };
 
-use super::{Conn, Side, State, Tuple};
+use super::{
+    sizing::{self, Bounds},
+    Conn, ConnRef, Side, State, Tuple,
+};
 use crate::{
     addr::Addr,
-    glue::{rcu_buckets::RcuBuckets, siphash::SipKey, time::HZ, timer::jiffies},
-    pe::persist::{self, TemplateKey},
+    glue::{
+        expiry::ExpiryTimer,
+        hash_table::{Links, RcuHashTable},
+        siphash::SipKey,
+        time::HZ,
+        timer::jiffies,
+        work::Job,
+    },
+    pe::persist::TemplateKey,
     proto::{ConnState, Transport},
     svc::dest::{Dest, ServiceShared},
     uapi::{
@@ -24,35 +35,51 @@ use crate::{
     },
 };
 
-#[derive(Clone)]
-struct Entry {
-    side: Side,
-    conn: Arc<Conn>,
-}
-
-/// Buckets in the table (`2^12`).
-const BUCKETS: usize = 4096;
-/// Locks serialising writers, each for every `LOCKS`-th bucket.
-const LOCKS: usize = 64;
-/// How often expired connections are swept, in jiffies.
-pub(crate) const SWEEP_PERIOD: u32 = HZ;
+/// How often the table checks its size when nothing asks sooner, in jiffies (as C).
+pub(crate) const RESIZE_PERIOD: u32 = 2 * HZ;
 
 /// What a new entry of the table is to persistence.
 pub(crate) enum Made {
     /// A connection, made by this persistence template if there is one (`cp->control`).
-    Conn(Option<Arc<Conn>>),
+    Conn(Option<ConnRef>),
     /// A persistence template, with what the service's persistence engine read (`pe_data`).
-    Template(Option<KVec<u8>>),
+    Template(Option<KBox<KVec<u8>>>),
 }
 
 /// The connections of a namespace.
+///
+/// A connection is filed by its link 0 under its client-side tuple ([`Side::In`]) and, for NAT,
+/// by its link 1 under its server-side one ([`Side::Out`]). The table grows and shrinks with
+/// the number of connections as C's does (see [`sizing`]): at once when an insert passes the
+/// upper threshold, and otherwise on a periodic check by its [`Resizer`].
+///
+/// Its connections hold it (their timers take them out of it), so it lives in an [`Arc`]; the
+/// namespace [`flush`](Self::flush)es it when it goes.
 #[pin_data]
 pub(crate) struct ConnTable {
-    buckets: RcuBuckets<Entry>,
     #[pin]
-    locks: [SpinLockIrq<()>; LOCKS],
+    table: RcuHashTable<ConnRef, 2>,
     key: SipKey,
     count: Atomic<i32>,
+    /// Grow past this many connections ([`Bounds::upper`] of the current size).
+    upper: Atomic<u32>,
+    /// The load factor to size for (sysctl `conn_lfactor`).
+    lfactor: Atomic<i32>,
+    /// A resize is wanted and its job not run yet.
+    resize_wanted: Atomic<bool>,
+    /// The bounds of the current size, kept by the job.
+    #[pin]
+    bounds: Mutex<Bounds>,
+}
+
+impl Side {
+    /// The link a connection is filed by for this side.
+    fn link(self) -> usize {
+        match self {
+            Side::In => 0,
+            Side::Out => 1,
+        }
+    }
 }
 
 /// What a connection is filed under, and what a packet is looked up by: family, protocol, and
@@ -72,20 +99,49 @@ pub(crate) struct Key<'a> {
 }
 
 impl ConnTable {
-    /// An empty table.
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
-        let buckets = RcuBuckets::new(BUCKETS, GFP_KERNEL);
+    /// An empty table sized for load factor `lfactor`.
+    pub(crate) fn new(lfactor: i32) -> impl PinInit<Self, Error> {
+        let bounds = Bounds::initial(lfactor);
         try_pin_init!(Self {
-            buckets: buckets?,
-            locks <- pin_init::pin_init_array_from_fn(|_| new_spinlock_irq!((), "ipvs_conn_tab")),
+            table <- RcuHashTable::new(bounds.size as usize),
             key: SipKey::random(),
             count: Atomic::new(0),
+            upper: Atomic::new(bounds.upper),
+            lfactor: Atomic::new(lfactor),
+            resize_wanted: Atomic::new(false),
+            bounds <- new_mutex!(bounds),
         })
     }
 
-    /// The bucket of `k`, the same for both directions of a flow: the two ends are hashed in
-    /// a fixed order.
-    fn bucket_of(&self, k: Key<'_>) -> usize {
+    /// The number of buckets (`size=` in listings).
+    pub(crate) fn size(&self) -> u32 {
+        self.table.size() as u32
+    }
+
+    /// Sizes the table for load factor `lfactor` from the next check on. Returns whether the
+    /// table should be checked now (the factor changed).
+    pub(crate) fn set_lfactor(&self, lfactor: i32) -> bool {
+        // Read first: the packet path calls this per new connection, and it rarely changes.
+        self.lfactor.load(Relaxed) != lfactor
+            && self.lfactor.xchg(lfactor, Relaxed) != lfactor
+            && self.want_resize()
+    }
+
+    /// Whether a resize should be queued: `true` once until the job has run.
+    fn want_resize(&self) -> bool {
+        !self.resize_wanted.xchg(true, Relaxed)
+    }
+
+    /// Whether the table has passed its upper threshold and a resize should be queued.
+    pub(crate) fn wants_growing(&self) -> bool {
+        self.count.load(Relaxed) as u32 > self.upper.load(Relaxed)
+            && !self.resize_wanted.load(Relaxed)
+            && self.want_resize()
+    }
+
+    /// The hash of `k`, the same for both directions of a flow: the two ends are hashed in a
+    /// fixed order.
+    fn hash_of(&self, k: Key<'_>) -> u32 {
         // Any fixed order of the two ends will do; comparing each as one number is cheaper
         // than the addresses' own ordering (family first, then byte by byte).
         let end = |addr: &Addr, port: [u8; 2]| (u128::from_ne_bytes(*addr.inet()), port);
@@ -116,21 +172,21 @@ impl ConnTable {
             };
             self.key.hash(w(a, ap), w(b, bp))
         };
-        (hash as usize) % BUCKETS
+        hash as u32
     }
 
-    /// The bucket of templates with persistence-engine data `pe_data`: filed by it alone, as
-    /// C does (`hashkey_raw`).
-    fn bucket_of_pe_data(&self, pe_data: &[u8]) -> usize {
-        (self.key.hash_bytes(pe_data) as usize) % BUCKETS
+    /// The hash of templates with persistence-engine data `pe_data`: filed by it alone, as C
+    /// does (`hashkey_raw`).
+    fn hash_of_pe_data(&self, pe_data: &[u8]) -> u32 {
+        self.key.hash_bytes(pe_data) as u32
     }
 
-    fn bucket(&self, c: &Conn, side: Side) -> usize {
+    fn hash(&self, c: &Conn, side: Side) -> u32 {
         if let Some(data) = c.pe_data() {
-            return self.bucket_of_pe_data(data);
+            return self.hash_of_pe_data(data);
         }
         let (saddr, sport, daddr, dport) = c.ends(side);
-        self.bucket_of(Key {
+        self.hash_of(Key {
             protocol: c.tuple.protocol,
             saddr,
             sport,
@@ -141,7 +197,7 @@ impl ConnTable {
 
     /// The connection of a packet going `side` with `key`: [`Side::In`] for packets from
     /// clients, [`Side::Out`] for replies (`ip_vs_conn_in_get`, `ip_vs_conn_out_get`).
-    pub(crate) fn lookup(&self, side: Side, key: Key<'_>) -> Option<Arc<Conn>> {
+    pub(crate) fn lookup(&self, side: Side, key: Key<'_>) -> Option<ConnRef> {
         let Key {
             protocol,
             saddr,
@@ -149,8 +205,7 @@ impl ConnTable {
             daddr,
             dport,
         } = key;
-        let bucket = self.bucket_of(key);
-        self.find_in(bucket, |filed, c| {
+        self.find(self.hash_of(key), |filed, c| {
             // Replies of other than NAT connections are looked for under `Side::In`.
             let filed_for = filed == side || (side == Side::Out && c.fwd() != Fwd::Masq);
             filed_for
@@ -161,10 +216,10 @@ impl ConnTable {
     }
 
     /// The valid template filed under `key` (`ip_vs_ct_in_get`).
-    pub(crate) fn lookup_template(&self, key: &TemplateKey<'_>) -> Option<Arc<Conn>> {
-        let bucket = match key.pe_data {
-            Some(data) => self.bucket_of_pe_data(data),
-            None => self.bucket_of(Key {
+    pub(crate) fn lookup_template(&self, key: &TemplateKey<'_>) -> Option<ConnRef> {
+        let hash = match key.pe_data {
+            Some(data) => self.hash_of_pe_data(data),
+            None => self.hash_of(Key {
                 protocol: key.protocol,
                 saddr: &key.caddr,
                 sport: [0; 2],
@@ -172,7 +227,7 @@ impl ConnTable {
                 dport: key.vport,
             }),
         };
-        self.find_in(bucket, |filed, c| {
+        self.find(hash, |filed, c| {
             let t = &c.tuple;
             filed == Side::In
                 && c.is_template()
@@ -183,39 +238,26 @@ impl ConnTable {
         })
     }
 
-    /// The first live connection in `bucket` that `matches` (given the side it is filed under
-    /// there).
-    fn find_in(&self, bucket: usize, matches: impl Fn(Side, &Conn) -> bool) -> Option<Arc<Conn>> {
+    /// The first live connection filed under `hash` that `matches` (given the side it is filed
+    /// under there).
+    fn find(&self, hash: u32, matches: impl Fn(Side, &Conn) -> bool) -> Option<ConnRef> {
         let guard = rcu::read_lock();
-        self.buckets
-            .entries(bucket, &guard)
-            .iter()
-            .find(|e| !e.conn.dead.load(Relaxed) && matches(e.side, &e.conn))
-            .map(|e| e.conn.clone())
-    }
-
-    /// Replaces bucket `b`'s chain with `edit` applied to a copy of it.
-    fn rewrite(
-        &self,
-        b: usize,
-        flags: Flags,
-        edit: impl FnOnce(&mut KVec<Entry>) -> Result,
-    ) -> Result {
-        // Serialises the writers of the bucket, as `RcuBuckets` asks.
-        let _lock = self.locks[b % LOCKS].lock();
-        self.buckets.rewrite(b, flags, edit)
+        self.table.find(hash, &guard, |link, c| {
+            let side = if link == 0 { Side::In } else { Side::Out };
+            !c.dead.load(Relaxed) && matches(side, c)
+        })
     }
 
     /// Creates the persistence template `key` to `dest`, port `dport`, as [`Self::create`],
     /// with the service's persistence timeout.
     pub(crate) fn create_template(
-        &self,
+        self: &Arc<Self>,
         key: &TemplateKey<'_>,
         dest: Arc<Dest>,
         dport: [u8; 2],
         svc: Arc<ServiceShared>,
         conn_max: i32,
-    ) -> Result<Arc<Conn>> {
+    ) -> Result<ConnRef> {
         let tuple = Tuple {
             protocol: key.protocol,
             caddr: key.caddr,
@@ -229,7 +271,7 @@ impl ConnTable {
             Some(data) => {
                 let mut v = KVec::with_capacity(data.len(), GFP_ATOMIC)?;
                 v.extend_from_slice(data, GFP_ATOMIC)?;
-                Some(v)
+                Some(KBox::new(v, GFP_ATOMIC)?)
             }
             None => None,
         };
@@ -243,14 +285,14 @@ impl ConnTable {
     /// a template (see [`Made`]). Fails when `conn_max` connections exist or memory is short
     /// (the packet is dropped).
     pub(crate) fn create(
-        &self,
+        self: &Arc<Self>,
         tuple: Tuple,
         dest: Arc<Dest>,
         svc: Arc<ServiceShared>,
         extra_flags: u32,
         made: Made,
         conn_max: i32,
-    ) -> Result<Arc<Conn>> {
+    ) -> Result<ConnRef> {
         let (control, pe_data, extra_flags) = match made {
             Made::Conn(control) => (control, None, extra_flags),
             Made::Template(pe_data) => (None, pe_data, extra_flags | CONN_F_TEMPLATE),
@@ -268,36 +310,36 @@ impl ConnTable {
         let one_packet = flags & CONN_F_ONE_PACKET != 0;
         let inactive = flags & CONN_F_INACTIVE != 0;
         let state = ConnState::new(Protocol::of(tuple.protocol), template);
-        let conn = Arc::pin_init(
-            pin_init!(Conn {
-                tuple,
-                dest,
-                svc,
+        let conn = ConnRef::pin_init(pin_init!(Conn {
+            tuple,
+            dest,
+            svc,
+            // A new connection lives 3 s until its first state transition.
+            expires: Atomic::new(jiffies().wrapping_add(3 * u64::from(HZ))),
+            dead: Atomic::new(false),
+            fwd: Fwd::of(flags),
+            template,
+            one_packet,
+            fixed_state: match state {
+                ConnState::Proto(_) => Transport::of(Protocol::of(tuple.protocol)).and_then(Transport::fixed),
+                _ => None,
+            },
+            control,
+            controlled: Atomic::new(0),
+            invalid: Atomic::new(false),
+            pe_data,
+            links: Links::new(),
+            table: self.clone(),
+            timer <- ExpiryTimer::new::<Conn>(),
+            state <- new_spinlock_irq!(State {
+                state,
+                hashed: true,
+                no_output: flags & CONN_F_NOOUTPUT != 0,
+                inactive,
                 // A new connection lives 3 s until its first state transition.
-                expires: Atomic::new(jiffies().wrapping_add(3 * u64::from(HZ))),
-                dead: Atomic::new(false),
-                fwd: Fwd::of(flags),
-                template,
-                one_packet,
-                fixed_state: match state {
-                    ConnState::Proto(_) => Transport::of(Protocol::of(tuple.protocol)).and_then(Transport::fixed),
-                    _ => None,
-                },
-                control,
-                controlled: Atomic::new(0),
-                invalid: Atomic::new(false),
-                pe_data,
-                state <- new_spinlock_irq!(State {
-                    state,
-                    hashed: true,
-                    no_output: flags & CONN_F_NOOUTPUT != 0,
-                    inactive,
-                    // A new connection lives 3 s until its first state transition.
-                    timeout: 3 * HZ,
-                }),
+                timeout: 3 * HZ,
             }),
-            GFP_ATOMIC,
-        );
+        }));
         let conn = match conn {
             Ok(c) => c,
             Err(e) => {
@@ -315,35 +357,31 @@ impl ConnTable {
         }
         // One-packet connections are never hashed: they die with their packet.
         if !one_packet {
+            let mut hashes = [None; 2];
             for &side in conn.filed_sides() {
-                let entry = Entry {
-                    side,
-                    conn: conn.clone(),
-                };
-                if let Err(e) = self.rewrite(self.bucket(&conn, side), GFP_ATOMIC, |c| {
-                    c.push(entry, GFP_ATOMIC).map_err(Into::into)
-                }) {
-                    self.unlink(&conn, true);
-                    return Err(e);
-                }
+                hashes[side.link()] = Some(self.hash(&conn, side));
             }
+            // Nothing else has the new connection: it is not filed yet.
+            let _ = self.table.insert(conn.clone(), hashes, &rcu::read_lock());
+            ExpiryTimer::arm_sooner(&conn, conn.expires.load(Relaxed));
         }
         Ok(conn)
     }
 
     /// Ends `conn` now (`ip_vs_conn_expire_now`): a template that made it goes too if it
     /// made no other connection still there and is not assured.
-    pub(crate) fn remove(&self, conn: &Arc<Conn>) {
+    pub(crate) fn remove(&self, conn: &ConnRef) {
         self.unlink(conn, true);
     }
 
     /// Ends a one-packet connection after its packet (its template keeps its own time).
-    pub(crate) fn release_one_packet(&self, conn: &Arc<Conn>) {
+    pub(crate) fn release_one_packet(&self, conn: &ConnRef) {
         self.unlink(conn, false);
     }
 
-    /// Takes `conn` out of the table; `forced` when it is ended before its time.
-    fn unlink(&self, conn: &Arc<Conn>, forced: bool) {
+    /// Takes `conn` out of the table and stops its timer; `forced` when it is ended before its
+    /// time.
+    pub(super) fn unlink(&self, conn: &ConnRef, forced: bool) {
         // Once only; a dead entry left behind is only taken out of its chains below.
         if conn.kill() {
             self.count.fetch_sub(1, Relaxed);
@@ -355,42 +393,43 @@ impl ConnTable {
                 }
             }
         }
-        for &side in conn.filed_sides() {
-            // If memory is short the dead entry stays until a later sweep; lookups skip it.
-            let _ = self.rewrite(self.bucket(conn, side), GFP_ATOMIC, |c| {
-                c.retain(|e| !Arc::ptr_eq(&e.conn, conn));
-                Ok(())
-            });
-        }
+        self.table.remove(conn);
+        // Pairs with the barrier of an arming that races with this: it sees the connection
+        // dead (`Conn::gone`, marked above), or this sees its timer pending.
+        smp_mb(Full);
+        ExpiryTimer::disarm(&**conn);
     }
 
-    /// Removes the connections whose time is up, and dead entries left behind.
-    pub(crate) fn expire(&self) {
-        if self.count.load(Relaxed) == 0 {
-            return;
-        }
-        let now = jiffies();
-        for b in 0..BUCKETS {
-            let mut doomed = KVec::<Arc<Conn>>::new();
+    /// Ends every connection, waiting for their timers (process context): the namespace goes.
+    pub(crate) fn flush(&self) {
+        const BATCH: usize = 256;
+        let mut batch = KVec::<ConnRef>::new();
+        loop {
+            // Short of memory, it goes one at a time.
+            let _ = batch.reserve(BATCH, GFP_KERNEL);
+            let mut one = None;
             {
                 let guard = rcu::read_lock();
-                for e in self.buckets.entries(b, &guard) {
-                    let due = e.conn.expires.load(Relaxed) <= now;
-                    if (due || e.conn.dead.load(Relaxed))
-                        && doomed.push(e.conn.clone(), GFP_ATOMIC).is_err()
-                    {
-                        break;
+                let _ = self.table.for_each(&guard, |link, c| {
+                    if link != 0 {
+                        return Ok(());
                     }
-                }
+                    if batch.len() < batch.capacity() {
+                        batch.push_within_capacity(c.to_ref()).map_err(|_| ())
+                    } else {
+                        one = Some(c.to_ref());
+                        Err(())
+                    }
+                });
             }
-            for conn in doomed {
-                // A template whose connections are still there lives on (`expire_later`).
-                if conn.controlled.load(Relaxed) > 0 && !conn.dead.load(Relaxed) {
-                    conn.set_timeout(persist::CONTROLLED_REARM_SECS * HZ);
-                    conn.touch();
-                    continue;
-                }
+            if batch.is_empty() && one.is_none() {
+                return;
+            }
+            for conn in Iterator::chain(batch.drain_all(), one) {
+                // Dead first: its timer is then never armed again, and a running callback
+                // leaves it idle.
                 self.unlink(&conn, false);
+                ExpiryTimer::disarm_sync(&*conn);
             }
         }
     }
@@ -401,14 +440,42 @@ impl ConnTable {
         mut f: impl FnMut(&Conn) -> core::fmt::Result,
     ) -> core::fmt::Result {
         let guard = rcu::read_lock();
-        for b in 0..self.buckets.len() {
-            let chain = self.buckets.entries(b, &guard);
-            for e in chain.iter().filter(|e| e.side == Side::In) {
-                if !e.conn.dead.load(Relaxed) {
-                    f(&e.conn)?;
-                }
+        self.table.for_each(&guard, |link, c| {
+            if link == 0 && !c.dead.load(Relaxed) {
+                f(&c)?;
             }
+            Ok(())
+        })
+    }
+}
+
+/// The work of resizing a connection table, which sleeps (the packet path only asks for it).
+pub(crate) struct Resizer(pub(crate) Arc<ConnTable>);
+
+impl Job for Resizer {
+    fn run(&self) -> Option<u32> {
+        Some(self.0.check_size())
+    }
+}
+
+impl ConnTable {
+    /// Resizes the table if its number of connections or its load factor asks for it
+    /// (`conn_resize_work_handler`); returns the jiffies until the next check. Sleeps.
+    pub(crate) fn check_size(&self) -> u32 {
+        // Inserts from now on may ask again.
+        self.resize_wanted.store(false, Relaxed);
+        let lfactor = self.lfactor.load(Relaxed);
+        let mut bounds = self.bounds.lock();
+        let n = self.count.load(Relaxed).max(0) as u32;
+        let size = sizing::desired_size(Some(&bounds), n, lfactor);
+        if size != bounds.size || lfactor != bounds.lfactor {
+            if self.table.resize(size as usize).is_err() {
+                // Out of memory: try again soon.
+                return 1;
+            }
+            *bounds = Bounds::new(size, lfactor);
+            self.upper.store(bounds.upper, Relaxed);
         }
-        Ok(())
+        RESIZE_PERIOD
     }
 }

@@ -173,7 +173,7 @@ impl Handler for IpvsGenl {
         let ipvs = Ipvs::of(req.net())?;
         match req.cmd() {
             cmd::GET_INFO => {
-                let size = ipvs.config.lock().services.conn_tab_size();
+                let size = ipvs.conn_tab_size(&ipvs.config.lock());
                 req.reply(&FAMILY, cmd::SET_INFO, |w| {
                     w.put_u32(info_attr::VERSION, VERSION_CODE)?;
                     w.put_u32(info_attr::CONN_TAB_SIZE, size)

@@ -27,7 +27,7 @@ impl ProcShow for Services {
         let config = ipvs.config.lock();
         let services = &config.services;
         let write = |out: &mut ProcText<'_>| -> core::fmt::Result {
-            proc_text::write_services_header(out, services.conn_tab_size())?;
+            proc_text::write_services_header(out, ipvs.conn_tab_size(&config))?;
             for svc in services.iter() {
                 proc_text::write_service(
                     out,

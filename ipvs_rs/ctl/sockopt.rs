@@ -130,7 +130,7 @@ impl Handler for IpvsSockopts {
                 Ok(())
             }
             get::VERSION => {
-                let (text, len) = abi::version_string(config.services.conn_tab_size());
+                let (text, len) = abi::version_string(ipvs.conn_tab_size(&config));
                 req.write(0, &text[..len])?;
                 req.set_len(len as i32);
                 Ok(())
@@ -138,7 +138,7 @@ impl Handler for IpvsSockopts {
             get::INFO => {
                 let info = abi::encode_info(
                     VERSION_CODE,
-                    config.services.conn_tab_size(),
+                    ipvs.conn_tab_size(&config),
                     config.services.count_ipv4() as u32,
                 );
                 req.write(0, &info)

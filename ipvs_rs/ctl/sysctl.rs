@@ -87,10 +87,20 @@ fn sync_qlen_max_initial(_: &Net) -> Initial {
     Initial::ULong(nr_free_buffer_pages() / 32 as c_ulong)
 }
 
-/// Load factor shifts of the connection and service tables: the initial namespace's tables
-/// are kept emptier.
+/// Load factor shift of a namespace's connection table to start with
+/// (`ip_vs_conn_default_load_factor`): the initial namespace's table is kept emptier, and NAT
+/// connections are filed twice (one less than the services' shifts).
+pub(crate) fn conn_lfactor_default(net: &Net) -> i32 {
+    if net.is_init() {
+        -4
+    } else {
+        -2
+    }
+}
+
+/// Load factor shifts of the connection and service tables.
 fn conn_lfactor_initial(net: &Net) -> Initial {
-    Initial::Ints([if net.is_init() { -4 } else { -2 }, 0])
+    Initial::Ints([conn_lfactor_default(net), 0])
 }
 
 fn svc_lfactor_initial(net: &Net) -> Initial {
@@ -208,6 +218,11 @@ macro_rules! value {
 pub(crate) struct Sysctls<'a>(pub(crate) &'a NetSysctlTable<COUNT>);
 
 impl Sysctls<'_> {
+    /// `conn_lfactor`: the connection table's load factor shift.
+    pub(crate) fn conn_lfactor(&self) -> i32 {
+        value!(self.0, c"conn_lfactor")
+    }
+
     /// `conn_max`: how many connections the namespace may hold.
     pub(crate) fn conn_max(&self) -> i32 {
         value!(self.0, c"conn_max")

@@ -3,8 +3,6 @@
 //! The hook flow: requests scheduled and forwarded, replies translated back (C's
 //! `ip_vs_in_hook`/`ip_vs_out_hook` in `ip_vs_core.c`).
 
-use kernel::sync::Arc;
-
 use super::{
     icmp::{in_icmp, is_icmp, out_icmp},
     read_headers,
@@ -16,7 +14,7 @@ use crate::{
     conn::{
         reuse::Reuse,
         table::{Key, Made},
-        Conn, Side as ConnSide, Tuple,
+        ConnRef, Side as ConnSide, Tuple,
     },
     glue::{
         net::Net,
@@ -129,7 +127,7 @@ pub(super) fn schedule(
     saddr: &Addr,
     daddr: &Addr,
     skb: &mut HookSkb<'_>,
-) -> Step<Arc<Conn>> {
+) -> Step<ConnRef> {
     let dp = &*ipvs.dp;
     let (ipv6, protocol) = (h.ip.is_ipv6(), h.ip.protocol());
     // A truncated transport header: C drops the packet.
@@ -252,6 +250,7 @@ pub(super) fn schedule(
         .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
         .map_err(|_| Verdict::Drop)?;
     dp.count_conn(&conn);
+    dp.size_conn_table(ipvs.sysctl().conn_lfactor());
     Ok(conn)
 }
 
@@ -341,7 +340,7 @@ pub(super) fn reply(ipvs: &Ipvs, net: &Net, point: HookPoint, skb: HookSkb<'_>) 
 /// server of a service with the engine sends to a client from its service port starts a
 /// connection through that service (and with persistence, a template keyed by its Call-ID, as
 /// the client's requests would make), so that the client's answers reach that server.
-fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Option<Arc<Conn>> {
+fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Option<ConnRef> {
     let dp = &*ipvs.dp;
     let (saddr, daddr) = (h.ip.saddr(), h.ip.daddr());
     let (sport, dport) = h.ports?;
@@ -405,6 +404,7 @@ fn server_request(ipvs: &Ipvs, skb: &mut HookSkb<'_>, h: &Headers, af: Af) -> Op
         .create(tuple, dest, svc, extra, Made::Conn(control), conn_max)
         .ok()?;
     dp.count_conn(&conn);
+    dp.size_conn_table(ipvs.sysctl().conn_lfactor());
     Some(conn)
 }
 
@@ -445,7 +445,7 @@ fn handle_response(
     net: &Net,
     point: HookPoint,
     mut skb: HookSkb<'_>,
-    conn: &Arc<Conn>,
+    conn: &ConnRef,
     h: &Headers,
 ) -> Verdict {
     let dp = &*ipvs.dp;

@@ -2,8 +2,6 @@
 
 //! ICMP and ICMPv6 errors about connections (C's `ip_vs_in_icmp`/`ip_vs_out_icmp`).
 
-use kernel::sync::Arc;
-
 use super::{
     read_ipv4,
     xmit::{dr_xmit, nat_route, send_or_continue, tunnel_xmit, RtMode},
@@ -11,7 +9,7 @@ use super::{
 };
 use crate::{
     addr::Addr,
-    conn::{table::Key, Conn, Side as ConnSide},
+    conn::{table::Key, Conn, ConnRef, Side as ConnSide},
     glue::{
         net::Net,
         skb::{HookSkb, Route},
@@ -116,7 +114,7 @@ fn read_icmpv6(skb: &HookSkb<'_>, outer: &Ipv6) -> Icmp {
 /// The connection filed under `side` that the packet quoted by an ICMP error belongs to: the
 /// quoted packet went the other way, so its tuple is looked up reversed, unless it is the
 /// request inside one of this director's tunnel packets (C's `inverse` is `!tunnel`).
-fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<Arc<Conn>> {
+fn quoted_conn(dp: &DataPlane, side: ConnSide, e: &IcmpError) -> Option<ConnRef> {
     let q = &e.quoted;
     let (mut from, mut to) = ((q.saddr(), e.ports.0), (q.daddr(), e.ports.1));
     if e.tunnel.is_none() {

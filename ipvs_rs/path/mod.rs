@@ -15,12 +15,16 @@ use kernel::{
 };
 
 use crate::{
-    conn::{table::ConnTable, Conn, ProtoTimeouts},
+    conn::{
+        table::{ConnTable, Resizer},
+        Conn, ProtoTimeouts,
+    },
     glue::{
         rcu::RcuPtr,
         skb::HookSkb,
         timer::Tick,
         verdict::{Family, Verdict},
+        work::Worker,
     },
     proto::{
         packet::{self, Ip, Ipv4, Ipv6, IPV4_MIN_LEN, IPV6_LEN, UDP_LEN},
@@ -41,40 +45,49 @@ mod xmit;
 /// dropped, or let through as it is), which `?` passes up to the hook.
 type Step<T> = core::result::Result<T, Verdict>;
 
+/// How often the namespace's periodic work runs (estimators, scheduler upkeep), in jiffies.
+pub(crate) const TICK_PERIOD: u32 = crate::glue::time::HZ;
+
 /// Number of hooks per family.
 pub(crate) const HOOKS_COUNT: usize = 6;
 
 /// The packet-path state of a namespace.
-#[pin_data]
+#[pin_data(PinnedDrop)]
 pub(crate) struct DataPlane {
     /// The services, as the control plane last published them.
     pub(crate) services: Arc<RcuPtr<ServiceTable>>,
     /// Their real servers by address and port.
     real_servers: Arc<RealServers>,
     /// Connections.
+    pub(crate) conns: Arc<ConnTable>,
+    /// The work item that resizes their table.
     #[pin]
-    pub(crate) conns: ConnTable,
+    pub(crate) resizer: Worker<Resizer>,
     /// The namespace's traffic totals.
     pub(crate) stats: Stats,
     /// Connection timeouts.
     pub(crate) timeouts: ProtoTimeouts,
-    /// Sweeps so far: every [`estimator::PERIOD_SECS`]th also runs the estimators.
-    sweeps: Atomic<u32>,
+    /// Ticks so far: every [`estimator::PERIOD_SECS`]th runs the estimators.
+    ticks: Atomic<u32>,
 }
 
 impl DataPlane {
-    /// No services and no connections yet.
+    /// No services and no connections yet; the connection table sized for load factor
+    /// `conn_lfactor`.
     pub(crate) fn new(
         services: Arc<RcuPtr<ServiceTable>>,
         real_servers: Arc<RealServers>,
+        conn_lfactor: i32,
     ) -> impl PinInit<Self, Error> {
+        let table = Arc::pin_init(ConnTable::new(conn_lfactor), GFP_KERNEL);
         try_pin_init!(Self {
             services,
             real_servers,
-            conns <- ConnTable::new(),
+            conns: table.clone()?,
+            resizer <- Worker::new(table.map(Resizer)),
             stats: Stats::new()?,
             timeouts: ProtoTimeouts::new(),
-            sweeps: Atomic::new(0),
+            ticks: Atomic::new(0),
         })
     }
 
@@ -89,6 +102,14 @@ impl DataPlane {
                 Direction::Input => stats.inbound(len),
                 Direction::Output => stats.outbound(len),
             }
+        }
+    }
+
+    /// Keeps the connection table's size in step with the load factor user space set
+    /// (`lfactor`) and with the connections it holds: the resize runs in process context.
+    pub(crate) fn size_conn_table(&self, lfactor: i32) {
+        if self.conns.set_lfactor(lfactor) | self.conns.wants_growing() {
+            self.resizer.run_now();
         }
     }
 
@@ -112,9 +133,7 @@ impl DataPlane {
 
 impl Tick for DataPlane {
     fn tick(&self) -> Option<u32> {
-        self.conns.expire();
-        // The sweep runs once a second.
-        let n = self.sweeps.fetch_add(1, Relaxed);
+        let n = self.ticks.fetch_add(1, Relaxed);
         if n % estimator::PERIOD_SECS == estimator::PERIOD_SECS - 1 {
             // The namespace's estimators, then its services' and their real servers'.
             self.stats.estimate();
@@ -124,7 +143,16 @@ impl Tick for DataPlane {
             // The schedulers' upkeep (the lblc and lblcr caches' collection).
             self.for_each_service(ServiceShared::collect);
         }
-        Some(crate::conn::table::SWEEP_PERIOD)
+        Some(TICK_PERIOD)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for DataPlane {
+    fn drop(self: Pin<&mut Self>) {
+        // The connections hold their table and their timers hold them: they end here, with the
+        // namespace, which C's `ip_vs_conn_flush` does too.
+        self.conns.flush();
     }
 }
 

@@ -5,47 +5,48 @@
 //! the SIP engine's requests from real servers) and an ICMP error about a tunnel packet to a
 //! real server.
 //!
-//! Each bucket is an RCU-published chain, copied when it changes. Only the control plane
-//! changes it, through the one [`RealServersWriter`] of the table, which the namespace's
-//! service list owns under its configuration lock: a writer needs no lock of its own.
+//! It is an [`RcuHashTable`], as the connection table: lookups walk RCU chains without locks.
+//! Only the control plane changes it, through the one [`RealServersWriter`] of the table, which
+//! the namespace's service list owns under its configuration lock.
 
 use kernel::{
-    alloc::KVec,
     prelude::*,
     sync::{rcu, Arc},
 };
 
 use crate::{
     addr::Addr,
-    glue::rcu_buckets::RcuBuckets,
+    glue::hash_table::{impl_has_links, Links, RcuHashTable},
     sched::{fold, hash_32},
     svc::dest::{Dest, ServiceShared},
     uapi::{Fwd, TUN_TYPE_GRE, TUN_TYPE_GUE, TUN_TYPE_IPIP},
 };
 
-/// Buckets in the table (`2^BUCKET_BITS`). C has 16; the chains here are arrays, copied on
-/// every change, so more buckets keep them short for the largest configurations.
-const BUCKET_BITS: u32 = 8;
-const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Buckets in the table. C has 16; more keep the chains short for the largest configurations
+/// (the table does not resize: it has as many entries as real servers are configured).
+const BUCKETS: usize = 256;
 
 /// A real server in the table, with the service it belongs to (C's `dest->svc`).
-#[derive(Clone)]
 pub(crate) struct RealServer {
     /// The server.
     pub(crate) dest: Arc<Dest>,
     /// Its service.
     pub(crate) svc: Arc<ServiceShared>,
+    links: Links<1>,
 }
+
+impl_has_links!(RealServer, links, 1);
 
 /// The real servers of a namespace that the packet path looks up by address and port.
 ///
 /// # Invariants
 ///
-/// `buckets` has [`BUCKETS`] entries; a server is in the bucket of its family, address and
-/// [`filed_port`] at the time it was filed, once at most. A server is taken out when it is
-/// deleted (unless memory ran out for the copy of its chain: lookups skip deleted servers).
+/// A server is filed under the hash of its family, address and [`filed_port`] at the time it
+/// was filed, once at most, and taken out when it is deleted.
+#[pin_data]
 pub(crate) struct RealServers {
-    buckets: RcuBuckets<RealServer>,
+    #[pin]
+    table: RcuHashTable<Arc<RealServer>, 1>,
 }
 
 /// The port the table files `d` under, if it files it (`ip_vs_rs_hash`): a NAT server's own
@@ -62,20 +63,24 @@ pub(crate) fn filed_port(d: &Dest) -> Option<[u8; 2]> {
     }
 }
 
-/// The bucket of the servers at `addr` filed under `port`: C's `ip_vs_rs_hashkey` input (the
+/// The hash of the servers at `addr` filed under `port`: C's `ip_vs_rs_hashkey` input (the
 /// address folded by its family, and the port) through the kernel's `hash_32`.
-fn bucket_of(addr: &Addr, port: [u8; 2]) -> usize {
+fn hash_of(addr: &Addr, port: [u8; 2]) -> u32 {
     hash_32(
         fold(addr.af(), addr) ^ u32::from(u16::from_be_bytes(port)),
-        BUCKET_BITS,
-    ) as usize
+        32,
+    )
 }
 
 impl RealServers {
     /// An empty table, and its writer.
     pub(crate) fn new() -> Result<(Arc<Self>, RealServersWriter)> {
-        let buckets = RcuBuckets::new(BUCKETS, GFP_KERNEL)?;
-        let table = Arc::new(Self { buckets }, GFP_KERNEL)?;
+        let table = Arc::pin_init(
+            try_pin_init!(Self {
+                table <- RcuHashTable::new(BUCKETS),
+            }),
+            GFP_KERNEL,
+        )?;
         Ok((table.clone(), RealServersWriter { table }))
     }
 
@@ -87,10 +92,9 @@ impl RealServers {
         port: [u8; 2],
         matches: impl Fn(&RealServer) -> bool,
     ) -> Option<&'g RealServer> {
-        self.buckets
-            .entries(bucket_of(addr, port), guard)
-            .iter()
-            .find(|r| r.dest.addr == *addr && r.dest.available() && matches(r))
+        self.table.find_ref(hash_of(addr, port), guard, |_, r| {
+            r.dest.addr == *addr && r.dest.available() && matches(r)
+        })
     }
 
     /// `ip_vs_find_real_service`: the NAT real server `addr:port` filed last, of a service of
@@ -131,22 +135,29 @@ pub(crate) struct RealServersWriter {
 }
 
 impl RealServersWriter {
-    /// Files `dest` of `svc` first in its bucket, unless the table does not file servers of
-    /// its forwarding method or it is filed already (`ip_vs_rs_hash`).
+    /// Files `dest` of `svc` first in its chain, unless the table does not file servers of its
+    /// forwarding method or it is filed already (`ip_vs_rs_hash`).
     pub(crate) fn file(&mut self, dest: &Arc<Dest>, svc: &Arc<ServiceShared>) -> Result {
         let Some(port) = filed_port(dest) else {
             return Ok(());
         };
-        self.rewrite(bucket_of(&dest.addr, port), |chain| {
-            if chain.iter().any(|r| Arc::ptr_eq(&r.dest, dest)) {
-                return Ok(());
-            }
-            let entry = RealServer {
+        let hash = hash_of(&dest.addr, port);
+        if self.filed(hash, dest, &rcu::read_lock()).is_some() {
+            return Ok(());
+        }
+        // Allocated outside the read-side section (it may sleep); this is the table's only
+        // writer, so the server is still not filed after.
+        let entry = Arc::new(
+            RealServer {
                 dest: dest.clone(),
                 svc: svc.clone(),
-            };
-            chain.insert_within_capacity(0, entry).map_err(|_| ENOMEM)
-        })
+                links: Links::new(),
+            },
+            GFP_KERNEL,
+        )?;
+        self.table
+            .table
+            .insert(entry, [Some(hash)], &rcu::read_lock())
     }
 
     /// Takes `dest` out of the table, where it was filed under `port` (`ip_vs_rs_unhash`).
@@ -154,15 +165,22 @@ impl RealServersWriter {
         let Some(port) = port else {
             return Ok(());
         };
-        self.rewrite(bucket_of(&dest.addr, port), |chain| {
-            chain.retain(|r| !Arc::ptr_eq(&r.dest, dest));
-            Ok(())
-        })
+        let guard = rcu::read_lock();
+        if let Some(entry) = self.filed(hash_of(&dest.addr, port), dest, &guard) {
+            self.table.table.remove(entry);
+        }
+        Ok(())
     }
 
-    /// Publishes bucket `b`'s chain with `edit` applied to a copy of it.
-    fn rewrite(&mut self, b: usize, edit: impl FnOnce(&mut KVec<RealServer>) -> Result) -> Result {
-        // Writers are serialised: this is the table's only writer (type invariant).
-        self.table.buckets.rewrite(b, GFP_KERNEL, edit)
+    /// The entry of `dest` filed under `hash`, if any.
+    fn filed<'g>(
+        &self,
+        hash: u32,
+        dest: &Arc<Dest>,
+        guard: &'g rcu::Guard,
+    ) -> Option<&'g RealServer> {
+        self.table
+            .table
+            .find_ref(hash, guard, |_, r| Arc::ptr_eq(&r.dest, dest))
     }
 }

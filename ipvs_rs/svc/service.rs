@@ -184,9 +184,6 @@ pub(crate) struct Services {
     real_servers: RealServersWriter,
 }
 
-/// Buckets of a new connection table (`2^8`).
-const CONN_TAB_INITIAL_SIZE: u32 = 256;
-
 impl Services {
     /// No services; changes are published to `published`.
     pub(crate) fn new(
@@ -226,13 +223,10 @@ impl Services {
             .map_err(|_| Errno::NoMem)
     }
 
-    /// Size of the connection table user space sees (0 before the first service).
-    pub(crate) fn conn_tab_size(&self) -> u32 {
-        if self.conn_tab {
-            CONN_TAB_INITIAL_SIZE
-        } else {
-            0
-        }
+    /// Whether user space sees a connection table: C makes it with the first service (or a
+    /// backup sync daemon), and its `size=` is 0 before.
+    pub(crate) fn has_conn_tab(&self) -> bool {
+        self.conn_tab
     }
 
     /// Creates the connection table if it is not there yet (a backup sync daemon does so

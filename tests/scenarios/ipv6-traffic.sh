@@ -158,6 +158,10 @@ shown "c $py $traffic_py sweep 4 2001:db8::2,2001:db8::3,2001:db8::4,2001:db8::5
     sweep_done
 expect "persistence by /64: all four client addresses on one server" \
     out_line '\[2001:db8::1\]:82: rs[12] 4'
+# The connection table now, while the first batch's connections are all still in it: their
+# TIME_WAIT lasts 120 s (not settable), and under load the rest of the scenario can take that
+# long, so a later listing would compare how fast each guest ran.
+run conn_fields v6-dir 1 4 5 6 7 8
 
 # ICMPv6 errors about NATed connections. Out: a real server's port unreachable for a UDP port
 # nobody listens on reaches the client as if from the virtual address ("refused"). In: the
@@ -228,7 +232,9 @@ run d ipvsadm -L -n --persistent-conn -t [$vip]:82
 expect "one template (the /64) on the server of the 4 connections, none on the other" eval \
     "out_line '  -> \\[fd00:[12]::2\\]:82 +1 +1 +0 +4 *' &&
      out_line '  -> \\[fd00:[12]::2\\]:82 +1 +0 +0 +0 *'"
-run conn_fields v6-dir 1 4 5 6 7 8
+# The UDP connections, with those the ICMPv6 part added (UDP lasts 300 s).
+udp_conns() { conn_fields v6-dir 1 4 5 6 7 8 | grep ' UDP '; }
+run udp_conns
 
 # nat_icmp_send over IPv6 (see nat-traffic): a real server's packets from its service ports
 # outside any connection, and from a port no service has. The client has a route back here, so

@@ -17,11 +17,8 @@
 # (activeconns << 8) + totalconns is 257 per connection. Each service has its real servers to
 # itself.
 #
-# Linux 7.3's C connection table grows with the number of connections and the version header
-# reports its current bucket count (2048 after the few hundred connections here); ours has a
-# fixed bucket array until the resizable-table work (reference roadmap step 13), so the size
-# is masked.
-# mask: s/(size=[0-9]*)/(size=N)/
+# The version header shows the connection table's bucket count, which grows with the
+# connections in both (2048 after the few hundred connections here).
 . "$(dirname "$0")/../lib/scenario.sh"
 
 d() { in_ns sch-dir "$@"; }
