@@ -16,7 +16,7 @@
 #                                     with all FLOWS connections in the table
 #   nat-create-time                   seconds to create the FLOWS connections
 #   conn-bytes                        slab bytes per connection (all caches' growth / FLOWS)
-#   conn-objsize                      the connection cache's object size (/proc/slabinfo)
+#   conn-objsize                      the connection cache's object size, alignment included
 #   flush-time                        seconds to flush FLOWS connections (services deleted and the
 #                                     module removed)
 #   tcp-cps                           TCP connections per second from TCP_CLIENTS parallel clients
@@ -170,8 +170,12 @@ configure_sched() { # lc and wlc services of 10, 1,000 and 10,000 real servers
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
-# conn_objsize: the object size of the connection cache ("ip_vs_conn" in both modules).
-conn_objsize() { awk '$1 == "ip_vs_conn" { print $4; exit }' /proc/slabinfo; }
+# conn_objsize: what one object of the connection cache ("ip_vs_conn" in both modules) takes
+# in its slab, alignment included (SLUB's sysfs, which also names a cache merged into another).
+conn_objsize() {
+    cat /sys/kernel/slab/ip_vs_conn/slab_size 2> /dev/null ||
+        awk '$1 == "ip_vs_conn" { print $4; exit }' /proc/slabinfo
+}
 out() { echo "result $1 $2 $3 $4 $5"; }
 
 # The path workloads of one implementation in round R.
