@@ -2,9 +2,9 @@
 
 //! In-kernel tests (KUnit) of what the host tests cannot reach: the service list as the
 //! control plane publishes it under RCU for the packet path, the real-server table it keeps
-//! beside it, and the connection table. They run when the module loads into a kernel with
-//! `CONFIG_KUNIT=y` (the test kernel); tests/guest/kunit.sh reads their results from the
-//! kernel log.
+//! beside it, and the connection table. In a kernel with `CONFIG_KUNIT=y` (the test kernel)
+//! they run when the module loads, unless it booted with `kunit.autorun=0` (the test guests
+//! do): tests/guest/kunit.sh then runs them through debugfs and reads their results.
 
 use crate::glue::kunit::kunit_suite;
 

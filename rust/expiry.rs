@@ -130,11 +130,15 @@ impl ExpiryTimer {
         R::Target: Expire<Ref = R>,
     {
         let t = this.expiry_timer();
+        // The reference a pending timer holds is taken before it can fire: a callback that runs
+        // at once gets it.
+        let held = this.clone().into_raw();
         // SAFETY: The timer is set up for `T` (type invariant) and lives in `this`; it is never
-        // shut down, so a return of 0 means it was idle and is pending now.
-        if unsafe { bindings::timer_reduce(t.timer.get(), at as usize) } == 0 {
-            // The pending timer holds a reference now.
-            let _ = this.clone().into_raw();
+        // shut down, so a return of 0 means it was idle and is pending now, with `held`.
+        if unsafe { bindings::timer_reduce(t.timer.get(), at as usize) } != 0 {
+            // It was pending already, with a reference of its own: `held` is not needed.
+            // SAFETY: `held` came from `into_raw` above and was given to nobody.
+            drop(unsafe { R::from_raw(held) });
         }
         // Pairs with the barrier before the `disarm` of whoever made the entry gone.
         smp_mb(Full);

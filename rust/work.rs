@@ -70,6 +70,14 @@ impl<T: Job> Worker<T> {
         unsafe { glue::ipvs_rs_run_long_work_now(self.work.get()) };
     }
 
+    /// Stops the job for good: waits for a running one, and queueing does nothing from then on.
+    /// Sleeps (process context only).
+    pub(crate) fn disable(&self) {
+        // SAFETY: `work` is set up (type invariant); disabling nests, so `drop` may disable it
+        // again.
+        unsafe { bindings::disable_delayed_work_sync(self.work.get()) };
+    }
+
     /// # Safety
     ///
     /// Called by the workqueue only, for the `work` of a live, pinned `Worker<T>`.

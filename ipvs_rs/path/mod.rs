@@ -151,7 +151,9 @@ impl Tick for DataPlane {
 impl PinnedDrop for DataPlane {
     fn drop(self: Pin<&mut Self>) {
         // The connections hold their table and their timers hold them: they end here, with the
-        // namespace, which C's `ip_vs_conn_flush` does too.
+        // namespace, which C's `ip_vs_conn_flush` does too. The resizer stops first: a walk
+        // that races with a resize may miss entries, and the flush must see them all.
+        self.resizer.disable();
         self.conns.flush();
     }
 }
