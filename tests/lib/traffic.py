@@ -49,7 +49,7 @@
                                        Call-ID CALLID ("i=ID": the compact header "i: ID";
                                        "-": none) in one UDP datagram; prints the answer or
                                        "no answer" (after 1 s)
-  traffic.py sip-peer PORT             waits for one UDP datagram on PORT (10 s at most),
+  traffic.py sip-peer PORT             waits for one UDP datagram on PORT (60 s at most),
                                        prints where it came from and its Call-ID line, and
                                        answers "ack". With TRAFFIC_READY set, creates that file
                                        once it listens
@@ -623,7 +623,8 @@ def sip_requests(addr, port, requests):
 
 def sip_peer(port):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(10)
+        # The caller is another process, which may take long to start in a loaded guest.
+        s.settimeout(60)
         s.bind(("", port))
         if os.environ.get("TRAFFIC_READY"):
             open(os.environ["TRAFFIC_READY"], "w").close()
