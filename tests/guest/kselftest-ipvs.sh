@@ -14,7 +14,8 @@
 # failure, and the trace of every failed case is printed so that its cause can be found.
 # It still lost the race with the other guest busy (make check of ccfdbbd: Tunnel failed, the
 # trace ending in the client's connect, while that guest ran scale-unload, lifecycle and
-# reload, each 30-50% slower than in the run before on the same machine), so it runs alone:
+# reload, each 30-50% slower than in the run before on the same machine), so it runs alone: the
+# other guest gets only the CPU time this one leaves, and starts no scenario meanwhile.
 # alone: the selftest's 0.2 s server start and 2 s client need the host's cores to itself
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
