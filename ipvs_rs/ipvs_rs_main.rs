@@ -68,6 +68,8 @@ module! {
 struct IpvsModule {
     _sockopts: glue::sockopt::SockoptsRegistration,
     _genl: glue::genl::Registration,
+    // Before the namespaces' state goes: the notifier reads it.
+    _netdev: glue::netdev::NetdevRegistration<netns::Ipvs>,
     _pernet: glue::pernet::PernetRegistration<netns::Ipvs>,
     /// Connections and published tables are freed by RCU callbacks in this module.
     _rcu: glue::rcu::CallbacksBarrier,
@@ -79,12 +81,14 @@ impl kernel::Module for IpvsModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let conn_slab = glue::slab::Slab::create::<conn::Conn>(c"ip_vs_conn")?;
         let pernet = netns::IPVS.register()?;
+        let netdev = netns::NETDEV.register()?;
         let genl = ctl::genl::FAMILY.register()?;
         let sockopts = ctl::sockopt::SOCKOPTS.register()?;
         pr_info!("IPVS version 1.2.1 (Rust) loaded\n");
         Ok(Self {
             _sockopts: sockopts,
             _genl: genl,
+            _netdev: netdev,
             _pernet: pernet,
             _rcu: glue::rcu::CallbacksBarrier,
             _conn_slab: conn_slab,

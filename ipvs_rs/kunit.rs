@@ -399,5 +399,41 @@ kunit_suite! {
             assert!(!removed);
             Ok(())
         }
+        #[test]
+        fn route_cache_keeps_a_route_until_forgotten() -> Result {
+            use crate::glue::{
+                net::Net,
+                route::{Route, RouteCache},
+                verdict::Family,
+            };
+            use core::cell::Cell;
+            let cache = RouteCache::new()?;
+            let lookups = Cell::new(0);
+            let mut loopback = [0u8; 16];
+            loopback[..4].copy_from_slice(&[127, 0, 0, 1]);
+            let route = |keep: bool| {
+                let lookup = || {
+                    lookups.set(lookups.get() + 1);
+                    Route::output(Net::init(), Family::Ipv4, &loopback, false, false)
+                };
+                cache.route(lookup, || keep).is_some()
+            };
+            // Looked up once, then kept.
+            let found = [route(true), route(true), route(true)];
+            let first = lookups.get();
+            cache.forget();
+            let again = route(true);
+            let after_forgetting = lookups.get();
+            // Not allowed to keep it: every packet looks it up.
+            cache.forget();
+            let unkept = [route(false), route(false)];
+            assert_eq!(found, [true; 3]);
+            assert_eq!(first, 1);
+            assert!(again);
+            assert_eq!(after_forgetting, 2);
+            assert_eq!(unkept, [true; 2]);
+            assert_eq!(lookups.get(), 4);
+            Ok(())
+        }
     }
 }

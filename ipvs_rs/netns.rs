@@ -10,6 +10,7 @@ use crate::{
     daemon::Daemons,
     glue::{
         net::Net,
+        netdev::{NetDevice, NetdevEvents, NetdevNotifier},
         netfilter::{enable_ipv6_defrag, NetHooks},
         pernet,
         procfs::ProcNetFile,
@@ -67,6 +68,20 @@ pub(crate) struct Config {
 
 /// The per-namespace registration of [`Ipvs`].
 pub(crate) static IPVS: pernet::PernetOps<Ipvs> = pernet::PernetOps::new();
+
+/// What [`Ipvs`] is told of devices going down.
+pub(crate) static NETDEV: NetdevNotifier<Ipvs> = NetdevNotifier::new();
+
+impl NetdevEvents for Ipvs {
+    /// `ip_vs_dst_event`: the namespace's real servers forget their routes through `dev`, which
+    /// would otherwise keep it from being unregistered. It walks the services published to the
+    /// packet path under RCU, taking no lock the RTNL may be taken under.
+    fn down(net: &Net, dev: &NetDevice) {
+        if let Some(ipvs) = IPVS.get(net) {
+            ipvs.dp.forget_device(dev);
+        }
+    }
+}
 
 impl Ipvs {
     /// The state of `net`; `ENODEV` while the module is still loading or already unloading.

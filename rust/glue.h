@@ -33,6 +33,10 @@ void *ipvs_rs_net_generic(const struct net *net, unsigned int id);
 struct net *ipvs_rs_skb_net(const struct sk_buff *skb);
 struct net *ipvs_rs_seq_file_single_net(struct seq_file *seq);
 bool ipvs_rs_net_user_ns_is_init(const struct net *net);
+/* enum netdev_cmd's NETDEV_DOWN (checked in net.c). */
+#define IPVS_RS_NETDEV_DOWN 2
+struct net_device *ipvs_rs_netdev_notifier_dev(void *info);
+struct net *ipvs_rs_dev_net(const struct net_device *dev);
 bool ipvs_rs_ipv6_enabled(void);
 struct proc_dir_entry *ipvs_rs_proc_create_net_single(const char *name, umode_t mode,
 		struct net *net, int (*show)(struct seq_file *, void *));
@@ -102,6 +106,11 @@ struct dst_entry *ipvs_rs_route_output6(struct net *net, const struct in6_addr *
 		bool known_nh, bool want_saddr, struct in6_addr *saddr, bool *local);
 unsigned int ipvs_rs_dst_mtu(const struct dst_entry *dst);
 bool ipvs_rs_dst_pmtu4_learnt(const struct dst_entry *dst);
+bool ipvs_rs_dst_still_valid(struct dst_entry *dst, u32 cookie);
+u32 ipvs_rs_dst_cookie(const struct dst_entry *dst, bool ipv6);
+bool ipvs_rs_dst_hold_safe(struct dst_entry *dst);
+bool ipvs_rs_dst_dev_down(struct dst_entry *dst);
+bool ipvs_rs_dst_uses_dev(struct dst_entry *dst, const struct net_device *dev);
 void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst);
 void ipvs_rs_skb_link_failure(struct sk_buff *skb);
 void ipvs_rs_skb_local_out(struct net *net, struct sk_buff *skb, bool orphan, u8 pf);

@@ -49,6 +49,7 @@ pub(crate) use super::hash_links::{impl_has_links, HasLinks, Links};
 use super::{
     bindings as glue,
     hash_links::{entry_of, Link},
+    rcu::{call_rcu_counted, callback_done},
     slab::EntryRef,
     stripe::{Stripe, StripeGuard},
 };
@@ -403,7 +404,7 @@ where
             // never filed again (`owner`).
             // SAFETY: The entry is in no chain now; `release` drops the table's reference once
             // every reader that may stand on it is gone.
-            unsafe { bindings::call_rcu(links.rcu.get(), Some(Self::release)) };
+            unsafe { call_rcu_counted(links.rcu.get(), Self::release) };
         }
         was_filed
     }
@@ -418,6 +419,7 @@ where
         // SAFETY: `entry` holds the table's reference from `insert` (`R::into_raw`), given up
         // here once.
         drop(unsafe { R::from_raw(entry) });
+        callback_done();
     }
 
     /// Calls `f` with every filed link (index and entry) of every entry, until it returns an

@@ -11,7 +11,7 @@ use kernel::{
     bindings,
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Full},
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
         rcu,
     },
 };
@@ -76,12 +76,37 @@ impl<T: Send + Sync + 'static> RcuPtr<T> {
     }
 }
 
+/// RCU callbacks of this module posted and not yet done with their work. A callback's work may
+/// post another (the last reference to a value that holds an `RcuPtr` dropped in a callback),
+/// which one `rcu_barrier` does not wait for: [`CallbacksBarrier`] waits until none is left.
+static PENDING: Atomic<i64> = Atomic::new(0);
+
+/// Posts `func` for `head` with `call_rcu`, counted in [`PENDING`]; `func` must call
+/// [`callback_done`] as the last thing it does.
+///
+/// # Safety
+///
+/// As for `call_rcu`: `head` is not posted already and stays valid until `func` runs.
+pub(crate) unsafe fn call_rcu_counted(
+    head: *mut bindings::callback_head,
+    func: unsafe extern "C" fn(*mut bindings::callback_head),
+) {
+    PENDING.add(1, Relaxed);
+    // SAFETY: The caller's guarantees.
+    unsafe { bindings::call_rcu(head, Some(func)) };
+}
+
+/// The end of a callback posted by [`call_rcu_counted`]: whatever it posted is counted already.
+pub(crate) fn callback_done() {
+    PENDING.fetch_sub(1, Release);
+}
+
 /// Frees `old` (if any) once every reader that may see it is gone.
 fn retire<T: Send + Sync + 'static>(old: *mut Node<T>) {
     if !old.is_null() {
         // SAFETY: `old` is a live node that is no longer published; the callback frees it
         // exactly once, after a grace period.
-        unsafe { bindings::call_rcu(&raw mut (*old).head, Some(free_node::<T>)) };
+        unsafe { call_rcu_counted(&raw mut (*old).head, free_node::<T>) };
     }
 }
 
@@ -92,6 +117,7 @@ unsafe extern "C" fn free_node<T: Send + Sync + 'static>(head: *mut bindings::ca
     // SAFETY: `head` is the first field of a `repr(C)` `Node<T>` from `KBox::into_raw`, no
     // longer reachable by any reader.
     drop(unsafe { KBox::from_raw(head.cast::<Node<T>>()) });
+    callback_done();
 }
 
 impl<T: Send + Sync + 'static> Drop for RcuPtr<T> {
@@ -107,6 +133,15 @@ pub(crate) struct CallbacksBarrier;
 
 impl Drop for CallbacksBarrier {
     fn drop(&mut self) {
-        rcu::rcu_barrier();
+        // With none pending before a barrier, none is queued or at work: the barrier then waits
+        // for the ones that have done their work (`callback_done`) to return. Otherwise the
+        // barrier lets the queued ones run, and what they posted is waited for next time round.
+        loop {
+            let pending = PENDING.load(Acquire);
+            rcu::rcu_barrier();
+            if pending == 0 {
+                break;
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@
 use core::marker::PhantomData;
 use kernel::{bindings, prelude::*};
 
+pub(crate) use super::route::Route;
 use super::{
     bindings as glue,
     net::{in6_addr, Net},
@@ -272,8 +273,8 @@ impl HookSkb<'_> {
     /// Replaces the packet's route (with one of the family the packet will be sent as: a
     /// tunnel's route is of the outer header's).
     pub(crate) fn set_route(&mut self, route: Route) {
-        let (dst, family) = (route.dst, route.family);
-        core::mem::forget(route);
+        let family = route.family();
+        let dst = route.into_raw();
         // SAFETY: `skb` is valid and ours; the packet takes over the route's reference.
         unsafe { glue::ipvs_rs_skb_set_route(self.skb, dst) };
         // INVARIANT: The packet's route is now `dst`, of `family`.
@@ -534,105 +535,4 @@ pub(crate) enum Encap {
 pub(crate) fn count_header_error(net: &Net) {
     // SAFETY: `net` is live.
     unsafe { glue::ipvs_rs_ip_inc_inhdrerrors(net.as_raw()) }
-}
-
-/// An output route (IPv4 or IPv6), with a reference.
-///
-/// # Invariants
-///
-/// `dst` is a valid route of `family` on which `self` holds a reference.
-pub(crate) struct Route {
-    dst: *mut bindings::dst_entry,
-    source: [u8; 16],
-    local: bool,
-    family: Family,
-}
-
-impl Route {
-    /// The route this namespace takes to `daddr` (network byte order bytes; IPv4 in the first
-    /// four). With `known_nexthop`, `daddr` itself is the next hop even for packets to another
-    /// destination (direct routing sends to the real server's link address). With `connect`,
-    /// the route is the one from the source address the lookup chose (as a connected socket's;
-    /// tunnels send from it), and for IPv6 a route without a source address is none.
-    pub(crate) fn output(
-        net: &Net,
-        family: Family,
-        daddr: &[u8; 16],
-        known_nexthop: bool,
-        connect: bool,
-    ) -> Option<Self> {
-        let mut source = [0u8; 16];
-        let mut local = false;
-        let dst = if family.is_ipv6() {
-            let daddr = in6_addr(daddr);
-            let mut saddr = in6_addr(&[0; 16]);
-            // SAFETY: `net` is live; `daddr` is a valid address; the outputs are writable.
-            let dst = unsafe {
-                glue::ipvs_rs_route_output6(
-                    net.as_raw(),
-                    &daddr,
-                    known_nexthop,
-                    connect,
-                    &mut saddr,
-                    &mut local,
-                )
-            };
-            // SAFETY: Every bit pattern is a valid `u6_addr8`.
-            source = unsafe { saddr.in6_u.u6_addr8 };
-            dst
-        } else {
-            let d = u32::from_ne_bytes([daddr[0], daddr[1], daddr[2], daddr[3]]);
-            let mut saddr = 0u32;
-            // SAFETY: `net` is live; the outputs are writable.
-            let dst = unsafe {
-                glue::ipvs_rs_route_output4(
-                    net.as_raw(),
-                    d,
-                    known_nexthop,
-                    connect,
-                    &mut saddr,
-                    &mut local,
-                )
-            };
-            source[..4].copy_from_slice(&saddr.to_ne_bytes());
-            dst
-        };
-        // INVARIANT: a non-null result is a route of `family` and carries a reference.
-        (!dst.is_null()).then_some(Self {
-            dst,
-            source,
-            local,
-            family,
-        })
-    }
-
-    /// The source address the route lookup chose (IPv4 in the first four bytes).
-    pub(crate) fn source(&self) -> [u8; 16] {
-        self.source
-    }
-
-    /// Whether the route delivers locally.
-    pub(crate) fn is_local(&self) -> bool {
-        self.local
-    }
-
-    /// The path MTU.
-    pub(crate) fn mtu(&self) -> u32 {
-        // SAFETY: `dst` is valid (type invariant).
-        unsafe { glue::ipvs_rs_dst_mtu(self.dst) }
-    }
-
-    /// Whether the route's MTU is one learnt for its destination, which later learning
-    /// changes in the route itself (IPv4 routes only: always `false` for IPv6).
-    pub(crate) fn has_learnt_mtu(&self) -> bool {
-        // SAFETY: `dst` is valid (type invariant) and, of `Family::Ipv4`, an IPv4 route.
-        self.family == Family::Ipv4 && unsafe { glue::ipvs_rs_dst_pmtu4_learnt(self.dst) }
-    }
-}
-
-impl Drop for Route {
-    fn drop(&mut self) {
-        // SAFETY: `self` holds a reference (type invariant), given back here.
-        unsafe { glue::dst_release(self.dst) }
-    }
 }

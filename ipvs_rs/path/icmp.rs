@@ -192,7 +192,7 @@ pub(super) fn in_icmp<'a>(
     } else {
         RtMode::NAT
     };
-    let Ok(local) = nat_route(net, &mut skb, &t.daddr, &outer, mode, true) else {
+    let Ok(local) = nat_route(net, &mut skb, &conn.dest, &outer, mode, true) else {
         return Err(skb.free());
     };
     let len = skb.len();

@@ -20,6 +20,7 @@ use crate::{
         Conn, ProtoTimeouts,
     },
     glue::{
+        netdev::NetDevice,
         rcu::RcuPtr,
         skb::HookSkb,
         timer::Tick,
@@ -118,6 +119,12 @@ impl DataPlane {
         for stats in [&conn.dest.stats, &conn.svc.stats, &self.stats] {
             stats.conn();
         }
+    }
+
+    /// `dev` is going down: the real servers of the published services forget their routes
+    /// through it (servers no longer published forgot theirs when they were taken out).
+    pub(crate) fn forget_device(&self, dev: &NetDevice) {
+        self.for_each_service(|svc| svc.forget_device(dev));
     }
 
     /// Runs `f` on each service published to the packet path.

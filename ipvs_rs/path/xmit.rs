@@ -10,7 +10,7 @@ use crate::{
     conn::Conn,
     glue::{
         net::Net,
-        skb::{count_header_error, Encap, HookSkb, Route},
+        skb::{count_header_error, Encap, HookSkb},
         verdict::{Family, Verdict},
     },
     netns::Ipvs,
@@ -19,7 +19,7 @@ use crate::{
         tunnel::{self, Kind as TunnelKind},
         Checksum,
     },
-    svc::dest::PathMtu,
+    svc::dest::{Dest, PathMtu},
     uapi::{
         Af, ICMPV6_PKT_TOOBIG, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED,
         ICMP_TIME_EXCEEDED,
@@ -29,7 +29,7 @@ use crate::{
 /// `ip_vs_nat_xmit`: the packet goes to the real server with its destination rewritten.
 pub(super) fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers) -> Verdict {
     let t = &conn.tuple;
-    let Ok(local) = nat_route(net, &mut skb, &t.daddr, &h.ip, RtMode::NAT, false) else {
+    let Ok(local) = nat_route(net, &mut skb, &conn.dest, &h.ip, RtMode::NAT, false) else {
         return skb.free();
     };
     if !nat_rewrite(&mut skb, h, Side::Destination, &t.daddr, t.dport) {
@@ -44,12 +44,13 @@ pub(super) fn nat_xmit(net: &Net, mut skb: HookSkb<'_>, conn: &Conn, h: &Headers
 pub(super) fn nat_route(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &Addr,
+    dest: &Dest,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
-    let local = route_to_server(net, skb, rs, ip, mode, icmp)?;
+    let local = route_to_server(net, skb, dest, ip, mode, icmp)?;
+    let rs = &dest.addr;
     // A local packet keeps its route, so this is still where it came from.
     let from_other_host = match ip {
         Ip::V4(_) => rs.v4_octets()[0] == 127 && skb.route_is_input(),
@@ -70,8 +71,7 @@ pub(super) fn dr_xmit(
     ip: &Ip,
     icmp: bool,
 ) -> Verdict {
-    let rs = &conn.tuple.daddr;
-    let Ok(local) = route_to_server(net, &mut skb, rs, ip, RtMode::DR, icmp) else {
+    let Ok(local) = route_to_server(net, &mut skb, &conn.dest, ip, RtMode::DR, icmp) else {
         return skb.free();
     };
     if !local {
@@ -108,7 +108,7 @@ pub(super) fn tunnel_xmit(
         outer,
     };
     let rs = &conn.tuple.daddr;
-    let saddr = match route_out(net, &mut skb, rs, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
+    let saddr = match route_out(net, &mut skb, dest, ip, RtMode::TUNNEL, icmp, Some(tunnel)) {
         Ok(None) => return send_or_continue(net, skb, true),
         Ok(Some((saddr, path_mtu))) => {
             dest.set_path_mtu(path_mtu);
@@ -264,15 +264,15 @@ pub(super) struct TunnelPath {
 pub(super) fn route_to_server(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &Addr,
+    dest: &Dest,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
 ) -> Result<bool> {
-    route_out(net, skb, rs, ip, mode, icmp, None).map(|out| out.is_none())
+    route_out(net, skb, dest, ip, mode, icmp, None).map(|out| out.is_none())
 }
 
-/// `__ip_vs_get_out_rt(_v6)`: routes the packet to real server `rs` as `mode` allows, with the
+/// `__ip_vs_get_out_rt(_v6)`: routes the packet to real server `dest` as `mode` allows, with the
 /// TTL and MTU checks of a forwarded packet (no MTU error answers an ICMP error). The route is
 /// of the packet's family, or through a `tunnel` of the tunnel's. `Ok(None)` if the server is
 /// this host: the packet keeps its route and goes up the stack; otherwise the packet has its
@@ -281,7 +281,7 @@ pub(super) fn route_to_server(
 pub(super) fn route_out(
     net: &Net,
     skb: &mut HookSkb<'_>,
-    rs: &Addr,
+    dest: &Dest,
     ip: &Ip,
     mode: RtMode,
     icmp: bool,
@@ -289,13 +289,7 @@ pub(super) fn route_out(
 ) -> Result<Option<([u8; 16], PathMtu)>> {
     let ipv6 = ip.is_ipv6();
     let route_family = tunnel.map_or(skb.family(), |t| t.outer);
-    let Some(route) = Route::output(
-        net,
-        route_family,
-        rs.inet(),
-        mode.known_nexthop,
-        mode.connect,
-    ) else {
+    let Some(route) = dest.route(net, route_family, mode.known_nexthop, mode.connect) else {
         skb.link_failure();
         return Err(EHOSTUNREACH);
     };

@@ -18,7 +18,15 @@ use kernel::{
 use crate::{
     addr::Addr,
     error::Errno,
-    glue::{random::random_below, time::HZ, timer::jiffies},
+    glue::{
+        net::Net,
+        netdev::NetDevice,
+        random::random_below,
+        route::{Route, RouteCache},
+        time::HZ,
+        timer::jiffies,
+        verdict::Family,
+    },
     pe::persist::PersistentService,
     sched::{Algorithm, Candidate, Flow, Growable, Lender},
     stats::Stats,
@@ -67,6 +75,8 @@ pub(crate) struct Dest {
     /// [`MTU_LEARNT`] if it was learnt; 0 before the first (C's cached `dest_dst`): what
     /// errors about tunnel packets tell clients of.
     route_mtu: Atomic<u32>,
+    /// The route to the server, kept between packets (C's `dest_dst`).
+    route_cache: RouteCache,
     /// Traffic counters.
     pub(crate) stats: Stats,
     /// The server's index in its service's scheduler list, [`NO_SLOT`] outside it.
@@ -107,6 +117,8 @@ impl Dest {
     /// The server left its service: it takes no new packets (its connections keep it).
     pub(crate) fn set_unavailable(&self) {
         self.available.store(false, Relaxed);
+        // After the mark: a route looked up before it is either forgotten here or not kept.
+        self.route_cache.forget();
     }
 
     /// A server of the service whose scheduler reads `standings`.
@@ -126,7 +138,8 @@ impl Dest {
             overloaded: Atomic::new(false),
             available: Atomic::new(true),
             route_mtu: Atomic::new(0),
-            // Its only failure is an allocation's.
+            // Their only failure is an allocation's.
+            route_cache: RouteCache::new().map_err(|_| Errno::NoMem)?,
             stats: Stats::new().map_err(|_| Errno::NoMem)?,
             slot: Atomic::new(NO_SLOT),
             standings,
@@ -140,6 +153,31 @@ impl Dest {
         self.standings.mark(self.slot.load(Relaxed));
     }
 
+    /// The route to the server for a packet of `family` (a tunnel's outer family), found as
+    /// `known_nexthop` and `connect` say ([`Route::output`]); kept between packets while the
+    /// server is configured, until routing replaces it (C's `__ip_vs_dst_check`).
+    pub(crate) fn route(
+        &self,
+        net: &Net,
+        family: Family,
+        known_nexthop: bool,
+        connect: bool,
+    ) -> Option<Route> {
+        // A real server's IPv6 route always comes with a source address, or is none (C passes
+        // its `dest_dst` source whatever the method): the route kept is then the same whichever
+        // method looked it up first.
+        let connect = connect || family.is_ipv6();
+        self.route_cache.route(
+            || Route::output(net, family, self.addr.inet(), known_nexthop, connect),
+            || self.available(),
+        )
+    }
+
+    /// `dev` is going down: a route through it is forgotten (C's `ip_vs_forget_dev`).
+    pub(crate) fn forget_device(&self, dev: &NetDevice) {
+        self.route_cache.forget_device(dev);
+    }
+
     pub(crate) fn apply(&self, s: &DestSettings, add: bool) {
         if add || s.weight != 0 {
             self.last_weight.store(s.weight, Relaxed);
@@ -150,6 +188,8 @@ impl Dest {
             flags |= CONN_F_NOOUTPUT;
         }
         self.conn_flags.store(flags, Relaxed);
+        // The forwarding method decides how the route is found: the next packet looks again.
+        self.route_cache.forget();
         let tunnel = Tunnel {
             kind: s.tun_type,
             port: s.tun_port,
@@ -504,6 +544,13 @@ impl ServiceShared {
             (old_dests, old_algorithm)
         };
         drop((old_dests, old_algorithm));
+    }
+
+    /// `dev` is going down: its servers forget routes through it.
+    pub(crate) fn forget_device(&self, dev: &NetDevice) {
+        for d in &self.sched.lock().dests {
+            d.forget_device(dev);
+        }
     }
 
     /// Runs the estimators of the service and its real servers.

@@ -231,3 +231,16 @@ unsigned long ipvs_rs_jiffies(void)
 {
 	return jiffies;
 }
+
+/* The device a netdevice notifier's event is about (rust/netdev.rs), and its namespace. */
+struct net_device *ipvs_rs_netdev_notifier_dev(void *info)
+{
+	return netdev_notifier_info_to_dev(info);
+}
+
+struct net *ipvs_rs_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+static_assert(IPVS_RS_NETDEV_DOWN == NETDEV_DOWN);

@@ -76,6 +76,51 @@ bool ipvs_rs_dst_pmtu4_learnt(const struct dst_entry *dst)
 	return dst_rtable(dst)->rt_pmtu != 0;
 }
 
+/*
+ * A kept route (a real server's, C's dest_dst) is still good: routing has not replaced it
+ * (__ip_vs_dst_check). cookie is what ipvs_rs_dst_cookie gave when it was kept.
+ */
+bool ipvs_rs_dst_still_valid(struct dst_entry *dst, u32 cookie)
+{
+	return !READ_ONCE(dst->obsolete) || dst->ops->check(dst, cookie);
+}
+
+/* What an IPv6 route's validity is checked against (0 for IPv4: its check ignores it). */
+u32 ipvs_rs_dst_cookie(const struct dst_entry *dst, bool ipv6)
+{
+	return ipv6 ? rt6_get_cookie(dst_rt6_info(dst)) : 0;
+}
+
+/* Another reference on dst, unless it is being freed (dst_hold_safe). */
+bool ipvs_rs_dst_hold_safe(struct dst_entry *dst)
+{
+	return dst_hold_safe(dst);
+}
+
+/* The route's device is going down (rt_dev_is_down): a route through it is not kept. */
+bool ipvs_rs_dst_dev_down(struct dst_entry *dst)
+{
+	struct net_device *dev;
+	bool down;
+
+	rcu_read_lock();
+	dev = dst_dev_rcu(dst);
+	down = dev && !netif_running(dev);
+	rcu_read_unlock();
+	return down;
+}
+
+/* The route goes through dev. */
+bool ipvs_rs_dst_uses_dev(struct dst_entry *dst, const struct net_device *dev)
+{
+	bool uses;
+
+	rcu_read_lock();
+	uses = dst_dev_rcu(dst) == dev;
+	rcu_read_unlock();
+	return uses;
+}
+
 /* Replaces the packet's route with dst, taking over its reference. */
 void ipvs_rs_skb_set_route(struct sk_buff *skb, struct dst_entry *dst)
 {
