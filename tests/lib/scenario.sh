@@ -174,19 +174,32 @@ ip_batch() {
 # runs traffic.py's server "rsi" on PORTS (comma-separated) as a background job. Returns once
 # every server listens. Quiet: only IPVS results go into transcripts.
 nat_topology() {
-    local p=$1 n=$2 ports=$3 client=$4 director=$5 ns a i
+    nat_links "$@" || return
+    local i
+    for i in $(seq "$2"); do
+        rm -f /tmp/$1-ready$i
+        TRAFFIC_READY=/tmp/$1-ready$i in_ns $1-rs$i $py "$traffic_py" server rs$i "$3" \
+            > /tmp/$1-server$i.log 2>&1 &
+    done
+    for i in $(seq "$2"); do wait_ready /tmp/$1-server$i.log /tmp/$1-ready$i; done
+}
+
+# nat_links PREFIX SERVERS PORTS CLIENT_ADDRS DIRECTOR_ADDRS: nat_topology's namespaces and
+# links, without the servers.
+nat_links() {
+    local p=$1 n=$2 client=$4 director=$5 ns a i
     {
         for ns in $p-cli $p-dir $(seq -f "$p-rs%g" "$n"); do echo "netns add $ns"; done
         echo "link add cli0 netns $p-cli type veth peer name dir0 netns $p-dir"
         for i in $(seq "$n"); do
             echo "link add rs$i netns $p-dir type veth peer name eth0 netns $p-rs$i"
         done
-    } | ip_batch
+    } | ip_batch || return
     {
         echo "link set lo up"
         for a in $client; do echo "addr add $a/24 dev cli0"; done
         echo "link set cli0 up"
-    } | ip_batch $p-cli
+    } | ip_batch $p-cli || return
     {
         echo "link set lo up"
         for a in $director; do echo "addr add $a/24 dev dir0"; done
@@ -195,16 +208,88 @@ nat_topology() {
             echo "addr add 172.16.$i.1/24 dev rs$i"
             echo "link set rs$i up"
         done
-    } | ip_batch $p-dir
-    setup in_ns $p-dir sysctl -qw net.ipv4.ip_forward=1
+    } | ip_batch $p-dir || return
+    setup in_ns $p-dir sysctl -qw net.ipv4.ip_forward=1 || return
     for i in $(seq "$n"); do
         printf '%s\n' "link set lo up" "addr add 172.16.$i.2/24 dev eth0" "link set eth0 up" \
-            "route add default via 172.16.$i.1" | ip_batch $p-rs$i
-        rm -f /tmp/$p-ready$i
-        TRAFFIC_READY=/tmp/$p-ready$i in_ns $p-rs$i $py "$traffic_py" server rs$i "$ports" \
-            > /tmp/$p-server$i.log 2>&1 &
+            "route add default via 172.16.$i.1" | ip_batch $p-rs$i || return
     done
-    for i in $(seq "$n"); do wait_ready /tmp/$p-server$i.log /tmp/$p-ready$i; done
+}
+
+# The shared topology: most traffic scenarios need no more than a nat_topology, and building
+# one takes a minute or more in the debug guest (a namespace, a link or a program start costs
+# about a second there), most of a short scenario. So they share one, built by the first of them
+# in a guest boot and kept for the others:
+#   shared_topology    namespaces nat-cli, nat-dir and nat-rs1 .. nat-rs4 as nat_topology makes
+#                      them, with client addresses 10.0.0.2 (the source of unbound sockets) and
+#                      10.0.0.11 .. 10.0.0.16, director addresses 10.0.0.1, .3, .4 and .5, and
+#                      servers on ports $shared_ports, which outlive the scenario;
+#   shared_release     the scenario's end, in place of topology_del: its background jobs
+#                      stopped, the director's IPVS configuration cleared (C's modules cannot
+#                      be unloaded while a service of a live namespace holds them), nftables
+#                      cleared in the director and in each namespace named by shared_nft, and
+#                      the undo lines given to shared_undo run.
+# A scenario leaves the namespaces as it found them: each change it makes to them is undone by
+# shared_release. What it cannot undo, it does not do here, and builds a topology of its own:
+# sip (C's connections with SIP persistence data hold ip_vs_pe_sip until they expire, and only
+# the namespace's deletion flushes them: shared, C's modules could not be unloaded after it),
+# ipv6-traffic (tunnels, addresses and sysctls in every namespace) and pkt-fuzz (hostile
+# packets, whose fragments and neighbour entries would outlive it). Should a release fail, the
+# next scenario builds the topology afresh. Both guests run the scenarios in the same order, so
+# C and ipvs_rs see the same history.
+shared_ports=9,53,54,80,81,82,83,84,85,5060,8080
+shared_dir=/tmp/nat-shared
+shared_nft_ns=() shared_undo_lines=()
+shared_topology() {
+    local i pid ok=1
+    if [ -e $shared_dir/ready ]; then
+        for i in 1 2 3 4; do
+            pid=$(< $shared_dir/ready$i)
+            kill -0 "$pid" 2> /dev/null || ok=0
+        done
+        [ $ok = 1 ] && return 0
+    fi
+    # Built afresh: whatever is left of an earlier one goes first.
+    rm -rf $shared_dir
+    mkdir -p $shared_dir
+    ip netns list | awk 'index($1, "nat-") == 1 { print "netns del " $1 }' | ip_batch || return
+    nat_links nat 4 "" "10.0.0.2 $(seq -s ' ' -f '10.0.0.%g' 11 16)" \
+        "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5" || return
+    for i in 1 2 3 4; do
+        # setsid: the servers are not the scenario's jobs, and not in the process group that
+        # the runner's time limit stops.
+        TRAFFIC_READY=$shared_dir/ready$i setsid -f nsenter --net=/run/netns/nat-rs$i \
+            $py "$traffic_py" server rs$i $shared_ports > $shared_dir/server$i.log 2>&1
+    done
+    for i in 1 2 3 4; do wait_ready $shared_dir/server$i.log $shared_dir/ready$i || return; done
+    touch $shared_dir/ready
+}
+
+# shared_nft NS: the scenario loads nftables rules in NS (a shared namespace), to be cleared.
+shared_nft() {
+    shared_nft_ns+=("$1")
+}
+
+# shared_undo NS LINE: LINE (an ip command without "ip") undoes a change the scenario made to
+# shared namespace NS; shared_release runs it.
+shared_undo() {
+    shared_undo_lines+=("$1 $2")
+}
+
+shared_release() {
+    local ns rc=0 line
+    {
+        kill $(jobs -p)
+        wait
+    } > /dev/null 2>&1
+    setup in_ns nat-dir ipvsadm -C || rc=1
+    for ns in nat-dir $(printf '%s\n' "${shared_nft_ns[@]}" | sort -u); do
+        setup in_ns $ns nft flush ruleset || rc=1
+    done
+    for line in "${shared_undo_lines[@]}"; do
+        echo "${line#* }" | ip_batch "${line%% *}" || rc=1
+    done
+    [ $rc = 0 ] || rm -f $shared_dir/ready
 }
 
 # nat_topology_ipv6 PREFIX SERVERS
@@ -257,6 +342,7 @@ settled() {
 # Counters of all errors would count late answers of earlier traffic too, as timing makes.
 unreach_counter() {
     local type=icmp at=224
+    [[ $1 != nat-* ]] || shared_nft "$1"
     [ "$2" = ip6 ] && type=icmpv6 at=384
     in_ns "$1" nft -f - <<NFT
 table $2 unreach {

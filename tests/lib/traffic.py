@@ -5,8 +5,8 @@
   traffic.py server NAME PORT[,PORT..] TCP and UDP server on each PORT: each TCP connection
                                        gets "NAME\\n" and then what it sends echoed, and is
                                        closed once the client has closed its side; each UDP
-                                       datagram gets "NAME". With TRAFFIC_READY set, creates
-                                       that file once it listens
+                                       datagram gets "NAME". With TRAFFIC_READY set, writes its
+                                       process ID to that file once it listens
   traffic.py tcp N ADDR PORT           N TCP connections one after another, each: the server's
                                        name, one request line and its echo, then an orderly
                                        close (the same segments every time, see tcp_exchange);
@@ -127,7 +127,9 @@ def server(name, ports):
             listeners.append(tcp)
             udps.append(udp)
     if os.environ.get("TRAFFIC_READY"):
-        open(os.environ["TRAFFIC_READY"], "w").close()
+        # The server's process ID: a shared topology checks that its servers still run.
+        with open(os.environ["TRAFFIC_READY"], "w") as ready:
+            ready.write(f"{os.getpid()}\n")
     conns = {}
     while True:
         ready, _, _ = select.select([*listeners, *udps, *conns], [], [])

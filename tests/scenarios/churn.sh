@@ -19,12 +19,12 @@
 . "$(dirname "$0")/../lib/scenario.sh"
 cycles=${CHURN_CYCLES:-1}
 
-d() { in_ns ch-dir "$@"; }
-c() { in_ns ch-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 churn_py=$(dirname "$0")/../stress/churn.py
 ctl=/tmp/churn-ctl
 
-nat_topology ch 4 8080 "10.0.0.2" "10.0.0.1"
+shared_topology
 run d ipvsadm -A -t 10.0.0.1:8080 -s rr
 for i in 1 2 3; do run d ipvsadm -a -t 10.0.0.1:8080 -r 172.16.$i.2:8080 -m; done
 run d ipvsadm -A -u 10.0.0.1:8080 -s rr
@@ -85,4 +85,4 @@ expect "all 50 long-lived connections established, the quiesced server's too" \
         xargs printf '%7d TCP AC10%s02 1F90 ESTABLISHED\n')"
 touch $ctl/close
 wait $client
-topology_del ch
+shared_release

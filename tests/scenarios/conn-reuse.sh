@@ -14,8 +14,8 @@
 # - the same with expire_nodest_conn 0: the quiesced server keeps its client.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns reuse-dir "$@"; }
-c() { in_ns reuse-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 ok() { rc_is 0 && out_is ''; }
 # names_are same|other: the last output is two server names, the same one twice or both.
 names_are() {
@@ -29,7 +29,7 @@ names_are() {
 # one_name: the last output is one server's name.
 one_name() { [[ $last_out == rs[12] ]] || { echo "got \"$last_out\""; return 1; }; }
 
-nat_topology reuse 2 8080 "10.0.0.2" "10.0.0.1"
+shared_topology
 run d ipvsadm -A -t 10.0.0.1:8080 -s rr
 expect "service added" ok
 for i in 1 2; do
@@ -66,8 +66,8 @@ for expire in 1 0; do
     expect "weight back" ok
 done
 
-settled reuse-dir
+settled nat-dir
 run d ipvsadm -L -n --stats --exact
 expect "6 connections counted: 2 + 1 (reused) + 2 + 1 (reused)" \
     stats_are "TCP 10.0.0.1:8080" = 6
-topology_del reuse
+shared_release

@@ -10,7 +10,7 @@
 # added (rs2), and alternates. Mark 1's rr goes on from port 80's connections to port 81's.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns fwm-dir "$@"; }
+d() { in_ns nat-dir "$@"; }
 # ok: the last command succeeded and printed nothing.
 ok() { rc_is 0 && out_is ''; }
 # stats_are NAME VALUES: in an `ipvsadm -L -n --stats --exact` output (the last run), the
@@ -30,7 +30,7 @@ stats_are() {
     return 1
 }
 
-nat_topology fwm 2 53,80,81,82 "10.0.0.2" "10.0.0.1"
+shared_topology
 
 cat > /tmp/fwm.nft <<'NFT'
 table ip ipvs_marks {
@@ -57,12 +57,12 @@ cat > /tmp/fwm-rules <<'RULES'
 RULES
 run d sh -c "ipvsadm -R < /tmp/fwm-rules"
 expect "services restored" ok
-run in_ns fwm-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
+run in_ns nat-cli $py "$traffic_py" batch "tcp 4 10.0.0.1 80" "tcp 4 10.0.0.1 81" \
     "udp 4 10.0.0.1 53" "tcp 4 10.0.0.1 82"
 expect "port 80 (mark 1) alternates, port 81 too (the mark, not 10.0.0.1:81), UDP 53 (mark 2) alternates, port 82 all to its one server" \
     out_is "$(printf '%s\n' "# tcp 4 10.0.0.1 80" "rs1: 2" "rs2: 2" "# tcp 4 10.0.0.1 81" \
         "rs1: 2" "rs2: 2" "# udp 4 10.0.0.1 53" "rs1: 2" "rs2: 2" "# tcp 4 10.0.0.1 82" "rs2: 4")"
-settled fwm-dir
+settled nat-dir
 run d ipvsadm -L -n
 expect "4 services" out_lines 4 '(FWM|TCP) .*'
 expect "the address service 10.0.0.1:81 got no connection" \
@@ -79,7 +79,7 @@ run d ipvsadm -L -n --stats --exact -f 2
 expect "mark 2: 4 connections, 4 datagrams each way" stats_are "FWM  2" "4 4 4 132 124"
 expect "mark 2: 2 of them through each server" eval \
     'stats_are "-> 172.16.1.2:0" "2 2 2 66 62" && stats_are "-> 172.16.2.2:0" "2 2 2 66 62"'
-run conn_fields fwm-dir 1 4 5 6 7
+run conn_fields nat-dir 1 4 5 6 7
 # Protocol, virtual address and port, real server and port: the port kept.
 expect "mark 1 port 80: 2 connections per server" eval \
     "out_line ' *2 TCP 0A000001 0050 AC100102 0050' && out_line ' *2 TCP 0A000001 0050 AC100202 0050'"
@@ -90,5 +90,5 @@ expect "mark 2 port 53: 2 connections per server" eval \
 expect "unmarked port 82: 4 connections to its server" out_line ' *4 TCP 0A000001 0052 AC100202 0052'
 expect "nothing else" out_lines 7 ' *[0-9]+ .*'
 
-topology_del fwm
+shared_release
 true

@@ -26,7 +26,7 @@ errors_are() {
     [ "$(printf '%s\n' "${got[@]}")" = "$want" ] || { printf 'wanted:\n%s\n' "$want"; return 1; }
 }
 
-nat_topology nat 3 8080 "10.0.0.2" "10.0.0.1"
+shared_topology
 
 run d ipvsadm -A -t 10.0.0.1:8080 -s rr
 expect "TCP service added" ok
@@ -239,5 +239,5 @@ strays nat-rs1 10.0.0.2 7070 7070 7071
 expect "nat_icmp_send 1: UDP and ACK from a service port get a port unreachable from the director" \
     errors_are "ICMP 3/3 from 172.16.1.1" "ICMP 3/3 from 172.16.1.1" "no error came" "no error came"
 
-topology_del nat
+shared_release
 true

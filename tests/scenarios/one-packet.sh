@@ -12,8 +12,8 @@
 # the unconnected sockets of `udp` take it.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns ops-dir "$@"; }
-c() { in_ns ops-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 # ok: the last command succeeded and printed nothing.
 ok() { rc_is 0 && out_is ''; }
 # stats_are NAME VALUES: in an `ipvsadm -L -n --stats --exact` output (the last run), the
@@ -33,7 +33,7 @@ stats_are() {
     return 1
 }
 
-nat_topology ops 2 53,54 "10.0.0.2" "10.0.0.1"
+shared_topology
 
 cat > /tmp/ops-rules <<'RULES'
 -A -u 10.0.0.1:53 -s rr -o
@@ -52,7 +52,7 @@ expect "one-packet: no answer reaches the connected socket" \
 expect "without -o: the connection keeps the socket on one server (rs2)" out_lines 4 rs2
 expect "one-packet, new sockets: each datagram to the next server (rs2, rs1, ...), its answer from the server's own address" \
     eval 'out_line "rs1 from 172\.16\.1\.2:53: 2" && out_line "rs2 from 172\.16\.2\.2:53: 2"'
-settled ops-dir
+settled nat-dir
 run d ipvsadm -L -n
 expect "the one-packet service listed with ops" out_line 'UDP +10\.0\.0\.1:53 rr ops *'
 expect "the other without" out_line 'UDP +10\.0\.0\.1:54 rr *'
@@ -69,9 +69,9 @@ expect "one-packet: every datagram a connection of its own, half to each server"
 expect "without -o: one connection, 4 datagrams each way, all through rs2" eval \
     'stats_are "UDP  10.0.0.1:54" "1 4 4 140 124" && stats_are "-> 172.16.2.2:54" "1 4 4 140 124" &&
         stats_are "-> 172.16.1.2:54" "0 0 0 0 0"'
-run conn_fields ops-dir 1 4 5 6 7
+run conn_fields nat-dir 1 4 5 6 7
 expect "no connection kept for the one-packet service; one for the other" \
     eval "out_lines 1 '.*' && out_line ' *1 UDP 0A000001 0036 AC100202 0036'"
 
-topology_del ops
+shared_release
 true

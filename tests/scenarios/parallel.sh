@@ -11,11 +11,11 @@ n=${PARALLEL_COUNT:-15}
 # Each UDP client's source ports, BASE + i, apart from the others'.
 ports_apart=$((n > 100 ? n : 100))
 
-d() { in_ns par-dir "$@"; }
+d() { in_ns nat-dir "$@"; }
 out=/tmp/parallel
 clients_py=$(dirname "$0")/../stress/clients.py
 
-nat_topology par 3 8080 "10.0.0.2" "10.0.0.1"
+shared_topology
 run d ipvsadm -A -t 10.0.0.1:8080 -s rr
 run d ipvsadm -A -u 10.0.0.1:8080 -s wrr
 for i in 1 2 3; do
@@ -26,10 +26,10 @@ done
 mkdir -p $out && rm -f $out/*
 clients=()
 for p in 1 2 3 4; do
-    taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
+    taskset -c $((p % 2)) nsenter --net=/run/netns/nat-cli \
         $py "$clients_py" tcp $n 10.0.0.1 8080 > $out/tcp$p 2>&1 &
     clients+=($!)
-    taskset -c $((p % 2)) nsenter --net=/run/netns/par-cli \
+    taskset -c $((p % 2)) nsenter --net=/run/netns/nat-cli \
         $py "$clients_py" udp $n 10.0.0.1 8080 $((20000 + ports_apart * p)) > $out/udp$p 2>&1 &
     clients+=($!)
 done
@@ -48,11 +48,11 @@ expect "every request answered, $all TCP spread rr $third each, $all UDP wrr 1:2
 # The soak's summary line.
 echo "parallel: $all TCP connections and $all UDP datagrams from 8 clients on 2 CPUs, $(
     awk -F': ' '$1 == "no answer" { n += $2 } END { print n + 0 }' $out/*) unanswered"
-settled par-dir
+settled nat-dir
 run d ipvsadm -L -n --stats --exact -u 10.0.0.1:8080
 expect "the UDP service counted $all connections" stat_ge 10.0.0.1:8080 1 $all
 expect "and $all packets in, $all out" stat_ge 10.0.0.1:8080 3 $all
 run d sh -c 'ipvsadm -L -n --stats --exact -t 10.0.0.1:8080 | cut -c1-42'
 expect "the TCP service counted $all connections" stat_ge 10.0.0.1:8080 1 $all
 run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$6, \$7 }" | sort | uniq -c'
-topology_del par
+shared_release

@@ -20,12 +20,15 @@
 # server's PersistConn.
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns per-dir "$@"; }
-c() { in_ns per-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 # ok: the last command succeeded and printed nothing.
 ok() { rc_is 0 && out_is ''; }
 
-nat_topology per 3 53,80,81,82,83,84,85 "10.0.0.11 10.0.0.12 10.0.0.13" "10.0.0.1 10.0.0.3"
+shared_topology
+# The client's unbound sockets leave from 10.0.0.11, the first of the clients.
+echo "route replace 10.0.0.0/24 dev cli0 proto kernel scope link src 10.0.0.11" | ip_batch nat-cli
+shared_undo nat-cli "route replace 10.0.0.0/24 dev cli0 proto kernel scope link src 10.0.0.2"
 
 cat > /tmp/per.nft <<'NFT'
 table ip ipvs_marks {
@@ -137,5 +140,5 @@ expect "rs3's template and connections are gone" out_line ' +-> 172\.16\.3\.2:53
 expect "rs2's are gone 3 s after its last datagram" out_line ' +-> 172\.16\.2\.2:53 +1 +0 +0 +0 *'
 expect "rs1 never used" out_line ' +-> 172\.16\.1\.2:53 +1 +0 +0 +0 *'
 
-topology_del per
+shared_release
 true

@@ -21,12 +21,14 @@
 # connections in both (2048 after the few hundred connections here).
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns sch-dir "$@"; }
+d() { in_ns nat-dir "$@"; }
 # ok: the last command succeeded and printed nothing.
 ok() { rc_is 0 && out_is ''; }
 
-nat_topology sch 3 80 "10.0.0.11 10.0.0.12 10.0.0.13 10.0.0.14 10.0.0.15 10.0.0.16" \
-    "10.0.0.1 10.0.0.3 10.0.0.4 10.0.0.5"
+shared_topology
+# The client's unbound sockets leave from 10.0.0.11, the first of the clients.
+echo "route replace 10.0.0.0/24 dev cli0 proto kernel scope link src 10.0.0.11" | ip_batch nat-cli
+shared_undo nat-cli "route replace 10.0.0.0/24 dev cli0 proto kernel scope link src 10.0.0.2"
 
 # Port, scheduler and flags of each service on 10.0.0.1; dh also on the other addresses. lblc
 # and lblcr remember a server per destination address, so they are also firewall-mark services
@@ -81,7 +83,7 @@ ctl=/tmp/sch-sweep
 setup mkdir -p $ctl
 setup rm -f $ctl/ready $ctl/stop $ctl/out
 sources=10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16
-in_ns sch-cli $py "$traffic_py" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
+in_ns nat-cli $py "$traffic_py" sweep 12 $sources $ctl "${targets[@]}" > $ctl/out 2>&1 &
 sweep=$!
 # The sweep opens all its connections (about 350) before it says it is ready: up to 300 s,
 # unless it ends first.
@@ -179,5 +181,5 @@ expect "thresholds: rr skips rs1 after 2 connections and rs2 after 3" chose 28 3
 setup touch $ctl/stop
 wait $sweep
 
-topology_del sch
+shared_release
 true

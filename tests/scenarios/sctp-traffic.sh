@@ -11,8 +11,8 @@
 # - A DATA chunk to a port with no connection does not schedule one (only INIT does).
 . "$(dirname "$0")/../lib/scenario.sh"
 
-d() { in_ns sctp-dir "$@"; }
-c() { in_ns sctp-cli "$@"; }
+d() { in_ns nat-dir "$@"; }
+c() { in_ns nat-cli "$@"; }
 
 # ok: the last command succeeded and printed nothing.
 ok() { rc_is 0 && out_is ''; }
@@ -70,10 +70,10 @@ answers() {
     done
 }
 
-nat_topology sctp 2 9 "10.0.0.2" "10.0.0.1"
+shared_topology
 for i in 1 2; do
     rm -f /tmp/sctp-ready$i
-    TRAFFIC_READY=/tmp/sctp-ready$i in_ns sctp-rs$i $py "$traffic_py" sctp-server rs$i \
+    TRAFFIC_READY=/tmp/sctp-ready$i in_ns nat-rs$i $py "$traffic_py" sctp-server rs$i \
         > /tmp/sctp-server$i.log 2>&1 &
 done
 for i in 1 2; do wait_ready /tmp/sctp-server$i.log /tmp/sctp-ready$i; done
@@ -111,7 +111,7 @@ run d sh -c 'tail -n +2 /proc/net/ip_vs_conn | awk "{ print \$1, \$3, \$5, \$6, 
 expect "every association in the state its last chunk left it in, DATA's none" out_is "$(
     printf 'SCTP %s 1388 AC10%s02 1389 %s\n' 9C41 02 CLOSED 9C42 01 C-SENT 9C43 02 ESTABLISHED \
         9C44 01 CLOSED)"
-settled sctp-dir
+settled nat-dir
 run d ipvsadm -L -n --stats --exact
 # Packets: 40001 5 in, 4 out; 40002 1, 1; 40003 2, 2; 40004 3, 2; 40005's DATA not counted.
 expect "4 associations, 11 packets in, 9 out" stats_are "SCTP 10.0.0.1:5000" = 4 11 9
@@ -137,5 +137,5 @@ done
 expect "association states: C-SENT, C-REPLIED then ESTABLISHED, ESTABLISHED, S-ACK-SENT, CLOSED" \
     [ "${walk[*]}" = "C-SENT ESTABLISHED ESTABLISHED S-ACK-SENT CLOSED" ]
 
-topology_del sctp
+shared_release
 true
