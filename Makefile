@@ -4,6 +4,7 @@
 #   make kernel     build (or find cached) the QEMU test kernel
 #   make check      setup, kernel, module, host tests and guest tests; last line "N passed, N failed"
 #   make soak       the reliability suite's long forms (hours; tests/soak/run)
+#   make record-c   record C's transcripts of the scenarios, for make check (tests/record-c)
 #   make demo       boot a guest, load ipvs_rs and drive it with stock ipvsadm
 #   make bench      C vs Rust data-path ratios on the benchmark kernel (see scripts/bench)
 #   make test-host  cargo test of the pure logic
@@ -17,7 +18,7 @@ KDIR ?= $(IPVS_RS_CACHE)/kernel/test
 KFLAGS := LLVM=-19 RUSTC=/usr/bin/rustc HOSTRUSTC=/usr/bin/rustc BINDGEN=$(BINDGEN) \
 	CLIPPY_DRIVER=/usr/bin/clippy-driver LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
-.PHONY: all module kernel setup check soak demo bench test-host clean
+.PHONY: all module kernel setup check soak record-c demo bench test-host clean
 
 all: module
 
@@ -38,6 +39,9 @@ check:
 
 soak:
 	$(REPO)/tests/soak/run
+
+record-c:
+	$(REPO)/tests/record-c
 
 bench:
 	$(REPO)/scripts/bench
