@@ -17,6 +17,13 @@
 # Compared: answers per server, the listing, counters and the connection table.
 #
 # TCP counters are compared whole: traffic.py's TCP exchange takes the same segments every run.
+# One exception, C's own: the persistent port 82's four connections are held open (sweep) and
+# closed together, and C's server side sent one segment more (a bare one, 72 bytes) in one run
+# than in another: OutPkts 17 and OutBytes 1272 in C's record (2026-12-05 10:53, test kernel
+# 92e45d9d82891a72), 16 and 1200 in a live run of C in the same kernel (2026-12-05 12:11; ipvs_rs
+# 16 and 1200 too). So port 82's outgoing packets and bytes are left out of the comparison; its
+# connections and incoming counters stay.
+# mask: s/^\(\(TCP  \[2001:db8::1\]\|  -> \[fd00:[12]::2\]\):82 \+[0-9]\+ \+[0-9]\+\) \+[0-9]\+ \+\([0-9]\+\) \+[0-9]\+$/\1 - \3 -/
 . "$(dirname "$0")/../lib/scenario.sh"
 
 d() { in_ns v6-dir "$@"; }
